@@ -1,0 +1,2 @@
+from . import test_wizard
+from . import test_ui
