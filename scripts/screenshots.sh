@@ -19,7 +19,22 @@ fi
 
 DB=screenshots_$$_$(date +%s)
 WORK=$(mktemp -d)
-PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# First free port of SCREENSHOTS_PORTS (default 8180-8189).
+PORT=$($PY - "${SCREENSHOTS_PORTS:-8180-8189}" <<'PYEOF'
+import socket, sys
+low, high = map(int, sys.argv[1].split("-"))
+for port in range(low, high + 1):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        print(port)
+        break
+else:
+    sys.exit("no free port in %s" % sys.argv[1])
+PYEOF
+)
 cat > "$WORK/odoo.conf" <<CONF
 [options]
 db_host = $PGHOST

@@ -314,6 +314,14 @@ class TestTestConnectionButton(TransactionCase):
         self.assertIn("HTTP 503", params["message"])
         self.assertIn("Odoo does not answer at http://127.0.0.1:8069", params["message"])
 
+    def test_not_ready_with_the_sidecars_own_answer(self):
+        # The sidecar's /readyz answers 503 {"status": "unavailable", "error": "<why>"}.
+        self.server.answer = (503, json.dumps({"status": "unavailable", "error":
+            'Odoo at http://127.0.0.1:8069 serves database "prod", expected "odoo" (ODOO_DB)'}).encode())
+        params = self._press("http://127.0.0.1:%d" % self.server.server_port)
+        self.assertEqual(params["type"], "danger")
+        self.assertIn('serves database "prod", expected "odoo"', params["message"])
+
     def test_nothing_listening(self):
         port = self.server.server_port
         self.server.answer = (200, b"{}")
