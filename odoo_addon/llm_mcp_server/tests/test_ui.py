@@ -73,6 +73,14 @@ class TestMcpScreensTours(McpTourCase):
         self.assertFalse(config.allow_write_tools)
         self.assertEqual(config.sidecar_url, "http://127.0.0.1:9")
 
+    def test_manager_filters_and_groups_the_audit_log(self):
+        calls = self.env["llm.mcp.call"].sudo()
+        calls.create({"user_id": self.users.user.id, "tool_name": "tour_ok_tool", "outcome": "ok",
+                      "client_name": "claude-ai", "duration_ms": 12})
+        calls.create({"user_id": self.users.other.id, "tool_name": "tour_denied_tool", "outcome": "denied",
+                      "client_name": "cursor", "message": "read-only key"})
+        self.run_tour("llm_mcp_audit_log_tour", login=self.users.manager.login)
+
     def test_user_revokes_a_key_and_it_stops_working(self):
         key, _record = create_key(self.env, self.users.user, "Key to revoke")
         create_key(self.env, self.users.other, "Someone else's key")

@@ -229,10 +229,11 @@ class TestNewMcpKeyWizard(TransactionCase):
         _clear, theirs = create_key(self.env, self.users.other, "theirs")
         create_key(self.env, self.users.user, "mine")
         keys_as_manager = self.env["llm.mcp.key"].with_user(self.users.manager)
-        self.assertEqual(set(keys_as_manager.search([]).mapped("name")), {"theirs", "mine"})
+        ours = [("user_id", "in", (self.users.user | self.users.other).ids)]
+        self.assertEqual(set(keys_as_manager.search(ours).mapped("name")), {"theirs", "mine"})
         keys_as_manager.browse(theirs.id).action_revoke()
         self.assertFalse(self._apikey(self.users.other))
-        self.assertEqual(keys_as_manager.search([]).mapped("name"), ["mine"])
+        self.assertEqual(keys_as_manager.search(ours).mapped("name"), ["mine"])
 
 
 @tagged("post_install", "-at_install")
@@ -264,6 +265,14 @@ class TestScreenAccessRights(TransactionCase):
             for operation in ("create", "write"):
                 self.assertFalse(self._can(user, "llm.mcp.call", operation), (user.login, operation))
         self.assertFalse(self._can(self.users.portal, "llm.mcp.call", "read"))
+
+    def test_users_read_only_their_own_calls(self):
+        calls = self.env["llm.mcp.call"].sudo()
+        mine = calls.create({"user_id": self.users.user.id, "tool_name": "odoo_search", "outcome": "ok"})
+        theirs = calls.create({"user_id": self.users.other.id, "tool_name": "odoo_search", "outcome": "ok"})
+        self.assertEqual(self.env["llm.mcp.call"].with_user(self.users.user).search([]), mine)
+        self.assertEqual(self.env["llm.mcp.call"].with_user(self.users.manager).search([]) & (mine | theirs),
+                         mine | theirs)
 
     def test_keys_are_only_made_through_the_wizard(self):
         self.assertFalse(self._can(self.users.user, "llm.mcp.key", "create"))

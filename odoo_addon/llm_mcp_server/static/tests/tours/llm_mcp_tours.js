@@ -228,3 +228,62 @@ tours.add("llm_mcp_key_revoke_tour", {
         },
     ],
 });
+
+// An LLM manager reads the audit log: filter on an outcome, then group by outcome.
+tours.add("llm_mcp_audit_log_tour", {
+    url: "/odoo",
+    steps: () => [
+        {
+            content: "Open the app menu",
+            trigger: ".o_navbar_apps_menu button",
+            run: "click",
+        },
+        {
+            content: "Open LLM",
+            trigger: ".o_app[data-menu-xmlid='llm.menu_llm_root']",
+            run: "click",
+        },
+        {
+            content: "Open Configuration",
+            trigger: ".o_menu_sections button:contains(Configuration)",
+            run: "click",
+        },
+        {
+            content: "Open MCP Audit Log",
+            trigger: ".dropdown-item:contains(MCP Audit Log)",
+            run: "click",
+        },
+        {
+            content: "Both users' calls are listed",
+            trigger: ".o_list_view .o_data_row:contains(tour_denied_tool)",
+            run() {
+                if (!textOf(".o_list_view").includes("tour_ok_tool")) {
+                    throw new Error("The manager should see every user's calls");
+                }
+            },
+        },
+        {
+            content: "Open the search options",
+            trigger: ".o_searchview_dropdown_toggler",
+            run: "click",
+        },
+        {
+            content: "Filter on denied calls",
+            trigger: ".o_filter_menu .o_menu_item:contains(Denied)",
+            run: "click",
+        },
+        {
+            content: "Only the denied call is left",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains(tour_ok_tool))) .o_data_row:contains(tour_denied_tool)",
+        },
+        {
+            content: "Group by outcome",
+            trigger: ".o_group_by_menu .o_menu_item:contains(Outcome)",
+            run: "click",
+        },
+        {
+            content: "Grouped by outcome",
+            trigger: ".o_list_view .o_group_header:contains(Denied)",
+        },
+    ],
+});
