@@ -144,6 +144,15 @@ tours.add("llm_mcp_settings_tour", {
             run: "click",
         },
         {
+            // The navbar re-renders once the app's first action is loaded: a dropdown opened before closes.
+            content: "Wait for the LLM app to load",
+            trigger: ".o_menu_brand:contains(LLM)",
+        },
+        {
+            content: "Wait for the app's first view",
+            trigger: ".o_action_manager .o_view_controller",
+        },
+        {
             content: "Open Configuration",
             trigger: ".o_menu_sections button:contains(Configuration)",
             run: "click",
@@ -242,6 +251,15 @@ tours.add("llm_mcp_audit_log_tour", {
             content: "Open LLM",
             trigger: ".o_app[data-menu-xmlid='llm.menu_llm_root']",
             run: "click",
+        },
+        {
+            // The navbar re-renders once the app's first action is loaded: a dropdown opened before closes.
+            content: "Wait for the LLM app to load",
+            trigger: ".o_menu_brand:contains(LLM)",
+        },
+        {
+            content: "Wait for the app's first view",
+            trigger: ".o_action_manager .o_view_controller",
         },
         {
             content: "Open Configuration",
