@@ -279,18 +279,37 @@ class TestScreenAccessRights(TransactionCase):
         self.assertFalse(self._can(self.users.manager, "llm.mcp.key", "create"))
 
 
-class _ReadinessHandler(BaseHTTPRequestHandler):
-    """A stand-in sidecar: /readyz answers what the test set on the server."""
+class _SidecarStandIn(BaseHTTPRequestHandler):
+    """A stand-in sidecar behind a proxy: GET /readyz and POST /mcp answer what the test set on the server."""
 
-    def do_GET(self):
-        status, body = self.server.answer if self.path == "/readyz" else (404, b"not found")
+    def _answer(self, status, headers, body):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
+    def do_GET(self):
+        if self.path == "/readyz":
+            self._answer(self.server.ready_status, {}, self.server.ready_body)
+        else:
+            self._answer(404, {}, b"not found")
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/mcp":
+            self._answer(*self.server.mcp_answer)
+        else:
+            self._answer(404, {}, b"<html>Odoo 404</html>")
+
     def log_message(self, *args):
         pass
+
+
+# What the sidecar answers a POST without a key.
+_UNAUTHORIZED = (401, {"WWW-Authenticate": 'Bearer realm="odoo-mcp"'}, json.dumps({
+    "jsonrpc": "2.0", "id": None, "error": {"code": -32001, "message": "Authentication required"}}).encode())
 
 
 @tagged("post_install", "-at_install")
@@ -298,26 +317,39 @@ class TestTestConnectionButton(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), _ReadinessHandler)
+        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), _SidecarStandIn)
         threading.Thread(target=cls.server.serve_forever, daemon=True).start()
         cls.addClassCleanup(cls.server.server_close)
         cls.addClassCleanup(cls.server.shutdown)
+        cls.base = "http://127.0.0.1:%d" % cls.server.server_port
         cls.config = cls.env["llm.mcp.config"].get_config()
+
+    def setUp(self):
+        super().setUp()
+        self.server.ready_status, self.server.ready_body = 200, b'{"status": "ready"}'
+        self.server.mcp_answer = _UNAUTHORIZED
+        self.config.public_url = self.base + "/mcp"
 
     def _press(self, sidecar_url):
         self.config.sidecar_url = sidecar_url
         return self.config.action_test_connection()["params"]
 
-    def test_ready(self):
-        self.server.answer = (200, b'{"status": "ready"}')
-        params = self._press("http://127.0.0.1:%d/" % self.server.server_port)
-        self.assertEqual(params["type"], "success")
+    def _free_port(self):
+        probe = ThreadingHTTPServer(("127.0.0.1", 0), _SidecarStandIn)
+        port = probe.server_port
+        probe.server_close()
+        return port
+
+    def test_ready_and_reachable(self):
+        params = self._press(self.base + "/")
+        self.assertEqual(params["type"], "success", params["message"])
         self.assertIn("is ready", params["message"])
+        self.assertIn("MCP clients reach it at %s/mcp" % self.base, params["message"])
 
     def test_not_ready_says_why(self):
-        self.server.answer = (503, json.dumps({"status": "not_ready", "error": {
-            "code": "odoo_unreachable", "message": "Odoo does not answer at http://127.0.0.1:8069"}}).encode())
-        params = self._press("http://127.0.0.1:%d" % self.server.server_port)
+        self.server.ready_status, self.server.ready_body = 503, json.dumps({"status": "not_ready", "error": {
+            "code": "odoo_unreachable", "message": "Odoo does not answer at http://127.0.0.1:8069"}}).encode()
+        params = self._press(self.base)
         self.assertEqual(params["type"], "danger")
         self.assertTrue(params["sticky"])
         self.assertIn("HTTP 503", params["message"])
@@ -325,27 +357,20 @@ class TestTestConnectionButton(TransactionCase):
 
     def test_not_ready_with_the_sidecars_own_answer(self):
         # The sidecar's /readyz answers 503 {"status": "unavailable", "error": "<why>"}.
-        self.server.answer = (503, json.dumps({"status": "unavailable", "error":
-            'Odoo at http://127.0.0.1:8069 serves database "prod", expected "odoo" (ODOO_DB)'}).encode())
-        params = self._press("http://127.0.0.1:%d" % self.server.server_port)
+        self.server.ready_status, self.server.ready_body = 503, json.dumps({"status": "unavailable", "error":
+            'Odoo at http://127.0.0.1:8069 serves database "prod", expected "odoo" (ODOO_DB)'}).encode()
+        params = self._press(self.base)
         self.assertEqual(params["type"], "danger")
         self.assertIn('serves database "prod", expected "odoo"', params["message"])
 
     def test_nothing_listening(self):
-        port = self.server.server_port
-        self.server.answer = (200, b"{}")
-        # A port nobody listens on: bind one, then free it.
-        probe = ThreadingHTTPServer(("127.0.0.1", 0), _ReadinessHandler)
-        free_port = probe.server_port
-        probe.server_close()
-        self.assertNotEqual(free_port, port)
-        params = self._press("http://127.0.0.1:%d" % free_port)
+        port = self._free_port()
+        params = self._press("http://127.0.0.1:%d" % port)
         self.assertEqual(params["type"], "danger")
-        self.assertIn("Nothing answers at http://127.0.0.1:%d/readyz" % free_port, params["message"])
+        self.assertIn("Nothing answers at http://127.0.0.1:%d/readyz" % port, params["message"])
 
     def test_wrong_service(self):
-        self.server.answer = (200, b"{}")
-        params = self._press("http://127.0.0.1:%d/elsewhere" % self.server.server_port)
+        params = self._press(self.base + "/elsewhere")
         self.assertEqual(params["type"], "danger")
         self.assertIn("404", params["message"])
 
@@ -353,3 +378,29 @@ class TestTestConnectionButton(TransactionCase):
         params = self._press("localhost:8765")
         self.assertEqual(params["type"], "danger")
         self.assertIn("not an http(s) URL", params["message"])
+
+    def test_public_url_not_routed_to_the_sidecar(self):
+        self.config.public_url = self.base + "/odoo-only/mcp"
+        params = self._press(self.base)
+        self.assertEqual(params["type"], "warning")
+        self.assertIn("answers 404: the reverse proxy does not send /mcp to the sidecar", params["message"])
+
+    def test_public_host_not_allowed_by_the_sidecar(self):
+        self.server.mcp_answer = (403, {}, json.dumps({"jsonrpc": "2.0", "id": None, "error": {
+            "code": -32000, "message": 'Host "erp.example.com" is not allowed'}}).encode())
+        params = self._press(self.base)
+        self.assertEqual(params["type"], "warning")
+        self.assertIn('Host "erp.example.com" is not allowed', params["message"])
+        self.assertIn("MCP_ALLOWED_HOSTS", params["message"])
+
+    def test_public_url_unreachable_from_odoo(self):
+        self.config.public_url = "http://127.0.0.1:%d/mcp" % self._free_port()
+        params = self._press(self.base)
+        self.assertEqual(params["type"], "warning")
+        self.assertIn("cannot reach the public MCP URL", params["message"])
+
+    def test_public_url_redirects(self):
+        self.server.mcp_answer = (301, {"Location": "https://erp.example.com/mcp"}, b"")
+        params = self._press(self.base)
+        self.assertEqual(params["type"], "warning")
+        self.assertIn("redirects to https://erp.example.com/mcp", params["message"])

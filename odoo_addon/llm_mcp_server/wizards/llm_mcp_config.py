@@ -17,18 +17,23 @@ class LlmMcpConfig(models.Model):
         return self.env["llm.mcp.key.wizard"].action_open()
 
     def action_test_connection(self):
-        """Call the sidecar's readiness URL and say in plain words what is wrong if it is not ready."""
+        """Check the sidecar's readiness, then that MCP clients reach it at the public URL; say what is wrong."""
         self.ensure_one()
-        ok, message = self._check_sidecar_ready()
+        ready, message = self._check_sidecar_ready()
+        if not ready:
+            return self._notification(_("MCP server is not ready"), message, "danger")
+        reachable, public_message = self._check_public_url()
+        if not reachable:
+            return self._notification(
+                _("MCP server is ready, but…"), "%s %s" % (message, public_message), "warning")
+        return self._notification(_("MCP server is ready"), "%s %s" % (message, public_message), "success")
+
+    @staticmethod
+    def _notification(title, message, kind):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {
-                "title": _("MCP server is ready") if ok else _("MCP server is not ready"),
-                "message": message,
-                "type": "success" if ok else "danger",
-                "sticky": not ok,
-            },
+            "params": {"title": title, "message": message, "type": kind, "sticky": kind != "success"},
         }
 
     def _check_sidecar_ready(self):
@@ -55,6 +60,36 @@ class LlmMcpConfig(models.Model):
             return False, _("%(url)s answered 404: something else than the MCP sidecar listens there.", url=url)
         return False, _("The sidecar answered HTTP %(status)s at %(url)s: %(detail)s",
                         status=response.status_code, url=url, detail=detail or _("no details given"))
+
+    def _check_public_url(self):
+        """Return ``(ok, message)`` for an unauthenticated POST on the public MCP URL.
+
+        The MCP server answers it 401 with a Bearer challenge; anything else means the reverse proxy or the
+        sidecar's host allow-list sends clients elsewhere. Called only once the sidecar itself is ready.
+        """
+        url = self.get_public_url()
+        if not url.startswith(("http://", "https://")):
+            return False, _("The public MCP URL “%(url)s” is not an http(s) URL.", url=url)
+        try:
+            response = requests.post(url, data=b"{}", timeout=_TEST_TIMEOUT_SECONDS, allow_redirects=False, headers={
+                "Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
+        except requests.exceptions.RequestException:
+            return False, _("This Odoo server cannot reach the public MCP URL %(url)s. That is expected if the "
+                            "address only works from outside; otherwise check the reverse proxy.", url=url)
+        if response.status_code == 401 and "bearer" in response.headers.get("WWW-Authenticate", "").lower():
+            return True, _("MCP clients reach it at %(url)s.", url=url)
+        detail = self._readiness_detail(response) or _("no details given")
+        if response.status_code == 403:
+            return False, _("The public MCP URL %(url)s refuses requests: %(detail)s. Add the host name users "
+                            "connect to to the sidecar's MCP_ALLOWED_HOSTS.", url=url, detail=detail)
+        if response.status_code == 404:
+            return False, _("The public MCP URL %(url)s answers 404: the reverse proxy does not send /mcp to "
+                            "the sidecar.", url=url)
+        if response.is_redirect:
+            return False, _("The public MCP URL %(url)s redirects to %(location)s: put the final address in "
+                            "the settings.", url=url, location=response.headers.get("Location", "?"))
+        return False, _("The public MCP URL %(url)s answered HTTP %(status)s instead of asking for a key: "
+                        "%(detail)s", url=url, status=response.status_code, detail=detail)
 
     @staticmethod
     def _readiness_detail(response):
