@@ -207,6 +207,20 @@ class TestNewMcpKeyWizard(TransactionCase):
         self.assertIn(url, shlex.split(configs["config_curl"]))
         self.assertEqual(client_configs.server_slug("  "), "odoo")
 
+    def test_plain_http_to_another_host_is_flagged(self):
+        def desktop_args(url):
+            configs = client_configs.build_client_configs("Odoo MCP", url, "k" * 40)
+            return json.loads(configs["config_claude_desktop"])["mcpServers"]["odoo-mcp"]["args"]
+        # mcp-remote refuses such a URL without --allow-http; the result dialog warns.
+        self.assertEqual(desktop_args("http://erp.lan:8069/mcp")[-1], "--allow-http")
+        self.assertNotIn("--allow-http", desktop_args("https://erp.example.com/mcp"))
+        self.assertNotIn("--allow-http", desktop_args("http://localhost:8069/mcp"))
+        self.assertNotIn("--allow-http", desktop_args("http://127.0.0.1:8069/mcp"))
+        self.config.public_url = "http://erp.lan:8069/mcp"
+        self.assertTrue(self._create(self.users.user)["context"]["default_cleartext_url"])
+        self.config.public_url = PUBLIC_URL
+        self.assertFalse(self._create(self.users.user, name="second")["context"]["default_cleartext_url"])
+
     # -- other people's keys --------------------------------------------------------------------------
     def test_a_user_cannot_see_or_revoke_another_users_key(self):
         mine_clear, mine = create_key(self.env, self.users.user, "mine")

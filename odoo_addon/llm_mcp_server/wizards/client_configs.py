@@ -8,6 +8,7 @@ with ``json.dumps``, every shell word is quoted with ``shlex.quote`` and the TOM
 import json
 import re
 import shlex
+from urllib.parse import urlsplit
 
 # The protocol revision the curl example speaks: stateless, no initialize needed.
 CURL_PROTOCOL_VERSION = "2026-07-28"
@@ -24,6 +25,12 @@ def token_env_var(slug):
     return re.sub(r"[^A-Z0-9]+", "_", slug.upper()).strip("_") + "_API_KEY"
 
 
+def is_cleartext_remote(url):
+    """True for a plain-http URL to another machine: keys would cross the network unencrypted."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and (parts.hostname or "") not in ("localhost", "127.0.0.1", "::1")
+
+
 def _json(value):
     return json.dumps(value, indent=2) + "\n"
 
@@ -32,11 +39,11 @@ def claude_desktop(slug, url, key):
     # Claude Desktop only starts stdio servers: mcp-remote bridges to HTTP. The header value travels in
     # `env` and is written "Authorization:${AUTH_HEADER}" without a space: Claude Desktop on Windows
     # splits arguments on spaces, which is mcp-remote's documented pitfall.
-    return _json({"mcpServers": {slug: {
-        "command": "npx",
-        "args": ["-y", "mcp-remote", url, "--header", "Authorization:${AUTH_HEADER}"],
-        "env": {"AUTH_HEADER": "Bearer " + key},
-    }}})
+    args = ["-y", "mcp-remote", url, "--header", "Authorization:${AUTH_HEADER}"]
+    if is_cleartext_remote(url):
+        # mcp-remote refuses http:// to anything but localhost unless told otherwise.
+        args.append("--allow-http")
+    return _json({"mcpServers": {slug: {"command": "npx", "args": args, "env": {"AUTH_HEADER": "Bearer " + key}}}})
 
 
 def claude_code(slug, url, key):

@@ -17,6 +17,7 @@ class LlmMcpKeyShow(models.AbstractModel):
     key = fields.Char(readonly=True)
     key_name = fields.Char(readonly=True)
     public_url = fields.Char("MCP URL", readonly=True)
+    cleartext_url = fields.Boolean(readonly=True)
     config_claude_desktop = fields.Text("Claude Desktop", readonly=True)
     config_claude_code = fields.Text("Claude Code", readonly=True)
     config_codex = fields.Text("Codex CLI", readonly=True)

@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.addons.base.models.res_users import check_identity
 
-from .client_configs import build_client_configs
+from .client_configs import build_client_configs, is_cleartext_remote
 
 
 class LlmMcpKeyWizard(models.TransientModel):
@@ -80,7 +80,8 @@ class LlmMcpKeyWizard(models.TransientModel):
             self.name, self.expiration_date or None, read_only=self.read_only, tool_ids=self.tool_ids.ids)
         config = self.env["llm.mcp.config"].get_config()
         url = config.get_public_url()
-        context = {"default_key": key, "default_public_url": url, "default_key_name": self.name}
+        context = {"default_key": key, "default_public_url": url, "default_key_name": self.name,
+                   "default_cleartext_url": is_cleartext_remote(url)}
         context.update(("default_" + name, text)
                        for name, text in build_client_configs(config.server_name, url, key).items())
         self.sudo().unlink()
