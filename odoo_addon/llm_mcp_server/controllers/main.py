@@ -167,9 +167,9 @@ class McpEndpoints(http.Controller):
 
     def _visible_entry(self, mcp_key, name):
         """The tool ``name`` if this user and key may run it; else 404 (denied or unknown, not saying which)."""
-        visible = request.env["llm.mcp.config"]._mcp_visible_tools(mcp_key)
-        if name in visible:
-            return visible[name]
+        entry = request.env["llm.mcp.config"]._mcp_visible_tool(mcp_key, name)
+        if entry:
+            return entry
         exists = request.env["llm.tool"]._tool_catalog().get(name)
         raise CallRefused(
             404, "unknown_tool", f"No tool named {name!r} is available to you.",

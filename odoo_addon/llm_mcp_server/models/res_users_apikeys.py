@@ -3,7 +3,10 @@
 import dataclasses
 import hashlib
 import hmac as hmac_lib
+import logging
 import time
+
+import psycopg2
 
 from odoo import SUPERUSER_ID, api, models
 from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
@@ -11,6 +14,8 @@ from odoo.tools import SQL
 from odoo.tools.misc import hmac
 
 from ..contract import MCP_KEY_SCOPE, TOKEN_HMAC_SCOPE, TOKEN_TTL_SECONDS
+
+_logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,9 +77,7 @@ class ResUsersApikeys(models.Model):
             return None
         apikey_id, user_id, name, scope, mcp_key_id, read_only, allowed, stale, _hash = rows[0]
         if stale:
-            self.env.cr.execute(
-                "UPDATE llm_mcp_key SET last_used = now() AT TIME ZONE 'utc' WHERE id = %s", [mcp_key_id]
-            )
+            self._llm_mcp_touch(mcp_key_id)
         return McpKey(
             apikey_id=apikey_id,
             user_id=user_id,
@@ -85,6 +88,22 @@ class ResUsersApikeys(models.Model):
             allowed_tools=tuple(allowed) if allowed else None,
             key_sha256=key_sha256,
         )
+
+    @api.model
+    def _llm_mcp_touch(self, mcp_key_id):
+        """Record that the key was used (at most once a minute), off the request's transaction.
+
+        A separate short transaction with SKIP LOCKED: concurrent requests on the same key neither wait
+        for each other nor hit serialization failures on this row (which would make Odoo replay them).
+        """
+        try:
+            with self.env.registry.cursor() as cr:
+                cr.execute("""
+                    UPDATE llm_mcp_key SET last_used = now() AT TIME ZONE 'utc'
+                     WHERE id IN (SELECT id FROM llm_mcp_key WHERE id = %s FOR UPDATE SKIP LOCKED)
+                """, [mcp_key_id])
+        except psycopg2.Error:
+            _logger.debug("Could not record the use of MCP key %s", mcp_key_id, exc_info=True)
 
     @api.model
     def _llm_mcp_make_token(self, mcp_key):

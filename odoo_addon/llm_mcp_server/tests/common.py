@@ -1,44 +1,61 @@
-import contextlib
-import datetime
-import time
-from types import SimpleNamespace
-from unittest.mock import patch
+import json
+from datetime import timedelta
 
 from odoo import fields
-from odoo.tests.common import new_test_user
+from odoo.tests import HttpCase, new_test_user
 
-PASSWORD = "mcp_user_pw"
-
-
-def make_users(env):
-    """An internal user, another internal user, an LLM manager and a portal user, all with PASSWORD."""
-    return SimpleNamespace(
-        user=new_test_user(env, "mcp_user", groups="base.group_user", password=PASSWORD, name="MCP User"),
-        other=new_test_user(env, "mcp_other", groups="base.group_user", password=PASSWORD, name="MCP Other"),
-        manager=new_test_user(env, "mcp_manager", groups="base.group_user,llm.group_llm_manager",
-                              password=PASSWORD, name="MCP Manager"),
-        portal=new_test_user(env, "mcp_portal", groups="base.group_portal", password=PASSWORD,
-                             name="MCP Portal"),
-    )
+IDENTITY, TOOLS, CALL, HEALTH = "/llm_mcp/v1/identity", "/llm_mcp/v1/tools", "/llm_mcp/v1/call", "/llm_mcp/v1/health"
+WRITE_TOOLS = {"odoo_create", "odoo_update", "odoo_delete", "odoo_call_method"}
 
 
-@contextlib.contextmanager
-def http_request(identity_checked=True):
-    """Stand in for the HTTP request @check_identity and the API-key code look at.
+class McpHttpCase(HttpCase):
+    """Real HTTP requests to the endpoints with real keys, in the test's transaction."""
 
-    ``identity_checked`` says whether the session passed the password check within the last 10 minutes.
-    """
-    session = {"identity-check-last": time.time()} if identity_checked else {}
-    fake = SimpleNamespace(session=session, httprequest=SimpleNamespace(environ={"REMOTE_ADDR": "127.0.0.1"}))
-    with patch("odoo.addons.base.models.res_users.request", fake):
-        yield fake
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.expiry = fields.Datetime.now() + timedelta(days=30)
+        cls.admin = cls.env.ref("base.user_admin")
+        cls.user = new_test_user(cls.env, login="mcp_http_user", name="MCP User",
+                                 groups="base.group_user,base.group_partner_manager")
+        cls.user_key = cls.make_key(cls.user, "user key")
+        cls.admin_key = cls.make_key(cls.admin, "admin key")
 
+    @classmethod
+    def make_key(cls, user, name="key", **restrictions):
+        return cls.env["llm.mcp.key"].with_user(user).create_mcp_key(name, cls.expiry, **restrictions)
 
-def create_key(env, user, name, days=30, **restrictions):
-    """An MCP key for ``user`` made through the addon's API; returns (clear key, llm.mcp.key record)."""
-    expiration = datetime.datetime.combine(fields.Date.today(), datetime.time.min) + datetime.timedelta(days=days)
-    keys = env["llm.mcp.key"].with_user(user)
-    with http_request():
-        clear = keys.create_mcp_key(name, expiration, **restrictions)
-    record = keys.sudo().search([("user_id", "=", user.id), ("name", "=", name)])
-    return clear, record
+    @classmethod
+    def make_raw_key(cls, user, scope, name="raw key", expiry=None):
+        return cls.env["res.users.apikeys"].with_user(user)._generate(scope, name, expiry or cls.expiry)
+
+    def post(self, path, body=None, key=None, token=None, raw=None):
+        headers = {"Content-Type": "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        if token:
+            headers["X-LLM-MCP-Token"] = token
+        data = raw if raw is not None else json.dumps({} if body is None else body)
+        return self.opener.post(self.base_url() + path, data=data, headers=headers, timeout=30)
+
+    def call(self, key, name, arguments=None, **extra):
+        return self.post(CALL, {"name": name, "arguments": {} if arguments is None else arguments, **extra}, key=key)
+
+    def tool_names(self, key):
+        response = self.post(TOOLS, key=key)
+        self.assertEqual(response.status_code, 200, response.text)
+        return [tool["name"] for tool in response.json()["tools"]]
+
+    def assertContractError(self, response, status, code):
+        self.assertEqual(response.status_code, status, response.text)
+        self.assertTrue(response.headers["Content-Type"].startswith("application/json"))
+        body = response.json()
+        self.assertEqual(body["contract"], 1)
+        self.assertEqual(body["error"]["code"], code)
+        self.assertTrue(body["error"]["message"])
+        self.assertNotIn("Traceback", response.text)
+        return body
+
+    def audit_rows(self):
+        self.env.invalidate_all()
+        return self.env["llm.mcp.call"].search([], order="id")

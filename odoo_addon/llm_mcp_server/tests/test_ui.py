@@ -5,7 +5,7 @@ from odoo import api
 from odoo.tests import HttpCase, tagged
 from odoo.tests import common as odoo_test_common
 
-from .common import create_key, make_users
+from .screens_common import create_key, make_users
 
 
 class McpTourCase(HttpCase):

@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, tagged
 
 from ..wizards import client_configs
-from .common import PASSWORD, create_key, http_request, make_users
+from .screens_common import PASSWORD, create_key, http_request, make_users
 
 PUBLIC_URL = "https://odoo.example.com/mcp"
 

@@ -291,19 +291,23 @@ class LlmTool(models.Model):
         """{name: ToolEntry} of the tools the current user (not the superuser) may see and run."""
         if not self.browse().has_access("read"):
             return {}
-        user_groups = None
-        available = {}
-        for name, entry in self._tool_catalog().items():
-            if entry.group_ids:
-                if user_groups is None:
-                    user_groups = set(self.env.user.groups_id.ids)
-                if not entry.group_ids & user_groups:
-                    continue
-            target = self.env[entry.model]
-            if not target._abstract and not target.browse().has_access("read"):
-                continue  # a tool living on a model the user cannot read is not theirs to use
-            available[name] = entry
-        return available
+        return {name: entry for name, entry in self._tool_catalog().items() if self._user_may_use(entry)}
+
+    @api.model
+    def _available_tool_entry(self, name):
+        """The ToolEntry ``name`` if the current user may run it, else None (checks only that tool)."""
+        entry = self._tool_catalog().get(name)
+        if entry and self.browse().has_access("read") and self._user_may_use(entry):
+            return entry
+        return None
+
+    @api.model
+    def _user_may_use(self, entry):
+        if entry.group_ids and not entry.group_ids & set(self.env.user.groups_id.ids):
+            return False
+        target = self.env[entry.model]
+        # a tool living on a model the user cannot read is not theirs to use
+        return target._abstract or target.browse().has_access("read")
 
     # -- running a tool ----------------------------------------------------------------------------------
 
