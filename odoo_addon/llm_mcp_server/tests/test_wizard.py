@@ -74,6 +74,13 @@ class TestNewMcpKeyWizard(TransactionCase):
         with http_request():
             self.assertEqual(config.action_new_mcp_key()["res_model"], "llm.mcp.key.wizard")
 
+    def test_keys_list_button_asks_for_the_password_first(self):
+        keys = self.env["llm.mcp.key"].with_user(self.users.user)
+        with http_request(identity_checked=False):
+            self.assertEqual(keys.action_new_mcp_key()["res_model"], "res.users.identitycheck")
+        with http_request():
+            self.assertEqual(keys.action_new_mcp_key()["res_model"], "llm.mcp.key.wizard")
+
     def test_create_key_without_identity_check_creates_nothing(self):
         wizard = self._wizard(self.users.user)
         with http_request(identity_checked=False):

@@ -235,6 +235,15 @@ tours.add("llm_mcp_key_revoke_tour", {
             content: "The key is gone from the list",
             trigger: ".o_list_view:not(:has(.o_data_row:contains(Key to revoke)))",
         },
+        {
+            content: "A new key can be made from the list too",
+            trigger: ".o_control_panel button[name=action_new_mcp_key], .o_list_view button[name=action_new_mcp_key]",
+            run: "click",
+        },
+        {
+            content: "It starts with the password check",
+            trigger: ".modal [name=password] input",
+        },
     ],
 });
 
