@@ -2,8 +2,9 @@
 """Take the README's screenshots from a running Odoo with llm_mcp_server installed.
 
 Drives headless Chromium over the DevTools protocol (python3-websocket, python3-requests: the packages Odoo's
-own browser tests use) as a person would: MCP Server settings, then New MCP Key → password → name, read-only
-→ the one-time result with the client configurations. Writes docs/screenshots/*.png.
+own browser tests use) as a person would: MCP Server settings, Preferences → Account Security, New MCP Key →
+password → name, read-only → the one-time result with the client configurations, My MCP Keys. Writes
+docs/screenshots/*.png.
 
     scripts/screenshots.py --url http://127.0.0.1:8069 --db odoo --login admin --password admin
 
@@ -205,6 +206,10 @@ def main():
             await __shot.waitFor(".modal .o_llm_mcp_key_show .o_llm_mcp_config");
         """ % json.dumps(args.password))
         browser.screenshot(os.path.join(args.out, "new-mcp-key-result.png"))
+
+        # 4. My MCP Keys, with the key just made.
+        browser.goto(url + "/odoo/action-llm_mcp_server.llm_mcp_key_action_mine", ".o_list_view .o_data_row")
+        browser.screenshot(os.path.join(args.out, "my-mcp-keys.png"))
     finally:
         browser.close()
     return 0
