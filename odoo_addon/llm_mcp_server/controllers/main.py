@@ -120,7 +120,9 @@ class McpEndpoints(http.Controller):
             entry = self._visible_entry(mcp_key, name)
             audit["tool_id"] = entry.id
             try:
-                result = request.env["llm.tool"]._run_tool_entry(entry, arguments)
+                # this request's transaction holds nothing but the tool's work: no savepoint needed, a
+                # failed tool is undone by rolling the whole transaction back, then the audit row is written
+                result = request.env["llm.tool"]._run_tool_entry(entry, arguments, savepoint=False)
             except ToolInputError as exc:
                 return self._finish_call(started, audit, "invalid", self._tool_error(str(exc)), message=str(exc))
             except ToolExecutionError as exc:

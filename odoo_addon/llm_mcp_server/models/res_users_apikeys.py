@@ -1,6 +1,7 @@
 """Checking the key an MCP request carries: full pbkdf2 check, or the signed fast-path token of the contract."""
 
 import dataclasses
+import functools
 import hashlib
 import hmac as hmac_lib
 import logging
@@ -38,12 +39,13 @@ _KEY_SELECT = """
     SELECT k.id, k.user_id, k.name, k.scope, m.id, COALESCE(m.read_only, FALSE),
            ARRAY(SELECT t.name FROM llm_mcp_key_llm_tool_rel r JOIN llm_tool t ON t.id = r.tool_id
                   WHERE r.key_id = m.id ORDER BY t.name),
-           m.id IS NOT NULL AND (m.last_used IS NULL
-                                 OR m.last_used < (now() AT TIME ZONE 'utc') - INTERVAL '1 minute'),
+           m.id IS NOT NULL AND (g.last_used IS NULL
+                                 OR g.last_used < (now() AT TIME ZONE 'utc') - INTERVAL '1 minute'),
            k.key
       FROM res_users_apikeys k
       JOIN res_users u ON u.id = k.user_id
  LEFT JOIN llm_mcp_key m ON m.apikey_id = k.id
+ LEFT JOIN llm_mcp_key_usage g ON g.key_id = m.id
      WHERE u.active
        AND (k.scope IS NULL OR k.scope = %(scope)s)
        AND (k.expiration_date IS NULL OR k.expiration_date >= now() AT TIME ZONE 'utc')
@@ -91,19 +93,17 @@ class ResUsersApikeys(models.Model):
 
     @api.model
     def _llm_mcp_touch(self, mcp_key_id):
-        """Record that the key was used (at most once a minute), off the request's transaction.
+        """Record that the key was used (the caller checked it was not in the last minute).
 
-        A separate short transaction with SKIP LOCKED: concurrent requests on the same key neither wait
-        for each other nor hit serialization failures on this row (which would make Odoo replay them).
+        The time goes to its own table (llm_mcp_key_usage), after the request's commit, in a separate
+        READ COMMITTED transaction: updating the llm_mcp_key row inside requests would make concurrent
+        requests of the same key, whose audit rows reference that row, fail with serialization errors
+        (and Odoo would replay them).
         """
-        try:
-            with self.env.registry.cursor() as cr:
-                cr.execute("""
-                    UPDATE llm_mcp_key SET last_used = now() AT TIME ZONE 'utc'
-                     WHERE id IN (SELECT id FROM llm_mcp_key WHERE id = %s FOR UPDATE SKIP LOCKED)
-                """, [mcp_key_id])
-        except psycopg2.Error:
-            _logger.debug("Could not record the use of MCP key %s", mcp_key_id, exc_info=True)
+        if self.env.registry.in_test_mode():
+            _record_key_use(self.env.cr, mcp_key_id)  # HttpCase: one shared test transaction, no post-commit
+        else:
+            self.env.cr.postcommit.add(functools.partial(_record_key_use_apart, self.env.registry, mcp_key_id))
 
     @api.model
     def _llm_mcp_make_token(self, mcp_key):
@@ -143,3 +143,20 @@ class ResUsersApikeys(models.Model):
             if KEY_CRYPT_CONTEXT.verify(key, hashed):
                 return apikey_id
         return None
+
+
+def _record_key_use(cr, mcp_key_id):
+    cr.execute("""
+        INSERT INTO llm_mcp_key_usage (key_id, last_used) VALUES (%s, now() AT TIME ZONE 'utc')
+        ON CONFLICT (key_id) DO UPDATE SET last_used = EXCLUDED.last_used
+         WHERE llm_mcp_key_usage.last_used < EXCLUDED.last_used - INTERVAL '1 minute'
+    """, [mcp_key_id])
+
+
+def _record_key_use_apart(registry, mcp_key_id):
+    try:
+        with registry.cursor() as cr:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            _record_key_use(cr, mcp_key_id)
+    except psycopg2.Error:
+        _logger.warning("Could not record the use of MCP key %s", mcp_key_id, exc_info=True)

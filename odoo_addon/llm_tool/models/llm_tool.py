@@ -312,17 +312,34 @@ class LlmTool(models.Model):
     # -- running a tool ----------------------------------------------------------------------------------
 
     @api.model
-    def _run_tool_entry(self, entry, arguments):
-        """Validate ``arguments`` and run the tool as the current user, in a savepoint.
+    def _run_tool_entry(self, entry, arguments, savepoint=True):
+        """Validate ``arguments`` and run the tool as the current user.
 
-        Returns the JSON-ready result; raises ToolInputError (arguments refused) or ToolExecutionError
-        (the tool failed: everything it wrote is rolled back).
+        Returns the JSON-ready result; raises ToolInputError (arguments refused, nothing ran) or
+        ToolExecutionError (the tool failed). With ``savepoint`` (the default) whatever the tool wrote is
+        rolled back on failure. ``savepoint=False`` is for a caller whose transaction holds nothing but this
+        tool's work (the MCP endpoint): it saves two round trips per call, and on failure the whole
+        transaction is rolled back instead.
         """
         validate_arguments(entry.input_schema, arguments)
         method = getattr(self.env[entry.model], entry.method)
+
+        def run():
+            result = method(**arguments)
+            self.env.flush_all()  # constraint errors must surface here, as this tool's failure
+            return to_json(result)
+
         try:
+            if not savepoint:
+                try:
+                    return run()
+                except Exception as exc:
+                    retryable = isinstance(exc, psycopg2.Error) and exc.pgcode in _RETRYABLE_PGCODES
+                    if not retryable:
+                        self.env.cr.rollback()  # also makes the cursor usable to build the message
+                    raise
             with self.env.cr.savepoint():
-                return to_json(method(**arguments))
+                return run()
         except ToolInputError:
             raise
         except psycopg2.Error as exc:
