@@ -9,6 +9,8 @@ import { sweep, type SweepFigures } from './sweep.ts';
 import { buildTargets, hit, rpcUid, webSession } from './targets.ts';
 import { round } from './stats.ts';
 
+interface Ratios { vs_floor: number; vs_standalone: number; vs_standalone_cached: number }
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
@@ -28,10 +30,14 @@ async function main() {
 
   const latency = await measureLatency(Object.values(targets), cfg.rounds, cfg.callsPerRound);
   const floor = latency.floor_call_kw!.p50;
-  const standalone = latency.standalone_jsonrpc!.p50;
-  const ratios: Record<string, { vs_floor: number; vs_standalone: number }> = {};
+  // Two standalone baselines: a server that logs in on every call (what the issue names), and one that keeps
+  // uid + key, whose check Odoo then serves from its in-process cache.
+  const standaloneLogin = latency.standalone_jsonrpc_login!.p50;
+  const standaloneCached = latency.standalone_jsonrpc!.p50;
+  const ratios: Record<string, Ratios> = {};
   for (const [name, f] of Object.entries(latency)) {
-    ratios[name] = { vs_floor: round(f.p50 / floor, 3), vs_standalone: round(f.p50 / standalone, 3) };
+    ratios[name] = { vs_floor: round(f.p50 / floor, 3), vs_standalone: round(f.p50 / standaloneLogin, 3),
+      vs_standalone_cached: round(f.p50 / standaloneCached, 3) };
   }
 
   // The sweep runs twice; RSS after each run shows whether memory grows across repeated load.
@@ -67,7 +73,8 @@ async function main() {
     response_size: sizes,
     targets: {
       'tools/call p50 <= 1.3 x floor': ratios.mcp_call_proxy!.vs_floor <= 1.3,
-      'tools/call p50 <= 0.5 x standalone': ratios.mcp_call_proxy!.vs_standalone <= 0.5,
+      'tools/call p50 <= 0.5 x standalone (login per call)': ratios.mcp_call_proxy!.vs_standalone <= 0.5,
+      'tools/call p50 <= 0.5 x standalone (uid + key reused)': ratios.mcp_call_proxy!.vs_standalone_cached <= 0.5,
       'tools/list p50 <= 0.2 x floor': ratios.mcp_tools_list!.vs_floor <= 0.2,
       'tools/list >= 2000/s': Math.max(...(sweeps.mcp_tools_list ?? []).map((s) => s.rps)) >= 2000,
       [`0 errors at ${maxConn} clients`]: sweepTargets.every((t) => (sweeps[t.name]?.find((s) => s.connections === maxConn)?.errors ?? 1) === 0),
@@ -80,10 +87,10 @@ async function main() {
   printTable(latency, ratios, report.targets);
 }
 
-function printTable(latency: Record<string, LatencyFigures>, ratios: Record<string, { vs_floor: number; vs_standalone: number }>, targets: Record<string, boolean>) {
+function printTable(latency: Record<string, LatencyFigures>, ratios: Record<string, Ratios>, targets: Record<string, boolean>) {
   const rows = Object.entries(latency).map(([name, f]) =>
-    `${name.padEnd(20)} ${String(f.p50).padStart(8)} ${String(f.p95).padStart(8)} ${String(ratios[name]!.vs_floor).padStart(9)} ${String(ratios[name]!.vs_standalone).padStart(9)} ${String(f.errors).padStart(6)}`);
-  process.stderr.write(['', `${'path'.padEnd(20)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'x floor'.padStart(9)} ${'x jsonrpc'.padStart(9)} ${'errors'.padStart(6)}`, ...rows, '',
+    `${name.padEnd(26)} ${String(f.p50).padStart(8)} ${String(f.p95).padStart(8)} ${String(ratios[name]!.vs_floor).padStart(9)} ${String(ratios[name]!.vs_standalone).padStart(11)} ${String(ratios[name]!.vs_standalone_cached).padStart(11)} ${String(f.errors).padStart(6)}`);
+  process.stderr.write(['', `${'path'.padEnd(26)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'x floor'.padStart(9)} ${'x rpc+login'.padStart(11)} ${'x rpc+uid'.padStart(11)} ${'errors'.padStart(6)}`, ...rows, '',
     ...Object.entries(targets).map(([k, ok]) => `${ok ? 'met ' : 'MISS'}  ${k}`), ''].join('\n'));
 }
 

@@ -10,6 +10,8 @@ export interface Target {
   body: string;
   /** Throws when the reply is not a success of this path. */
   check(reply: Reply): void;
+  /** A request the path must send first on every call (a per-call login); such paths are not swept. */
+  before?: { url: string; body: string };
 }
 
 // The query every path answers: 20 companies with 4 fields.
@@ -114,6 +116,15 @@ export function buildTargets(cfg: BenchConfig, cookie: string, uid: number): Rec
         args: [cfg.db, uid, cfg.rpcKey, QUERY.model, 'search_read', [QUERY.domain], { fields: QUERY.fields, limit: QUERY.limit }] } }),
       check: odooOk,
     },
+    // Servers that authenticate on every call pay a login (the key checked as a password, then as a key).
+    standalone_jsonrpc_login: {
+      name: 'standalone_jsonrpc_login', url: `${cfg.odooUrl}/jsonrpc`, headers: {},
+      before: { url: `${cfg.odooUrl}/jsonrpc`, body: JSON.stringify({ jsonrpc: '2.0', method: 'call', id: 1,
+        params: { service: 'common', method: 'login', args: [cfg.db, cfg.login, cfg.rpcKey] } }) },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'call', id: 1, params: { service: 'object', method: 'execute_kw',
+        args: [cfg.db, uid, cfg.rpcKey, QUERY.model, 'search_read', [QUERY.domain], { fields: QUERY.fields, limit: QUERY.limit }] } }),
+      check: odooOk,
+    },
     mcp_call_proxy: mcpTarget('mcp_call_proxy', cfg.proxyUrl, cfg.mcpKey, 'tools/call',
       { name: 'odoo_search', arguments: searchArgs }, mcpToolResult, 'odoo_search'),
     mcp_call_direct: mcpTarget('mcp_call_direct', cfg.sidecarUrl, cfg.mcpKey, 'tools/call',
@@ -133,6 +144,10 @@ export function buildTargets(cfg: BenchConfig, cookie: string, uid: number): Rec
 
 /** Sends one target's request and checks the reply. */
 export async function hit(target: Target): Promise<Reply> {
+  if (target.before) {
+    const login = await postJson(target.before.url, target.before.body);
+    if (login.status !== 200 || typeof JSON.parse(login.body).result !== 'number') throw new Error('per-call login failed');
+  }
   const reply = await postJson(target.url, target.body, target.headers);
   target.check(reply);
   return reply;
