@@ -77,7 +77,7 @@ async function main() {
       'tools/call p50 <= 0.5 x standalone (uid + key reused)': ratios.mcp_call_proxy!.vs_standalone_cached <= 0.5,
       'tools/list p50 <= 0.2 x floor': ratios.mcp_tools_list!.vs_floor <= 0.2,
       'tools/list >= 2000/s': Math.max(...(sweeps.mcp_tools_list ?? []).map((s) => s.rps)) >= 2000,
-      [`0 errors at ${maxConn} clients`]: sweepTargets.every((t) => (sweeps[t.name]?.find((s) => s.connections === maxConn)?.errors ?? 1) === 0),
+      [`0 errors at ${maxConn} clients (ours)`]: [targets.mcp_call_proxy!, targets.mcp_tools_list!].every((t) => (sweeps[t.name]?.find((s) => s.connections === maxConn)?.errors ?? 1) === 0),
       'sidecar RSS <= 150 MB at peak': rssPeak !== null && rssPeak <= 150,
       'search result <= 0.25 x all-fields bytes': sizes.ratio <= 0.25,
     },
