@@ -1,7 +1,7 @@
 // Sequential latency, interleaved: every round runs each path in a fresh random order, so drift on a shared
 // machine spreads over all paths instead of biasing one. Figures are medians across rounds.
-import { hit, type Target } from './targets.ts';
-import { median, percentile, round } from './stats.ts';
+import { hit, type Target } from './targets.js';
+import { median, percentile, round } from './stats.js';
 
 export interface LatencyFigures { p50: number; p95: number; p99: number; samples: number; errors: number }
 

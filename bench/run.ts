@@ -1,13 +1,13 @@
 // `npm run bench`: our MCP path against Odoo's own floor, side by side in one run. Prints one JSON document
 // on stdout and a short table on stderr. See bench/README.md for what each figure means.
-import { loadConfig } from './config.ts';
-import { closeConnections } from './http.ts';
-import { measureLatency, type LatencyFigures } from './latency.ts';
-import { rssMb, sampleRss } from './memory.ts';
-import { responseSizes } from './size.ts';
-import { sweep, type SweepFigures } from './sweep.ts';
-import { buildTargets, hit, rpcUid, webSession } from './targets.ts';
-import { round } from './stats.ts';
+import { loadConfig } from './config.js';
+import { closeConnections } from './http.js';
+import { measureLatency, type LatencyFigures } from './latency.js';
+import { rssMb, sampleRss } from './memory.js';
+import { responseSizes } from './size.js';
+import { sweep, type SweepFigures } from './sweep.js';
+import { buildTargets, hit, rpcUid, webSession } from './targets.js';
+import { round } from './stats.js';
 
 interface Ratios { vs_floor: number; vs_standalone: number; vs_standalone_cached: number }
 
@@ -23,7 +23,7 @@ async function main() {
     try {
       await hit(t);
     } catch (e) {
-      throw new Error(`${t.name} (${t.url}) does not work: ${(e as Error).message}`);
+      throw new Error(`${t.name} (${t.url}) does not work: ${(e as Error).message}`, { cause: e });
     }
   }
   const rssIdle = rssMb(cfg.sidecarPid);

@@ -1,21 +1,21 @@
 // What the model has to read: our search tool's answer (default fields) against the raw all-fields
 // search_read of the same records.
-import { postJson } from './http.ts';
-import { mcpToolResult, QUERY, type Target } from './targets.ts';
+import { postJson } from './http.js';
+import { mcpToolResult, parse, QUERY, type Target } from './targets.js';
 
 export async function responseSizes(callTarget: Target, odooUrl: string, cookie: string) {
-  const ours = JSON.parse(callTarget.body);
+  const ours = JSON.parse(callTarget.body) as { params: { arguments: unknown } };
   ours.params.arguments = { model: QUERY.model, domain: QUERY.domain, limit: QUERY.limit }; // no `fields`: the tool's defaults
   const oursReply = await postJson(callTarget.url, JSON.stringify(ours), callTarget.headers);
   const result = mcpToolResult(oursReply);
-  const text: string = result.content.map((c: { text?: string }) => c.text ?? '').join('');
+  const text = result.content.map((c) => c.text ?? '').join('');
   const records = result.structuredContent?.records ?? [];
 
   const raw = await postJson(`${odooUrl}/web/dataset/call_kw/res.partner/search_read`, {
     jsonrpc: '2.0', method: 'call', id: 1,
     params: { model: QUERY.model, method: 'search_read', args: [], kwargs: { domain: QUERY.domain, limit: QUERY.limit } },
   }, { cookie });
-  const rawRecords = JSON.parse(raw.body).result as Record<string, unknown>[];
+  const rawRecords = parse<Record<string, unknown>[]>(raw.body).result ?? [];
   const rawBytes = Buffer.byteLength(JSON.stringify(rawRecords));
   const ourBytes = Buffer.byteLength(text);
   return {

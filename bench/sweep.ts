@@ -1,7 +1,7 @@
 // Concurrency sweep with autocannon: N connections, each sending the target's request back to back, bounded
 // by time. A reply that is not a success of the path (HTTP status or JSON-RPC/tool error) counts as an error.
 import autocannon from 'autocannon';
-import type { Target } from './targets.ts';
+import type { Target } from './targets.js';
 
 export interface SweepFigures { connections: number; requests: number; rps: number; p50: number; p97_5: number; p99: number; errors: number }
 
@@ -25,7 +25,7 @@ export async function sweep(target: Target, connections: number, seconds: number
         }
       },
     }],
-  } as autocannon.Options);
+  });
   const errors = result.errors + result.timeouts + result.non2xx + badBodies;
   return {
     connections,

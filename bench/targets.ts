@@ -1,7 +1,7 @@
 // The request paths being compared. Each target is a fixed HTTP request plus a check of its reply, so the
 // same definition drives the sequential latency rounds and the concurrency sweep.
-import { postJson, type Reply } from './http.ts';
-import type { BenchConfig } from './config.ts';
+import { postJson, type Reply } from './http.js';
+import type { BenchConfig } from './config.js';
 
 export interface Target {
   name: string;
@@ -25,19 +25,36 @@ export const QUERY = {
 const MODERN = '2026-07-28';
 const LEGACY = '2025-11-25';
 
-function jsonRpcResult(reply: Reply): any {
+interface JsonRpcMessage<T> {
+  result?: T;
+  error?: { code: number; message: string; data?: { message?: string } };
+}
+
+export interface ToolResult {
+  isError?: boolean;
+  content: { type: string; text?: string }[];
+  structuredContent?: { records?: Record<string, unknown>[] };
+}
+
+interface ListResult { tools?: unknown[]; supportedVersions?: string[]; serverInfo?: unknown }
+
+function parse<T>(text: string): JsonRpcMessage<T> {
+  return JSON.parse(text) as JsonRpcMessage<T>;
+}
+
+function jsonRpcResult<T = ListResult>(reply: Reply): T {
   if (reply.status !== 200) throw new Error(`HTTP ${reply.status}: ${reply.body.slice(0, 200)}`);
   // 2025-era answers may arrive as one SSE event; take its data line.
   const text = reply.body.startsWith('event:') || reply.body.startsWith('data:') || reply.body.startsWith('id:')
     ? reply.body.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).join('')
     : reply.body;
-  const msg = JSON.parse(text);
-  if (msg.error) throw new Error(`JSON-RPC error: ${JSON.stringify(msg.error).slice(0, 200)}`);
+  const msg = parse<T>(text);
+  if (msg.error || msg.result === undefined) throw new Error(`JSON-RPC error: ${JSON.stringify(msg.error).slice(0, 200)}`);
   return msg.result;
 }
 
-function mcpToolResult(reply: Reply): any {
-  const result = jsonRpcResult(reply);
+function mcpToolResult(reply: Reply): ToolResult {
+  const result = jsonRpcResult<ToolResult>(reply);
   if (result.isError) throw new Error(`tool error: ${JSON.stringify(result.content).slice(0, 200)}`);
   return result;
 }
@@ -75,7 +92,7 @@ export async function webSession(cfg: BenchConfig): Promise<string> {
   const reply = await postJson(`${cfg.odooUrl}/web/session/authenticate`, {
     jsonrpc: '2.0', method: 'call', id: 1, params: { db: cfg.db, login: cfg.login, password: cfg.password },
   });
-  const result = JSON.parse(reply.body);
+  const result = parse<{ uid?: number }>(reply.body);
   if (result.error || !result.result?.uid) throw new Error(`web login failed for ${cfg.login}: ${reply.body.slice(0, 200)}`);
   const cookie = ([] as string[]).concat(reply.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).find((c) => c!.startsWith('session_id='));
   if (!cookie) throw new Error('web login returned no session cookie');
@@ -87,7 +104,7 @@ export async function rpcUid(cfg: BenchConfig): Promise<number> {
     jsonrpc: '2.0', method: 'call', id: 1,
     params: { service: 'common', method: 'login', args: [cfg.db, cfg.login, cfg.rpcKey] },
   });
-  const uid = JSON.parse(reply.body).result;
+  const uid = parse<number>(reply.body).result;
   if (typeof uid !== 'number' || uid <= 0) throw new Error(`/jsonrpc login with the rpc key failed: ${reply.body.slice(0, 200)}`);
   return uid;
 }
@@ -95,7 +112,7 @@ export async function rpcUid(cfg: BenchConfig): Promise<number> {
 export function buildTargets(cfg: BenchConfig, cookie: string, uid: number): Record<string, Target> {
   const odooOk = (reply: Reply) => {
     if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
-    const msg = JSON.parse(reply.body);
+    const msg = parse<unknown>(reply.body);
     if (msg.error) throw new Error(`Odoo error: ${msg.error.data?.message ?? msg.error.message}`);
     if (!Array.isArray(msg.result)) throw new Error('Odoo answered no records');
   };
@@ -146,11 +163,11 @@ export function buildTargets(cfg: BenchConfig, cookie: string, uid: number): Rec
 export async function hit(target: Target): Promise<Reply> {
   if (target.before) {
     const login = await postJson(target.before.url, target.before.body);
-    if (login.status !== 200 || typeof JSON.parse(login.body).result !== 'number') throw new Error('per-call login failed');
+    if (login.status !== 200 || typeof parse<number>(login.body).result !== 'number') throw new Error('per-call login failed');
   }
   const reply = await postJson(target.url, target.body, target.headers);
   target.check(reply);
   return reply;
 }
 
-export { jsonRpcResult, mcpToolResult };
+export { jsonRpcResult, mcpToolResult, parse };
