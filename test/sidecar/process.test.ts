@@ -18,7 +18,7 @@ function startMain(env: Record<string, string>): { child: ChildProcess; stderr: 
   });
   let stderr = '';
   const url = new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       const m = /"url":"(http:\/\/[^"]+)\/mcp"/.exec(stderr);
       if (m) resolve(m[1]!);
