@@ -81,6 +81,36 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
     });
   });
 
+  describe('logs', () => {
+    it('writes one JSON line per request with method, tool, user, status, duration and request id', async () => {
+      const before = sidecar.logs.length;
+      await post(sidecar.mcpUrl, { jsonrpc: '2.0', id: 'log-1', method: 'tools/call', params: { name: 'whoami', arguments: {} } }, legacy(BOB_KEY));
+      const lines = sidecar.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const requestLines = lines.filter((l) => l.msg === 'request');
+      assert.equal(requestLines.length, 1);
+      const line = requestLines[0]!;
+      assert.equal(line.mcpMethod, 'tools/call');
+      assert.equal(line.tool, 'whoami');
+      assert.equal(line.userId, 6);
+      assert.equal(line.status, 200);
+      assert.equal(line.rpcId, 'log-1');
+      assert.equal(line.outcome, 'ok');
+      assert.equal(typeof line.durationMs, 'number');
+    });
+
+    it('is quiet by default: nothing for a successful request at the default level', async () => {
+      const quiet = await startSidecar(odoo.url, { LOG_LEVEL: 'warn' });
+      try {
+        assert.equal((await post(quiet.mcpUrl, listTools, legacy(ALICE_KEY))).status, 200);
+        assert.deepEqual(quiet.logs, []);
+        await post(quiet.mcpUrl, listTools, legacy('c0ffee0000000000000000000000000000000001'));
+        assert.deepEqual(quiet.logs, [], 'a refused key is the client\'s problem, not a warning');
+      } finally {
+        await quiet.close();
+      }
+    });
+  });
+
   describe('origin and host (DNS rebinding)', () => {
     it('refuses a foreign browser Origin with 403', async () => {
       const a = await post(sidecar.mcpUrl, listTools, { ...legacy(ALICE_KEY), Origin: 'http://evil.example' });
