@@ -73,6 +73,25 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
       }
     });
 
+    it('refuses a key revoked in Odoo on the next tool call, then at authentication', async () => {
+      const odoo2 = new OdooStandIn();
+      await odoo2.start();
+      const fresh = await startSidecar(odoo2.url);
+      try {
+        const call = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } };
+        assert.equal((await post(fresh.mcpUrl, call, legacy(BOB_KEY))).json.result.isError, false);
+        odoo2.revoke(BOB_KEY);
+        // The identity is still cached, but Odoo checks the key on every call.
+        const refused = await post(fresh.mcpUrl, call, legacy(BOB_KEY));
+        assert.equal(refused.json.error.code, -32001);
+        const next = await post(fresh.mcpUrl, listTools, legacy(BOB_KEY));
+        assert.equal(next.status, 401);
+      } finally {
+        await fresh.close();
+        await odoo2.stop();
+      }
+    });
+
     it('never writes a key to its logs', async () => {
       await post(sidecar.mcpUrl, listTools, legacy('c0ffee0000000000000000000000000000000000'));
       const all = sidecar.logs.join('');

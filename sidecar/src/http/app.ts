@@ -52,7 +52,15 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
   const catalog = new ToolCatalog(odoo, { ttlMs: config.toolsCacheTtlMs });
   const inFlight = new InFlightCalls();
   const mcp = createMcpHandler(
-    createServerFactory({ odoo, catalog, inFlight, version, toolsPageSize: config.toolsPageSize, listTtlMs: config.authCacheTtlMs }),
+    createServerFactory({
+      odoo,
+      catalog,
+      inFlight,
+      version,
+      toolsPageSize: config.toolsPageSize,
+      listTtlMs: config.authCacheTtlMs,
+      onKeyRefused: (key) => identities.forget(key),
+    }),
     {
       legacy: 'stateless',
       maxRequestBodySize: config.maxBodyBytes,
