@@ -274,6 +274,17 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
       assert.match(a.json.result.content[0].text, /not allowed to read sale.order/);
     });
 
+    it("refuses to pass on a result that breaks the tool's outputSchema", async () => {
+      const a = await post(
+        sidecar.mcpUrl,
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'broken_output', arguments: {} } },
+        legacy(ALICE_KEY),
+      );
+      assert.equal(a.json.result.isError, true);
+      assert.equal(a.json.result.structuredContent, undefined);
+      assert.match(a.json.result.content[0].text, /does not match the tool's outputSchema: \/total must be integer/);
+    });
+
     it('shows two users their own tools and results', async () => {
       const alice = await post(sidecar.mcpUrl, listTools, legacy(ALICE_KEY));
       const bob = await post(sidecar.mcpUrl, listTools, legacy(BOB_KEY));

@@ -60,6 +60,7 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
       version,
       toolsPageSize: config.toolsPageSize,
       listTtlMs: config.authCacheTtlMs,
+      log,
       onKeyRefused: (key) => identities.forget(key),
     }),
     {
