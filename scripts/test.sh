@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README: `npm test`).
 #
-#   always:                    the sidecar suite (mocha, .mocharc.json: unit tests + the sidecar against the
-#                              contract stand-in)
+#   always:                    typecheck (tsc) and lint (eslint) of the TypeScript, and the sidecar suite
+#                              (mocha, .mocharc.json: unit tests + the sidecar against the contract stand-in)
 #   with an Odoo 18 tree       the addon's Odoo tests (scripts/test-odoo.sh) and the end-to-end suite against
 #   (ODOO_SRC, /opt/odoo):     the real stack (npm run test:e2e, which starts and stops scripts/stack.sh itself)
 #
@@ -46,6 +46,10 @@ run_suite() { # name counts-fn command...
     fi
 }
 
+no_counts() { :; }
+
+run_suite typecheck no_counts npx tsc -p .
+run_suite lint no_counts npx eslint .
 run_suite sidecar mocha_counts npx mocha
 
 if [[ -x "$ODOO_SRC/odoo-bin" ]]; then
