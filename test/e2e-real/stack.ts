@@ -37,8 +37,8 @@ export function runCommand(cmd: string, args: string[], opts: { env?: NodeJS.Pro
     const child = spawn(cmd, args, { cwd: root, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d; if (opts.echo) process.stdout.write(d); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d; if (opts.echo) process.stderr.write(d); });
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); if (opts.echo) process.stdout.write(d); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); if (opts.echo) process.stderr.write(d); });
     const timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs ?? 600_000);
     child.on('error', reject);
     child.on('close', (code) => {

@@ -32,13 +32,13 @@ interface Service {
 
 /** Compose's own interpolation for the forms we use: `$$` → `$`, `${VAR:-default}` → default. */
 function interpolate(value: string): string {
-  return value.replace(/\$\$|\$\{(\w+):-([^}]*)\}/g, (m, _name, dflt) => (m === '$$' ? '$' : dflt));
+  return value.replace(/\$\$|\$\{(\w+):-([^}]*)\}/g, (m, _name, dflt: string) => (m === '$$' ? '$' : dflt));
 }
 
 /** Variables the template expects from its environment (upper-case `${NAME}`; nginx's own are lower case). */
 function templateVariables(text: string): Set<string> {
   const body = text.replace(/^\s*#.*$/gm, '');
-  return new Set([...body.matchAll(/\$\{([A-Z][A-Z0-9_]*)\}/g)].map((m) => m[1]));
+  return new Set([...body.matchAll(/\$\{([A-Z][A-Z0-9_]*)\}/g)].map((m) => m[1] ?? ''));
 }
 
 /** The body of the first `location <match> { … }` block (our locations have no nested blocks). */
@@ -51,79 +51,89 @@ function locationBlock(conf: string, match: string): string {
 describe('docker-compose.yml', () => {
   const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service> };
   const services = compose.services;
-  const env = (name: string) => services[name].environment ?? {};
+  const service = (name: string): Service => {
+    const found = services[name];
+    assert.ok(found, `no service ${name}`);
+    return found;
+  };
+  const [, odoo, sidecar, nginx] = ['db', 'odoo', 'sidecar', 'nginx'].map(service) as [Service, Service, Service, Service];
+  /** An environment variable of a service, which must be set. */
+  const env = (name: string, variable: string): string => {
+    const value = service(name).environment?.[variable];
+    assert.ok(value, `service ${name} lacks ${variable}`);
+    return value;
+  };
 
   it('has the four services: db, odoo, sidecar, nginx', () => {
     assert.deepEqual(Object.keys(services).sort(), ['db', 'nginx', 'odoo', 'sidecar']);
   });
 
   it('runs the official odoo:18 image with odoo_addon mounted as its extra addons path', () => {
-    assert.equal(services.odoo.image, 'odoo:18');
-    assert.ok(services.odoo.volumes?.some((v) => /^\.\/odoo_addon:\/mnt\/extra-addons(:ro)?$/.test(v)));
+    assert.equal(odoo.image, 'odoo:18');
+    assert.ok(odoo.volumes?.some((v) => /^\.\/odoo_addon:\/mnt\/extra-addons(:ro)?$/.test(v)));
   });
 
   it('points Odoo at the db service and serves exactly one database, the one the sidecar expects', () => {
-    assert.equal(env('odoo').HOST, 'db');
-    assert.equal(env('odoo').USER, env('db').POSTGRES_USER);
-    assert.equal(env('odoo').PASSWORD, env('db').POSTGRES_PASSWORD);
-    const command = services.odoo.command!.map(interpolate);
+    assert.equal(env('odoo', 'HOST'), 'db');
+    assert.equal(env('odoo', 'USER'), env('db', 'POSTGRES_USER'));
+    assert.equal(env('odoo', 'PASSWORD'), env('db', 'POSTGRES_PASSWORD'));
+    const command = odoo.command!.map(interpolate);
     const db = command[command.indexOf('-d') + 1];
-    assert.equal(db, env('sidecar').ODOO_DB);
+    assert.equal(db, env('sidecar', 'ODOO_DB'));
     assert.ok(command.includes(`--db-filter=^${db}$`), `command ${command.join(' ')} lacks --db-filter=^${db}$`);
     assert.ok(command.includes('--proxy-mode'), 'Odoo behind nginx needs --proxy-mode');
   });
 
   it('builds the sidecar from sidecar/Dockerfile and points it at the odoo service', () => {
-    assert.deepEqual(services.sidecar.build, { context: '.', dockerfile: 'sidecar/Dockerfile' });
+    assert.deepEqual(sidecar.build, { context: '.', dockerfile: 'sidecar/Dockerfile' });
     assert.ok(existsSync(join(root, 'sidecar/Dockerfile')));
-    const odooUrl = new URL(env('sidecar').ODOO_URL);
+    const odooUrl = new URL(env('sidecar', 'ODOO_URL'));
     assert.equal(odooUrl.hostname, 'odoo');
-    assert.ok(services.odoo.expose?.includes(odooUrl.port), `odoo does not expose ${odooUrl.port}`);
-    assert.equal(env('sidecar').HOST, '0.0.0.0', 'in a container the sidecar must listen beyond loopback');
-    assert.ok(services.sidecar.expose?.includes(env('sidecar').PORT));
+    assert.ok(odoo.expose?.includes(odooUrl.port), `odoo does not expose ${odooUrl.port}`);
+    assert.equal(env('sidecar', 'HOST'), '0.0.0.0', 'in a container the sidecar must listen beyond loopback');
+    assert.ok(sidecar.expose?.includes(env('sidecar', 'PORT')));
   });
 
   it('allows the host names users reach the proxy by', () => {
-    const hosts = interpolate(env('sidecar').MCP_ALLOWED_HOSTS).split(',');
+    const hosts = interpolate(env('sidecar', 'MCP_ALLOWED_HOSTS')).split(',');
     assert.ok(hosts.includes('localhost') && hosts.includes('127.0.0.1'), hosts.join(','));
   });
 
   it('mounts the one nginx config as the image template that replaces its default server', () => {
-    assert.ok(services.nginx.image?.startsWith('nginx:'));
+    assert.ok(nginx.image?.startsWith('nginx:'));
     assert.ok(
-      services.nginx.volumes?.includes(`./${TEMPLATE}:/etc/nginx/templates/default.conf.template:ro`),
-      String(services.nginx.volumes),
+      nginx.volumes?.includes(`./${TEMPLATE}:/etc/nginx/templates/default.conf.template:ro`),
+      String(nginx.volumes),
     );
   });
 
   it('gives nginx every variable the template uses, pointing at the odoo and sidecar services', () => {
-    const nginxEnv = env('nginx');
-    for (const name of templateVariables(read(TEMPLATE))) assert.ok(nginxEnv[name], `nginx lacks ${name}`);
-    assert.equal(nginxEnv.ODOO_UPSTREAM, `odoo:${new URL(env('sidecar').ODOO_URL).port}`);
-    assert.equal(nginxEnv.SIDECAR_UPSTREAM, `sidecar:${env('sidecar').PORT}`);
+    for (const name of templateVariables(read(TEMPLATE))) env('nginx', name);
+    assert.equal(env('nginx', 'ODOO_UPSTREAM'), `odoo:${new URL(env('sidecar', 'ODOO_URL')).port}`);
+    assert.equal(env('nginx', 'SIDECAR_UPSTREAM'), `sidecar:${env('sidecar', 'PORT')}`);
   });
 
   it('publishes only the proxy port', () => {
     const published = Object.entries(services).filter(([, s]) => s.ports?.length).map(([name]) => name);
     assert.deepEqual(published, ['nginx']);
-    const [mapping] = services.nginx.ports!.map(interpolate);
-    assert.equal(mapping, `8069:${env('nginx').NGINX_PORT}`);
+    const [mapping] = nginx.ports!.map(interpolate);
+    assert.equal(mapping, `8069:${env('nginx', 'NGINX_PORT')}`);
   });
 });
 
 describe('sidecar/Dockerfile', () => {
   const dockerfile = read('sidecar/Dockerfile');
 
+  const stages = dockerfile.split(/^FROM /m).slice(1);
+  const final = stages[stages.length - 1] ?? '';
+
   it('runs as a non-root user on a slim Node 20 image', () => {
-    const stages = dockerfile.split(/^FROM /m).slice(1);
-    const final = stages[stages.length - 1];
     assert.match(final, /^node:20-(slim|alpine)/);
     assert.match(final, /^USER node$/m);
   });
 
   it('installs only production dependencies in the runtime image', () => {
-    const stages = dockerfile.split(/^FROM /m).slice(1);
-    assert.match(stages[stages.length - 1], /npm ci --omit=dev/);
+    assert.match(final, /npm ci --omit=dev/);
   });
 
   it('bundles the entry point the npm start script runs', () => {
@@ -224,8 +234,8 @@ describe('nginx running the configuration stack.sh renders', function () {
              fastcgi_temp_path ${dir}/temp/f; uwsgi_temp_path ${dir}/temp/u; scgi_temp_path ${dir}/temp/s;
              include ${dir}/routes.conf; }`);
     const args = ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')];
-    await run(NGINX!, [...args, '-t', '-q']); // rejects (and fails the suite) on an invalid config
-    nginx = spawn(NGINX!, args, { stdio: 'ignore' });
+    await run(NGINX, [...args, '-t', '-q']); // rejects (and fails the suite) on an invalid config
+    nginx = spawn(NGINX, args, { stdio: 'ignore' });
     for (let i = 0; i < 80; i++) {
       const up = await fetch(`http://127.0.0.1:${proxyPort}/web/health`).then(() => true, () => false);
       if (up) break;
@@ -269,7 +279,7 @@ describe('nginx running the configuration stack.sh renders', function () {
       seen.length = 0;
       const res = await fetch(`http://127.0.0.1:${proxyPort}${path}`);
       assert.equal(await res.text(), 'odoo', path);
-      assert.equal(seen[0].who, 'odoo', path);
+      assert.equal(seen[0]?.who, 'odoo', path);
     }
   });
 });
