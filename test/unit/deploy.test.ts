@@ -149,6 +149,54 @@ describe('sidecar/Dockerfile', () => {
   });
 });
 
+describe('sidecar/Dockerfile build steps, run without Docker', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let sidecar: ChildProcess | undefined;
+  after(() => {
+    sidecar?.kill('SIGTERM');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('bundles the sidecar and starts it with production dependencies only', async () => {
+    const dockerfile = read('sidecar/Dockerfile').replace(/\\\n\s*/g, '');
+    const bundle = /^RUN (node_modules\/\.bin\/esbuild .*)$/m.exec(dockerfile)?.[1];
+    const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
+    assert.ok(bundle && cmd, 'no esbuild RUN step or CMD in the Dockerfile');
+    dir = mkdtempSync(join(tmpdir(), 'llm-mcp-docker-'));
+    const build = join(dir, 'build');
+    const app = join(dir, 'app');
+    // build stage: the repository's sources and (already installed) dev dependencies
+    mkdirSync(join(build, 'sidecar'), { recursive: true });
+    await run('cp', ['-r', join(root, 'sidecar/src'), join(build, 'sidecar/src')]);
+    await run('ln', ['-s', join(root, 'node_modules'), join(build, 'node_modules')]);
+    await run('sh', ['-c', bundle], { cwd: build });
+    // runtime stage: package files, production dependencies, the bundle
+    mkdirSync(join(app, 'sidecar/dist'), { recursive: true });
+    for (const f of ['package.json', 'package-lock.json']) await run('cp', [join(root, f), join(app, f)]);
+    await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline'], { cwd: app });
+    assert.ok(!existsSync(join(app, 'node_modules/tsx')), 'tsx (a dev dependency) was installed');
+    const out = /--outfile=(\S+)/.exec(bundle)?.[1] ?? '';
+    await run('cp', [join(build, out), join(app, out)]);
+    const [command, ...args] = JSON.parse(cmd) as string[];
+    assert.equal(command, 'node');
+    const port = await new Promise<number>((resolve) => {
+      const probe = http.createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    sidecar = spawn(process.execPath, args, { cwd: app, stdio: 'ignore',
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port) } });
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0);
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status, 200, 'the bundled sidecar did not answer /healthz');
+  });
+});
+
 describe('nginx config shared by scripts/stack.sh and docker-compose.yml', () => {
   const template = read(TEMPLATE);
   const stackSh = read('scripts/stack.sh');
