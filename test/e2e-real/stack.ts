@@ -32,9 +32,9 @@ export const stackEnv: NodeJS.ProcessEnv = {
 
 /** Runs a command to its end; rejects with its output when it fails. */
 export function runCommand(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string;
-  echo?: boolean; timeoutMs?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+  echo?: boolean; timeoutMs?: number; cwd?: string } = {}): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: root, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); if (opts.echo) process.stdout.write(d); });
