@@ -1,0 +1,201 @@
+"""The endpoints the sidecar calls (docs/contract.md, version 1).
+
+Every authenticated route is ``type='http'`` (``type='json'`` would answer a refused key with HTTP 200),
+``csrf=False`` and ``save_session=False``: the only credential is the Authorization header, no cookie is
+read or set. Authentication is ``auth='llm_mcp_key'`` (models/ir_http.py).
+"""
+
+import datetime
+import json
+import logging
+import time
+
+import psycopg2
+
+from odoo import http, release
+from odoo.http import request
+from odoo.modules.module import get_manifest
+
+from odoo.addons.llm_tool.errors import ToolExecutionError, ToolInputError
+
+from ..contract import ContractError, error_response, json_response
+
+_logger = logging.getLogger(__name__)
+
+_ROUTE = {"type": "http", "csrf": False, "save_session": False}
+
+
+class CallRefused(ContractError):
+    """A refused ``call``: the contract error plus what the audit row records about it."""
+
+    def __init__(self, status, code, message, outcome, tool_id=None):
+        super().__init__(status, code, message)
+        self.outcome = outcome
+        self.tool_id = tool_id
+
+
+class McpEndpoints(http.Controller):
+    @http.route("/llm_mcp/v1/health", auth="none", **_ROUTE)
+    def health(self):
+        if request.httprequest.method not in ("GET", "HEAD"):
+            return error_response(ContractError(405, "method_not_allowed", "Use GET.", {"Allow": "GET, HEAD"}))
+        return json_response({
+            "status": "ok",
+            "odoo_version": release.serie,
+            "addon_version": get_manifest("llm_mcp_server").get("version"),
+            "database": request.db,
+        })
+
+    @http.route("/llm_mcp/v1/identity", auth="llm_mcp_key", **_ROUTE)
+    def identity(self):
+        try:
+            settings = self._enabled_settings()
+            mcp_key = request.llm_mcp_key
+            user = request.env.user
+            visible = request.env["llm.mcp.config"]._mcp_visible_tools(mcp_key)
+            token, expires = request.env["res.users.apikeys"]._llm_mcp_make_token(mcp_key)
+            return json_response({
+                "user": {
+                    "id": user.id,
+                    "login": user.login,
+                    "name": user.name,
+                    "lang": user.lang or None,
+                    "tz": user.tz or None,
+                    "company": {"id": user.company_id.id, "name": user.company_id.name},
+                    "companies": [{"id": c.id, "name": c.name} for c in user.company_ids],
+                },
+                "database": request.db,
+                "odoo_version": release.serie,
+                "key": {
+                    "id": mcp_key.apikey_id,
+                    "name": mcp_key.name,
+                    "scope": mcp_key.scope,
+                    "read_only": mcp_key.read_only,
+                    "allowed_tools": list(mcp_key.allowed_tools) if mcp_key.allowed_tools is not None else None,
+                },
+                "server": {"name": settings["server_name"], "instructions": settings["instructions"]},
+                "tools_fingerprint": request.env["llm.mcp.config"]._mcp_fingerprint(visible),
+                "token": token,
+                "token_expires_at": datetime.datetime.fromtimestamp(expires, datetime.timezone.utc).strftime(
+                    "%Y-%m-%dT%H:%M:%SZ"
+                ),
+            })
+        except ContractError as error:
+            return error_response(error)
+        except Exception:
+            return self._internal_error()
+
+    @http.route("/llm_mcp/v1/tools", auth="llm_mcp_key", **_ROUTE)
+    def tools(self):
+        try:
+            self._enabled_settings()
+            Config = request.env["llm.mcp.config"]
+            visible = Config._mcp_visible_tools(request.llm_mcp_key)
+            return json_response({"fingerprint": Config._mcp_fingerprint(visible), "tools": Config._mcp_tool_definitions(visible)})
+        except ContractError as error:
+            return error_response(error)
+        except Exception:
+            return self._internal_error()
+
+    @http.route("/llm_mcp/v1/call", auth="llm_mcp_key", **_ROUTE)
+    def call(self):
+        started = time.perf_counter()
+        mcp_key = request.llm_mcp_key
+        audit = {"tool_name": False, "arguments": None}
+        try:
+            body = self._json_body()
+            audit.update(
+                client=body.get("client"), request_id=body.get("request_id"), protocol_version=body.get("protocol_version")
+            )
+            name, arguments = body.get("name"), body.get("arguments", {})
+            if not isinstance(name, str) or not name:
+                raise ContractError(400, "bad_request", "'name' (a string) is required.")
+            audit["tool_name"] = name
+            if arguments is None:
+                arguments = {}
+            if not isinstance(arguments, dict):
+                raise ContractError(400, "bad_request", "'arguments' must be a JSON object.")
+            audit["arguments"] = arguments
+            self._enabled_settings()
+            entry = self._visible_entry(mcp_key, name)
+            audit["tool_id"] = entry.id
+            try:
+                result = request.env["llm.tool"]._run_tool_entry(entry, arguments)
+            except ToolInputError as exc:
+                return self._finish_call(started, audit, "invalid", self._tool_error(str(exc)), message=str(exc))
+            except ToolExecutionError as exc:
+                return self._finish_call(started, audit, "tool_error", self._tool_error(str(exc)), message=str(exc))
+            structured = result if isinstance(result, dict) else {"result": result}
+            payload = {
+                "content": [{"type": "text", "text": json.dumps(structured, ensure_ascii=False)}],
+                "structuredContent": structured,
+                "isError": False,
+            }
+            return self._finish_call(started, audit, "ok", json_response(payload))
+        except ContractError as error:
+            outcome = error.outcome if isinstance(error, CallRefused) else "invalid"
+            if isinstance(error, CallRefused) and error.tool_id:
+                audit["tool_id"] = error.tool_id
+            return self._finish_call(started, audit, outcome, error_response(error), message=error.message)
+        except psycopg2.OperationalError:
+            raise  # serialization failure or deadlock: let Odoo retry the whole request
+        except Exception:
+            _logger.exception("MCP call %r failed unexpectedly", audit.get("tool_name"))
+            request.env.cr.rollback()
+            error = ContractError(500, "internal_error", "Odoo could not complete the call; its log has the details.")
+            return self._finish_call(started, audit, "tool_error", error_response(error), message=error.message)
+
+    # -- helpers ---------------------------------------------------------------------------------------
+
+    def _enabled_settings(self):
+        settings = request.env["llm.mcp.config"]._mcp_settings()
+        if not settings["enabled"]:
+            raise CallRefused(403, "mcp_disabled", "The MCP server is switched off in this database's settings.", "denied")
+        return settings
+
+    def _json_body(self):
+        try:
+            body = json.loads(request.httprequest.get_data() or b"")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            message = "The body must be a JSON object."
+            if request.httprequest.mimetype != "application/json":
+                message += " Send it with Content-Type: application/json."
+            raise ContractError(400, "bad_request", message)
+        return body
+
+    def _visible_entry(self, mcp_key, name):
+        """The tool ``name`` if this user and key may run it; else 404 (denied or unknown, not saying which)."""
+        visible = request.env["llm.mcp.config"]._mcp_visible_tools(mcp_key)
+        if name in visible:
+            return visible[name]
+        exists = request.env["llm.tool"]._tool_catalog().get(name)
+        raise CallRefused(
+            404, "unknown_tool", f"No tool named {name!r} is available to you.",
+            outcome="denied" if exists else "invalid", tool_id=exists.id if exists else None,
+        )
+
+    def _tool_error(self, message):
+        return json_response({"content": [{"type": "text", "text": message}], "isError": True})
+
+    def _finish_call(self, started, audit, outcome, response, message=None):
+        """Write the call's one audit row, then answer."""
+        request.env["llm.mcp.call"]._log_call(
+            request.llm_mcp_key,
+            tool_name=audit.get("tool_name"),
+            tool_id=audit.get("tool_id"),
+            outcome=outcome,
+            arguments=audit.get("arguments"),
+            message=message,
+            duration_ms=round((time.perf_counter() - started) * 1000),
+            client=audit.get("client"),
+            request_id=audit.get("request_id"),
+            protocol_version=audit.get("protocol_version"),
+        )
+        return response
+
+    def _internal_error(self):
+        _logger.exception("MCP endpoint failed unexpectedly")
+        request.env.cr.rollback()
+        return error_response(ContractError(500, "internal_error", "Odoo could not answer; its log has the details."))

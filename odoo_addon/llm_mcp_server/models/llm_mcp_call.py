@@ -1,0 +1,99 @@
+import json
+import logging
+import re
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+ARGUMENTS_MAX_CHARS = 4000
+MESSAGE_MAX_CHARS = 2000
+REDACTED = "[redacted]"
+# Argument keys whose values never reach the audit log.
+_SECRET_KEY = re.compile(r"pass(word|wd)?|token|api[_-]?key|secret|credential", re.IGNORECASE)
+
+
+def redact(value):
+    """A copy of ``value`` with the values under secret-looking keys replaced, at any depth."""
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if isinstance(key, str) and _SECRET_KEY.search(key) else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return value
+
+
+def arguments_for_audit(arguments):
+    """Redacted JSON of the call's arguments, cut to ARGUMENTS_MAX_CHARS."""
+    text = json.dumps(redact(arguments), ensure_ascii=False, default=str)
+    if len(text) > ARGUMENTS_MAX_CHARS:
+        text = text[: ARGUMENTS_MAX_CHARS - 20] + "…[truncated]"
+    return text
+
+
+class LlmMcpCall(models.Model):
+    _name = "llm.mcp.call"
+    _description = "MCP Call"
+    _order = "id desc"
+    _rec_name = "tool_name"
+
+    user_id = fields.Many2one("res.users", required=True, readonly=True, index=True, ondelete="cascade")
+    key_id = fields.Many2one("llm.mcp.key", string="MCP Key", readonly=True, index="btree_not_null", ondelete="set null")
+    key_name = fields.Char(readonly=True)
+    tool_name = fields.Char(readonly=True)
+    tool_id = fields.Many2one("llm.tool", readonly=True, ondelete="set null")
+    arguments = fields.Text(readonly=True, help="The call's arguments as JSON, secrets redacted, size-capped.")
+    outcome = fields.Selection(
+        [("ok", "OK"), ("tool_error", "Tool error"), ("invalid", "Invalid"), ("denied", "Denied")],
+        required=True, readonly=True, index=True,
+    )
+    message = fields.Text(readonly=True)
+    duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
+    client_name = fields.Char(readonly=True)
+    client_version = fields.Char(readonly=True)
+    request_id = fields.Char(readonly=True)
+    protocol_version = fields.Char(readonly=True)
+    create_date = fields.Datetime(index=True, readonly=True)
+
+    @api.model
+    def _log_call(self, mcp_key, *, tool_name, outcome, arguments=None, message=None, duration_ms=0,
+                  tool_id=None, client=None, request_id=None, protocol_version=None):
+        """Write the one audit row of an MCP call (one INSERT, as the calling user, bypassing the
+        no-create access rule that keeps people from forging rows)."""
+        client = client if isinstance(client, dict) else {}
+        return self.sudo().create({
+            "user_id": mcp_key.user_id,
+            "key_id": mcp_key.mcp_key_id,
+            "key_name": mcp_key.name,
+            "tool_name": _text(tool_name, 128),
+            "tool_id": tool_id,
+            "arguments": arguments_for_audit(arguments) if arguments is not None else False,
+            "outcome": outcome,
+            "message": _text(message, MESSAGE_MAX_CHARS),
+            "duration_ms": duration_ms,
+            "client_name": _text(client.get("name"), 128),
+            "client_version": _text(client.get("version"), 64),
+            "request_id": _text(request_id, 128),
+            "protocol_version": _text(protocol_version, 32),
+        })
+
+    @api.model
+    def _gc_old_calls(self):
+        """Cron: delete the calls older than the retention setting (0 keeps everything)."""
+        days = self.env["llm.mcp.config"].get_config().audit_retention_days
+        if days <= 0:
+            return
+        self.env.cr.execute(SQL(
+            "DELETE FROM llm_mcp_call WHERE create_date < (now() AT TIME ZONE 'utc') - make_interval(days => %s)",
+            days,
+        ))
+        _logger.info("Pruned %d MCP calls older than %d days", self.env.cr.rowcount, days)
+
+
+def _text(value, limit):
+    if value is None or value is False:
+        return False
+    return str(value)[:limit]

@@ -1,0 +1,120 @@
+import hashlib
+import json
+
+from odoo import api, fields, models, tools
+
+
+class LlmMcpConfig(models.Model):
+    _name = "llm.mcp.config"
+    _description = "MCP Server Settings"
+
+    name = fields.Char(compute="_compute_name")
+    enabled = fields.Boolean(default=True, help="Off: the MCP endpoints refuse every request (403).")
+    server_name = fields.Char(default="Odoo MCP", required=True, help="The name MCP clients show for this server.")
+    instructions = fields.Text(help="Optional text MCP clients pass to the model: how to use this database.")
+    public_url = fields.Char(
+        string="Public URL", help="The address MCP clients use. Empty: this database's web.base.url + /mcp."
+    )
+    sidecar_url = fields.Char(
+        string="Sidecar URL", default="http://127.0.0.1:8765", help="The sidecar's own base URL, for 'Test connection'."
+    )
+    tool_exposure = fields.Selection(
+        [("all", "All active tools"), ("selected", "Selected tools only")], default="all", required=True
+    )
+    tool_ids = fields.Many2many(
+        "llm.tool", "llm_mcp_config_llm_tool_rel", "config_id", "tool_id", string="Exposed Tools",
+        help="The tools offered over MCP when exposure is 'Selected tools only'.",
+    )
+    allow_write_tools = fields.Boolean(
+        default=True, help="Off: only tools marked read-only are offered (no create, update, delete or method calls)."
+    )
+    allow_consent_tools = fields.Boolean(
+        default=False, help="On: tools flagged as requiring user consent are offered too."
+    )
+    audit_retention_days = fields.Integer(default=90, help="MCP calls older than this are deleted; 0 keeps them.")
+
+    def _compute_name(self):
+        for config in self:
+            config.name = config.server_name
+
+    @api.model
+    def get_config(self):
+        """The settings record of this database (created if its data record was deleted), in sudo."""
+        config = self.env.ref("llm_mcp_server.mcp_config", raise_if_not_found=False)
+        if not config:
+            config = self.sudo().search([], limit=1, order="id") or self.sudo().create({})
+        return config.sudo()
+
+    def get_public_url(self):
+        """The URL MCP clients connect to."""
+        self.ensure_one()
+        if self.public_url:
+            return self.public_url
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""
+        return base_url.rstrip("/") + "/mcp"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return records
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    # -- what the MCP endpoints obey ------------------------------------------------------------------
+
+    @api.model
+    @tools.ormcache()
+    def _mcp_settings(self):
+        """The settings the endpoints read on every request, cached until the settings change."""
+        config = self.get_config()
+        return {
+            "enabled": config.enabled,
+            "server_name": config.server_name or "Odoo MCP",
+            "instructions": config.instructions or "",
+            "exposed": frozenset(config.tool_ids.ids) if config.tool_exposure == "selected" else None,
+            "allow_write_tools": config.allow_write_tools,
+            "allow_consent_tools": config.allow_consent_tools,
+        }
+
+    @api.model
+    def _mcp_visible_tools(self, mcp_key):
+        """{name: ToolEntry} the current user may see and run through ``mcp_key``, after the settings."""
+        settings = self._mcp_settings()
+        return {
+            name: entry
+            for name, entry in self.env["llm.tool"]._available_tool_entries().items()
+            if self._mcp_allows(settings, mcp_key, entry)
+        }
+
+    @api.model
+    def _mcp_allows(self, settings, mcp_key, entry):
+        if settings["exposed"] is not None and entry.id not in settings["exposed"]:
+            return False
+        if not entry.read_only and (not settings["allow_write_tools"] or mcp_key.read_only):
+            return False
+        if entry.requires_consent and not settings["allow_consent_tools"]:
+            return False
+        return mcp_key.allowed_tools is None or entry.name in mcp_key.allowed_tools
+
+    @api.model
+    def _mcp_tool_definitions(self, visible):
+        """The ``tools`` answer's list for ``visible``: MCP definitions sorted by name."""
+        return [dict(visible[name].definition) for name in sorted(visible)]
+
+    @api.model
+    def _mcp_fingerprint(self, visible):
+        """SHA-256 of the tool list as ``tools`` returns it; changes whenever that answer would."""
+        return self._mcp_fingerprint_of(tuple(sorted(visible)))
+
+    @api.model
+    @tools.ormcache("names")
+    def _mcp_fingerprint_of(self, names):
+        catalog = self.env["llm.tool"]._tool_catalog()
+        canonical = json.dumps(
+            [dict(catalog[name].definition) for name in names], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,126 @@
+"""Checking the key an MCP request carries: full pbkdf2 check, or the signed fast-path token of the contract."""
+
+import dataclasses
+import hashlib
+import hmac as hmac_lib
+import time
+
+from odoo import SUPERUSER_ID, api, models
+from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
+from odoo.tools import SQL
+from odoo.tools.misc import hmac
+
+from ..contract import MCP_KEY_SCOPE, TOKEN_HMAC_SCOPE, TOKEN_TTL_SECONDS
+
+
+@dataclasses.dataclass(frozen=True)
+class McpKey:
+    """The authenticated key of a request and the restrictions stored with it."""
+
+    apikey_id: int
+    user_id: int
+    name: str
+    scope: str | None  # "mcp", or None for a global key
+    mcp_key_id: int | None  # the llm.mcp.key row; None for global keys and bare mcp-scoped keys
+    read_only: bool
+    allowed_tools: tuple | None  # None: no limit
+    key_sha256: str
+
+
+# One indexed query gives the key, its user's state and its restrictions (same conditions as Odoo's own
+# res.users.apikeys._check_credentials: active user, scope NULL or ours, not expired).
+_KEY_SELECT = """
+    SELECT k.id, k.user_id, k.name, k.scope, m.id, COALESCE(m.read_only, FALSE),
+           ARRAY(SELECT t.name FROM llm_mcp_key_llm_tool_rel r JOIN llm_tool t ON t.id = r.tool_id
+                  WHERE r.key_id = m.id ORDER BY t.name),
+           m.id IS NOT NULL AND (m.last_used IS NULL
+                                 OR m.last_used < (now() AT TIME ZONE 'utc') - INTERVAL '1 minute'),
+           k.key
+      FROM res_users_apikeys k
+      JOIN res_users u ON u.id = k.user_id
+ LEFT JOIN llm_mcp_key m ON m.apikey_id = k.id
+     WHERE u.active
+       AND (k.scope IS NULL OR k.scope = %(scope)s)
+       AND (k.expiration_date IS NULL OR k.expiration_date >= now() AT TIME ZONE 'utc')
+"""
+
+
+class ResUsersApikeys(models.Model):
+    _inherit = "res.users.apikeys"
+
+    @api.model
+    def _llm_mcp_authenticate(self, key, token=None):
+        """The McpKey for ``key`` (an MCP-scoped or global key of an active user), or None.
+
+        A valid fast-path ``token`` for this very key skips the pbkdf2 hash; the key row is still looked
+        up, so revocation, expiry and user deactivation apply at once.
+        """
+        if not key:
+            return None
+        key_sha256 = hashlib.sha256(key.encode()).hexdigest()
+        claimed = self._llm_mcp_token_claims(token, key_sha256) if token else None
+        if claimed:
+            self.env.cr.execute(
+                _KEY_SELECT + " AND k.id = %(id)s AND k.user_id = %(uid)s",
+                {"scope": MCP_KEY_SCOPE, "id": claimed[0], "uid": claimed[1]},
+            )
+            rows = self.env.cr.fetchall()
+        else:
+            self.env.cr.execute(_KEY_SELECT + " AND k.index = %(index)s", {"scope": MCP_KEY_SCOPE, "index": key[:INDEX_SIZE]})
+            rows = [row for row in self.env.cr.fetchall() if KEY_CRYPT_CONTEXT.verify(key, row[8])]
+        if not rows:
+            return None
+        apikey_id, user_id, name, scope, mcp_key_id, read_only, allowed, stale, _hash = rows[0]
+        if stale:
+            self.env.cr.execute(
+                "UPDATE llm_mcp_key SET last_used = now() AT TIME ZONE 'utc' WHERE id = %s", [mcp_key_id]
+            )
+        return McpKey(
+            apikey_id=apikey_id,
+            user_id=user_id,
+            name=name,
+            scope=scope,
+            mcp_key_id=mcp_key_id,
+            read_only=bool(read_only),
+            allowed_tools=tuple(allowed) if allowed else None,
+            key_sha256=key_sha256,
+        )
+
+    @api.model
+    def _llm_mcp_make_token(self, mcp_key):
+        """A fast-path token for ``mcp_key`` and its expiry (epoch seconds), as the contract defines it."""
+        expires = int(time.time()) + TOKEN_TTL_SECONDS
+        claims = f"{mcp_key.apikey_id}.{mcp_key.user_id}.{expires}"
+        return f"{claims}.{self._llm_mcp_token_signature(claims, mcp_key.key_sha256)}", expires
+
+    @api.model
+    def _llm_mcp_token_claims(self, token, key_sha256):
+        """(key id, user id) if ``token`` is unexpired and signed for this key; None otherwise (never raises)."""
+        parts = token.split(".")
+        if len(parts) != 4 or not all(part.isdigit() for part in parts[:3]):
+            return None
+        apikey_id, user_id, expires = (int(part) for part in parts[:3])
+        if expires <= time.time():
+            return None
+        expected = self._llm_mcp_token_signature(".".join(parts[:3]), key_sha256)
+        if not hmac_lib.compare_digest(expected, parts[3]):
+            return None
+        return apikey_id, user_id
+
+    @api.model
+    def _llm_mcp_token_signature(self, claims, key_sha256):
+        return hmac(self.env(user=SUPERUSER_ID, su=True), TOKEN_HMAC_SCOPE, f"{claims}.{key_sha256}")
+
+    @api.model
+    def _llm_mcp_key_id_for(self, key):
+        """Id of the key row ``_generate`` just made for ``key`` (``_generate`` only returns the secret)."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, key FROM res_users_apikeys WHERE user_id = %s AND index = %s ORDER BY id DESC",
+                self.env.uid, key[:INDEX_SIZE],
+            )
+        )
+        for apikey_id, hashed in self.env.cr.fetchall():
+            if KEY_CRYPT_CONTEXT.verify(key, hashed):
+                return apikey_id
+        return None

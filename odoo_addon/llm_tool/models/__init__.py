@@ -1,0 +1,2 @@
+from . import llm_tool
+from . import llm_tool_builtin

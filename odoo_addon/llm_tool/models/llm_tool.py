@@ -1,0 +1,350 @@
+import dataclasses
+import json
+import logging
+import re
+import types
+
+import psycopg2
+from psycopg2 import errorcodes
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
+from odoo.service.model import _as_validation_error
+
+from ..decorators import DECORATED_MODULES, is_llm_tool
+from ..errors import ToolExecutionError, ToolInputError
+from ..jsonify import to_json
+from ..schema import SCHEMA_DIALECT, schema_from_signature, split_docstring, validate_arguments
+
+_logger = logging.getLogger(__name__)
+
+TOOL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+
+# Concurrency failures must reach Odoo's request retry loop instead of becoming a tool error.
+_RETRYABLE_PGCODES = {errorcodes.SERIALIZATION_FAILURE, errorcodes.DEADLOCK_DETECTED, errorcodes.LOCK_NOT_AVAILABLE}
+
+_HINT_FIELDS = ("read_only_hint", "idempotent_hint", "destructive_hint", "open_world_hint", "requires_user_consent")
+
+
+@dataclasses.dataclass(frozen=True)
+class ToolEntry:
+    """One runnable tool as cached for the whole registry: its MCP definition and how to run it."""
+
+    id: int
+    name: str
+    definition: types.MappingProxyType  # the MCP tool definition; shared between requests, never mutate
+    input_schema: dict
+    read_only: bool
+    requires_consent: bool
+    model: str
+    method: str
+    group_ids: frozenset
+
+
+class LlmTool(models.Model):
+    _name = "llm.tool"
+    _description = "LLM Tool"
+    _order = "name"
+
+    name = fields.Char(
+        required=True,
+        help="The name a model calls the tool by: letters, digits, '_', '.', '-' (at most 128).",
+    )
+    title = fields.Char(help="A short human-readable title.")
+    description = fields.Text(help="What the tool does, written for a model: it decides from this when to call it.")
+    implementation = fields.Selection(
+        selection="_selection_implementation",
+        required=True,
+        default="function",
+        help="How the tool is implemented.",
+    )
+    active = fields.Boolean(default=True)
+    input_schema = fields.Text(
+        string="Input Schema",
+        help="JSON Schema of the arguments. Empty: derived from the method's signature and type hints.",
+    )
+    read_only_hint = fields.Boolean(string="Read Only", default=False, help="The tool does not modify anything.")
+    idempotent_hint = fields.Boolean(
+        string="Idempotent", default=False, help="Calling it again with the same arguments has no further effect."
+    )
+    destructive_hint = fields.Boolean(
+        string="Destructive", default=True, help="The tool may delete or overwrite data."
+    )
+    open_world_hint = fields.Boolean(
+        string="Open World", default=True, help="The tool talks to systems outside this database."
+    )
+    requires_user_consent = fields.Boolean(
+        default=False, help="Only offered to MCP clients when the MCP settings allow consent-flagged tools."
+    )
+    decorator_model = fields.Char(help="Model holding the @llm_tool method, e.g. 'sale.order'.")
+    decorator_method = fields.Char(help="Name of the @llm_tool method.")
+    group_ids = fields.Many2many(
+        "res.groups",
+        "llm_tool_res_groups_rel",
+        "tool_id",
+        "group_id",
+        string="Groups",
+        help="If set, only members of these groups may see and run the tool.",
+    )
+
+    _sql_constraints = [("name_unique", "UNIQUE(name)", "A tool with this name already exists.")]
+
+    @api.model
+    def _selection_implementation(self):
+        return self._get_available_implementations()
+
+    @api.model
+    def _get_available_implementations(self):
+        """Hook: (value, label) pairs of the implementations modules provide."""
+        return [("function", _("Function"))]
+
+    @api.constrains("name")
+    def _check_name(self):
+        for tool in self:
+            if not TOOL_NAME_PATTERN.match(tool.name or ""):
+                raise ValidationError(
+                    _("Tool name %(name)r must be 1-128 letters, digits, '_', '.' or '-'.", name=tool.name)
+                )
+
+    @api.constrains("input_schema")
+    def _check_input_schema(self):
+        for tool in self.filtered("input_schema"):
+            try:
+                schema = json.loads(tool.input_schema)
+            except ValueError as exc:
+                raise ValidationError(_("The input schema of %(name)s is not JSON: %(error)s", name=tool.name, error=exc)) from exc
+            if not isinstance(schema, dict) or schema.get("type", "object") != "object":
+                raise ValidationError(_("The input schema of %(name)s must be an object schema.", name=tool.name))
+            if re.search(r'"(anyOf|oneOf)"\s*:', tool.input_schema):
+                raise ValidationError(_("The input schema of %(name)s may not use anyOf/oneOf.", name=tool.name))
+
+    # -- cache invalidation: the catalog below is cached for the whole registry ---------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return records
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    # -- registration of @llm_tool methods -----------------------------------------------------------------
+
+    def _register_hook(self):
+        super()._register_hook()
+        try:
+            with self.env.cr.savepoint():
+                self._sync_decorated_tools(self._find_decorated_methods())
+        except Exception:
+            _logger.exception("Could not register the @llm_tool methods")
+
+    @api.model
+    def _find_decorated_methods(self):
+        """{(model, method name): decorated function} for every @llm_tool method in the registry."""
+        found = {}
+        for model_name in list(self.env.registry):
+            model_class = self.env.registry[model_name]
+            for klass in model_class.__mro__:
+                if klass.__module__ not in DECORATED_MODULES:
+                    continue
+                inherit = klass.__dict__.get("_inherit")
+                owner = klass.__dict__.get("_name") or (inherit if isinstance(inherit, str) else (inherit or [None])[0])
+                if owner != model_name:
+                    continue  # a mixin's tool belongs to the mixin, not to every model inheriting it
+                for attr, value in vars(klass).items():
+                    if is_llm_tool(value):
+                        found.setdefault((model_name, attr), value)
+        return found
+
+    @api.model
+    def _sync_decorated_tools(self, found):
+        """Create or update one record per decorated method; writes only what changed."""
+        tools_sudo = self.sudo().with_context(active_test=False)
+        existing = tools_sudo.search([("implementation", "=", "function")])
+        by_method = {(tool.decorator_model, tool.decorator_method): tool for tool in existing}
+        taken = {tool.name: tool for tool in tools_sudo.search([])}
+        for (model_name, method_name), func in found.items():
+            if getattr(func, "_llm_tool_xml_managed", False):
+                continue
+            vals = self._values_from_decorator(model_name, method_name, func)
+            tool = by_method.get((model_name, method_name))
+            if tool:
+                changes = {key: value for key, value in vals.items() if tool[key] != value}
+                if changes:
+                    tool.write(changes)
+            elif vals["name"] in taken:
+                _logger.error(
+                    "@llm_tool %s.%s: the name %r is already used by another tool; not registered",
+                    model_name, method_name, vals["name"],
+                )
+            else:
+                taken[vals["name"]] = tools_sudo.create(vals)
+                _logger.info("Registered tool %r from %s.%s", vals["name"], model_name, method_name)
+
+    @api.model
+    def _values_from_decorator(self, model_name, method_name, func):
+        metadata = getattr(func, "_llm_tool_metadata", {})
+        description, _params = split_docstring(func._llm_tool_description)
+        vals = {
+            "name": func._llm_tool_name,
+            "implementation": "function",
+            "decorator_model": model_name,
+            "decorator_method": method_name,
+            "description": description,
+        }
+        if metadata.get("title"):
+            vals["title"] = metadata["title"]
+        for hint in _HINT_FIELDS:
+            if hint in metadata:
+                vals[hint] = bool(metadata[hint])
+        if getattr(func, "_llm_tool_schema", None) is not None:
+            vals["input_schema"] = json.dumps(func._llm_tool_schema, indent=2)
+        return vals
+
+    # -- the catalog: tool definitions built once per registry, not per request ------------------------
+
+    def _get_decorated_function(self):
+        """The @llm_tool function (class attribute) this record points to, or None."""
+        self.ensure_one()
+        if self.decorator_model not in self.env.registry or not self.decorator_method:
+            return None
+        for klass in self.env.registry[self.decorator_model].__mro__:
+            func = vars(klass).get(self.decorator_method)
+            if func is not None and callable(func):
+                return func if is_llm_tool(func) else None
+        return None
+
+    def get_input_schema(self):
+        """The tool's input schema: the stored override, else derived from the method signature."""
+        self.ensure_one()
+        if self.input_schema:
+            schema = json.loads(self.input_schema)
+            schema.setdefault("type", "object")
+            return {"$schema": SCHEMA_DIALECT, **schema}
+        func = self._get_decorated_function()
+        if func is None:
+            raise UserError(_("Tool %(name)s has no @llm_tool method to run.", name=self.name))
+        if getattr(func, "_llm_tool_schema", None) is not None:
+            return {"$schema": SCHEMA_DIALECT, "type": "object", **func._llm_tool_schema}
+        return schema_from_signature(func)
+
+    def get_tool_definition(self):
+        """The MCP tool definition (name, title, description, inputSchema, outputSchema, annotations)."""
+        self.ensure_one()
+        func = self._get_decorated_function()
+        title = self.title or self.name
+        description = self.description
+        if not description and func is not None:
+            description = split_docstring(func._llm_tool_description)[0]
+        definition = {
+            "name": self.name,
+            "title": title,
+            "description": description or title,
+            "inputSchema": self.get_input_schema(),
+        }
+        output_schema = func and getattr(func, "_llm_tool_metadata", {}).get("output_schema")
+        if output_schema:
+            definition["outputSchema"] = output_schema
+        definition["annotations"] = {
+            "title": title,
+            "readOnlyHint": self.read_only_hint,
+            "destructiveHint": self.destructive_hint,
+            "idempotentHint": self.idempotent_hint,
+            "openWorldHint": self.open_world_hint,
+        }
+        return definition
+
+    @api.model
+    @tools.ormcache()
+    def _tool_catalog(self):
+        """{name: ToolEntry} of every active tool that can run; cleared when a tool changes."""
+        catalog = {}
+        for tool in self.sudo().search([("implementation", "=", "function")]):
+            try:
+                definition = tool.get_tool_definition()
+            except Exception:
+                _logger.warning("Tool %r left out of the catalog: its definition failed", tool.name, exc_info=True)
+                continue
+            catalog[tool.name] = ToolEntry(
+                id=tool.id,
+                name=tool.name,
+                definition=types.MappingProxyType(definition),
+                input_schema=definition["inputSchema"],
+                read_only=tool.read_only_hint,
+                requires_consent=tool.requires_user_consent,
+                model=tool.decorator_model,
+                method=tool.decorator_method,
+                group_ids=frozenset(tool.group_ids.ids),
+            )
+        return types.MappingProxyType(catalog)
+
+    @api.model
+    def _available_tool_entries(self):
+        """{name: ToolEntry} of the tools the current user (not the superuser) may see and run."""
+        if not self.browse().has_access("read"):
+            return {}
+        user_groups = None
+        available = {}
+        for name, entry in self._tool_catalog().items():
+            if entry.group_ids:
+                if user_groups is None:
+                    user_groups = set(self.env.user.groups_id.ids)
+                if not entry.group_ids & user_groups:
+                    continue
+            target = self.env[entry.model]
+            if not target._abstract and not target.browse().has_access("read"):
+                continue  # a tool living on a model the user cannot read is not theirs to use
+            available[name] = entry
+        return available
+
+    # -- running a tool ----------------------------------------------------------------------------------
+
+    @api.model
+    def _run_tool_entry(self, entry, arguments):
+        """Validate ``arguments`` and run the tool as the current user, in a savepoint.
+
+        Returns the JSON-ready result; raises ToolInputError (arguments refused) or ToolExecutionError
+        (the tool failed: everything it wrote is rolled back).
+        """
+        validate_arguments(entry.input_schema, arguments)
+        method = getattr(self.env[entry.model], entry.method)
+        try:
+            with self.env.cr.savepoint():
+                return to_json(method(**arguments))
+        except ToolInputError:
+            raise
+        except psycopg2.Error as exc:
+            if exc.pgcode in _RETRYABLE_PGCODES:
+                raise
+            raise ToolExecutionError(self._database_error_message(exc)) from exc
+        except UserError as exc:  # AccessError, ValidationError, MissingError are UserErrors
+            raise ToolExecutionError(str(exc.args[0]) if exc.args else _("The operation was refused.")) from exc
+        except ToolExecutionError:
+            raise
+        except Exception as exc:
+            _logger.warning("Tool %s failed", entry.name, exc_info=True)
+            raise ToolExecutionError(f"{type(exc).__name__}: {exc}"[:1000]) from exc
+
+    @api.model
+    def _database_error_message(self, exc):
+        if isinstance(exc, psycopg2.IntegrityError):
+            return str(_as_validation_error(self.env, exc).args[0])
+        first_line = (exc.pgerror or str(exc)).strip().splitlines()[0] if (exc.pgerror or str(exc)) else ""
+        return _("The database refused the operation: %(error)s", error=first_line)
+
+    @api.private
+    def execute(self, parameters):
+        """Run this tool with ``parameters`` as the current user (apexive-compatible entry point)."""
+        self.ensure_one()
+        entry = self._tool_catalog().get(self.name)
+        if entry is None:
+            raise UserError(_("Tool %(name)s is not active or cannot run.", name=self.name))
+        return self._run_tool_entry(entry, parameters or {})

@@ -1,0 +1,451 @@
+"""The built-in tools: generic access to any Odoo model, always as the calling user.
+
+Each method is an ordinary ``@llm_tool`` method (so the registry treats them like any add-on's tools) and
+``@api.private`` (so neither ``call_kw`` nor the ``odoo_call_method`` tool can reach them by RPC). They run
+in the caller's environment: access rights, record rules, field groups and company rules apply as in the
+web client.
+"""
+
+import datetime
+from typing import Annotated
+
+from odoo import _, api, models
+from odoo.exceptions import MissingError, UserError
+from odoo.service.model import get_public_method
+
+from ..decorators import llm_tool
+
+SEARCH_DEFAULT_LIMIT = 20
+SEARCH_MAX_LIMIT = 200
+AGGREGATE_MAX_GROUPS = 1000
+# Fields worth showing when a search names none: the record's name plus the fields people recognise a
+# record by. Anything else must be asked for (a partner has ~160 fields; returning them all is ~100 KB).
+DEFAULT_FIELD_CANDIDATES = (
+    "name", "ref", "default_code", "email", "phone", "state", "partner_id", "date_order", "date",
+    "invoice_date", "amount_total", "list_price", "user_id", "company_id",
+)
+DEFAULT_FIELDS_MAX = 8
+_UNSHOWN_BY_DEFAULT = {"binary", "one2many", "many2many", "html", "properties", "properties_definition", "json"}
+_AGGREGATE_FUNCTIONS = {"sum", "avg", "min", "max", "count", "count_distinct", "bool_and", "bool_or"}
+_DOMAIN_OPERATORS = {"&", "|", "!"}
+
+ModelName = Annotated[str, "Technical model name, e.g. 'res.partner' or 'sale.order' (see odoo_list_models)."]
+Domain = Annotated[
+    list,
+    {"items": {"type": ["string", "array"]}},
+    "Odoo domain: a list of conditions [field, operator, value] combined with the prefix operators "
+    "'&' (and, the default between conditions), '|' (or) and '!' (not). A field may be a dotted path "
+    "('partner_id.country_id.code'). Operators: =, !=, >, >=, <, <=, like, ilike, not ilike, in, not in, "
+    "child_of, parent_of, =like, =ilike. Example: ['|', ['name', 'ilike', 'acme'], ['email', 'ilike', "
+    "'@acme.com']]. Empty: every record.",
+]
+Ids = Annotated[list[int], {"minItems": 1}, "Record ids."]
+FieldNames = Annotated[
+    list[str],
+    "Field names to return (see odoo_describe_model). Omitted: the record's name and a few key fields.",
+]
+
+_RECORDS_SCHEMA = {
+    "type": "array",
+    "items": {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]},
+}
+_IDS_SCHEMA = {"type": "array", "items": {"type": "integer"}}
+
+
+class LlmToolBuiltin(models.AbstractModel):
+    _name = "llm.tool.builtin"
+    _description = "LLM built-in Odoo tools"
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    @llm_tool(
+        title="Search records",
+        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False,
+        output_schema={
+            "type": "object",
+            "properties": {
+                "records": _RECORDS_SCHEMA,
+                "total": {"type": "integer", "description": "Records matching the domain."},
+                "has_more": {"type": "boolean", "description": "More records exist after this page."},
+            },
+            "required": ["records", "total", "has_more"],
+        },
+    )
+    @api.private
+    def odoo_search(
+        self,
+        model: ModelName,
+        domain: Domain = None,
+        fields: FieldNames = None,
+        limit: Annotated[int, {"minimum": 1, "maximum": SEARCH_MAX_LIMIT}, "Page size."] = SEARCH_DEFAULT_LIMIT,
+        offset: Annotated[int, {"minimum": 0}, "Records to skip, for paging."] = 0,
+        order: Annotated[str, "Sort order, e.g. 'date_order desc, id'."] = None,
+    ) -> dict:
+        """Search records of an Odoo model with a domain and return a page of them.
+
+        Many2one fields come back as {"id", "name"}, binary fields as a size marker, dates as
+        'YYYY-MM-DD' and datetimes as 'YYYY-MM-DD HH:MM:SS' in UTC. Use `total` and `has_more` with
+        `offset` to page through large result sets, or odoo_count / odoo_aggregate for figures.
+        """
+        Model = self._tool_model(model)
+        domain = self._tool_domain(domain)
+        field_names = self._tool_field_names(Model, fields)
+        records = Model.search_fetch(domain, field_names, offset=offset, limit=limit, order=order)
+        if offset == 0 and len(records) < limit:
+            total = len(records)
+        else:
+            total = Model.search_count(domain)
+        return {
+            "records": self._tool_format_records(records, field_names),
+            "total": total,
+            "has_more": offset + len(records) < total,
+        }
+
+    @llm_tool(
+        title="Read records",
+        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False,
+        output_schema={"type": "object", "properties": {"records": _RECORDS_SCHEMA}, "required": ["records"]},
+    )
+    @api.private
+    def odoo_read(self, model: ModelName, ids: Ids, fields: FieldNames = None) -> dict:
+        """Read records of an Odoo model by id (same value formats as odoo_search)."""
+        Model = self._tool_model(model)
+        records = self._tool_existing(Model, ids)
+        field_names = self._tool_field_names(Model, fields)
+        return {"records": self._tool_format_records(records, field_names)}
+
+    @llm_tool(
+        title="Count records",
+        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False,
+        output_schema={"type": "object", "properties": {"count": {"type": "integer"}}, "required": ["count"]},
+    )
+    @api.private
+    def odoo_count(self, model: ModelName, domain: Domain = None) -> dict:
+        """Count the records of an Odoo model that match a domain."""
+        Model = self._tool_model(model)
+        return {"count": Model.search_count(self._tool_domain(domain))}
+
+    @llm_tool(
+        title="Aggregate records",
+        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False,
+        output_schema={
+            "type": "object",
+            "properties": {"groups": {"type": "array", "items": {"type": "object"}}},
+            "required": ["groups"],
+        },
+    )
+    @api.private
+    def odoo_aggregate(
+        self,
+        model: ModelName,
+        groupby: Annotated[
+            list[str],
+            "Fields to group by; dates take a granularity: 'date_order:month' (day, week, month, quarter, "
+            "year). Empty: one group with the totals.",
+        ],
+        aggregates: Annotated[
+            list[str],
+            "Values per group: '__count' or 'field:function' with sum, avg, min, max, count, "
+            "count_distinct, e.g. 'amount_total:sum'.",
+        ] = ("__count",),
+        domain: Domain = None,
+        order: Annotated[str, "Order of the groups, e.g. 'amount_total:sum desc'."] = None,
+        limit: Annotated[int, {"minimum": 1, "maximum": AGGREGATE_MAX_GROUPS}, "Groups at most."] = 100,
+    ) -> dict:
+        """Group records of an Odoo model and compute totals per group (sums, averages, counts...).
+
+        Each group is an object keyed by the groupby and aggregate specs as given, e.g.
+        {"date_order:month": "2026-11-01", "amount_total:sum": 1250.0}; a many2one group value is
+        {"id", "name"}, a date group value the first day of the period.
+        """
+        Model = self._tool_model(model)
+        for spec in aggregates:
+            fname, _sep, function = spec.partition(":")
+            if spec != "__count" and (fname not in Model._fields or function not in _AGGREGATE_FUNCTIONS):
+                raise UserError(_(
+                    "Invalid aggregate %(spec)r: use '__count' or 'field:function' with a field of %(model)s "
+                    "and one of %(functions)s.",
+                    spec=spec, model=model, functions=", ".join(sorted(_AGGREGATE_FUNCTIONS)),
+                ))
+        field_names = {spec.partition(":")[0] for spec in [*groupby, *aggregates] if spec != "__count"}
+        Model.check_field_access_rights("read", [name.split(".")[0] for name in field_names])
+        rows = Model._read_group(
+            self._tool_domain(domain), groupby, aggregates, order=order or None, limit=limit
+        )
+        specs = [*groupby, *aggregates]
+        return {"groups": [{spec: self._tool_group_value(spec, value) for spec, value in zip(specs, row)} for row in rows]}
+
+    @llm_tool(
+        title="List models",
+        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False,
+        output_schema={
+            "type": "object",
+            "properties": {
+                "models": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"model": {"type": "string"}, "name": {"type": "string"}},
+                        "required": ["model", "name"],
+                    },
+                },
+            },
+            "required": ["models"],
+        },
+    )
+    @api.private
+    def odoo_list_models(
+        self, query: Annotated[str, "Only models whose technical name or label contains this text."] = None
+    ) -> dict:
+        """List the Odoo models you may read, with their labels (e.g. sale.order: Sales Order)."""
+        needle = (query or "").lower()
+        found = []
+        for name in sorted(self.env.registry):
+            Model = self.env[name]
+            if Model._abstract or Model._transient:
+                continue
+            label = Model._description or name
+            if needle and needle not in name.lower() and needle not in label.lower():
+                continue
+            if Model.browse().has_access("read"):
+                found.append({"model": name, "name": label})
+        return {"models": found}
+
+    @llm_tool(
+        title="Describe a model",
+        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False,
+        output_schema={
+            "type": "object",
+            "properties": {
+                "model": {"type": "string"},
+                "name": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "object"}},
+            },
+            "required": ["model", "name", "fields"],
+        },
+    )
+    @api.private
+    def odoo_describe_model(
+        self,
+        model: ModelName,
+        fields: Annotated[list[str], "Only these fields."] = None,
+        query: Annotated[str, "Only fields whose name or label contains this text."] = None,
+    ) -> dict:
+        """Describe the fields of an Odoo model you may read: type, label, required, readonly, relation,
+        selection values and help. Use it before searching or writing a model you do not know."""
+        Model = self._tool_model(model)
+        Model.browse().check_access("read")
+        attributes = ["type", "string", "required", "readonly", "relation", "selection", "help", "store"]
+        described = Model.fields_get(allfields=fields or None, attributes=attributes)
+        needle = (query or "").lower()
+        result = {}
+        for name, info in sorted(described.items()):
+            if needle and needle not in name.lower() and needle not in (info.get("string") or "").lower():
+                continue
+            entry = {key: info[key] for key in ("type", "string", "required", "readonly", "store") if key in info}
+            if info.get("relation"):
+                entry["relation"] = info["relation"]
+            if isinstance(info.get("selection"), list):
+                entry["selection"] = [[value, label] for value, label in info["selection"]]
+            if info.get("help"):
+                entry["help"] = info["help"]
+            result[name] = entry
+        return {"model": model, "name": Model._description or model, "fields": result}
+
+    # -- writing ----------------------------------------------------------------------------------------
+
+    @llm_tool(
+        title="Create records",
+        read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False,
+        output_schema={"type": "object", "properties": {"ids": _IDS_SCHEMA, "records": _RECORDS_SCHEMA},
+                       "required": ["ids", "records"]},
+    )
+    @api.private
+    def odoo_create(
+        self,
+        model: ModelName,
+        values: Annotated[
+            dict | list[dict],
+            "Field values of the new record, or a list of them to create several at once. Many2one: an "
+            "id; many2many/one2many: a list of commands, e.g. [[6, 0, [ids]]] or [[0, 0, {values}]].",
+        ],
+    ) -> dict:
+        """Create one or several records of an Odoo model. All or nothing: if one fails, none is created."""
+        Model = self._tool_model(model)
+        vals_list = [values] if isinstance(values, dict) else values
+        if not vals_list:
+            raise UserError(_("Nothing to create: 'values' is empty."))
+        records = Model.create(vals_list)
+        return {"ids": records.ids, "records": [{"id": r.id, "display_name": r.display_name} for r in records]}
+
+    @llm_tool(
+        title="Update records",
+        read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False,
+        output_schema={"type": "object", "properties": {"updated": {"type": "integer"}, "ids": _IDS_SCHEMA},
+                       "required": ["updated", "ids"]},
+    )
+    @api.private
+    def odoo_update(
+        self,
+        model: ModelName,
+        ids: Ids,
+        values: Annotated[dict, "Field values to write on every record (same formats as odoo_create)."],
+    ) -> dict:
+        """Write the same field values on records of an Odoo model. All or nothing."""
+        Model = self._tool_model(model)
+        records = self._tool_existing(Model, ids)
+        records.write(values)
+        return {"updated": len(records), "ids": records.ids}
+
+    @llm_tool(
+        title="Delete records",
+        read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False,
+        output_schema={"type": "object", "properties": {"deleted": {"type": "integer"}, "ids": _IDS_SCHEMA},
+                       "required": ["deleted", "ids"]},
+    )
+    @api.private
+    def odoo_delete(self, model: ModelName, ids: Ids) -> dict:
+        """Delete records of an Odoo model by id. All or nothing. Prefer archiving (odoo_update with
+        active=false) for records other documents refer to."""
+        Model = self._tool_model(model)
+        records = self._tool_existing(Model, ids)
+        count = len(records)
+        records.unlink()
+        return {"deleted": count, "ids": list(ids)}
+
+    @llm_tool(
+        title="Call a model method",
+        read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True,
+    )
+    @api.private
+    def odoo_call_method(
+        self,
+        model: ModelName,
+        method: Annotated[str, "A public method, e.g. 'action_confirm' on sale.order or 'action_post' on account.move."],
+        ids: Annotated[list[int], "Records to call it on; omit for a model-level method."] = None,
+        args: Annotated[list, "Positional arguments after the records."] = None,
+        kwargs: Annotated[dict, "Keyword arguments."] = None,
+    ) -> dict:
+        """Call a public business method of an Odoo model, as a button in the web client would: confirm a
+        quotation, post an invoice, validate a transfer. Methods starting with '_' cannot be called."""
+        Model = self._tool_model(model)
+        if model in self._tool_call_method_forbidden_models():
+            raise UserError(_("Methods of %(model)s cannot be called through this tool.", model=model))
+        try:
+            function = get_public_method(Model, method)
+        except AttributeError as exc:
+            raise UserError(_("%(model)s has no method %(method)r.", model=model, method=method)) from exc
+        call_args = list(args or [])
+        if getattr(function, "_api", None):
+            if ids:
+                raise UserError(_("%(method)s is a model-level method: call it without ids.", method=method))
+        else:
+            if not ids:
+                raise UserError(_("%(method)s works on records: pass their ids.", method=method))
+            self._tool_existing(Model, ids)
+            call_args = [ids, *call_args]
+        result = api.call_kw(Model, method, call_args, dict(kwargs or {}))
+        return {"result": result}
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _tool_call_method_forbidden_models(self):
+        """Models whose methods odoo_call_method refuses (credentials and the audit trail)."""
+        return {"res.users.apikeys", "res.users.apikeys.description", "res.users.identitycheck", "llm.tool.builtin"}
+
+    @api.model
+    def _tool_model(self, model):
+        if model not in self.env.registry or self.env[model]._abstract:
+            raise UserError(_("Unknown model %(model)r. odoo_list_models lists the models you may use.", model=model))
+        return self.env[model]
+
+    @api.model
+    def _tool_domain(self, domain):
+        """The domain with its conditions as tuples, after a shape check whose errors name the position."""
+        normalized = []
+        for index, item in enumerate(domain or []):
+            if isinstance(item, str):
+                if item not in _DOMAIN_OPERATORS:
+                    raise UserError(_("domain[%(index)s]: %(item)r is not an operator ('&', '|', '!').", index=index, item=item))
+                normalized.append(item)
+            elif isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and isinstance(item[1], str):
+                normalized.append(tuple(item))
+            else:
+                raise UserError(_(
+                    "domain[%(index)s] must be an operator ('&', '|', '!') or a condition "
+                    "[field, operator, value], got %(item)r.", index=index, item=item,
+                ))
+        return normalized
+
+    @api.model
+    def _tool_existing(self, Model, ids):
+        records = Model.browse(ids)
+        existing = records.exists()
+        if len(existing) != len(set(ids)):
+            missing = sorted(set(ids) - set(existing.ids))
+            raise MissingError(_(
+                "No %(label)s (%(model)s) with id %(ids)s.",
+                label=Model._description, model=Model._name, ids=", ".join(map(str, missing)),
+            ))
+        return records
+
+    @api.model
+    def _tool_field_names(self, Model, fields):
+        if fields:
+            unknown = [name for name in fields if name not in Model._fields]
+            if unknown:
+                raise UserError(_(
+                    "Unknown field(s) %(fields)s on %(model)s; odoo_describe_model lists them.",
+                    fields=", ".join(unknown), model=Model._name,
+                ))
+            return list(dict.fromkeys(fields))
+        names = ["display_name"]
+        candidates = [Model._rec_name] if Model._rec_name else []
+        for name in [*candidates, *DEFAULT_FIELD_CANDIDATES]:
+            field = Model._fields.get(name)
+            if (
+                field and name not in names and field.type not in _UNSHOWN_BY_DEFAULT
+                and field.is_accessible(self.env) and len(names) < DEFAULT_FIELDS_MAX
+            ):
+                names.append(name)
+        return names
+
+    @api.model
+    def _tool_format_records(self, records, field_names):
+        """Rows as JSON: many2one {id, name}, binary a size marker, empty values null (booleans stay)."""
+        model_fields = records._fields
+        rows = records.with_context(bin_size=True).read(field_names)
+        for row in rows:
+            for name, value in row.items():
+                field = model_fields.get(name)
+                kind = field.type if field else None
+                if kind == "many2one":
+                    row[name] = {"id": value[0], "name": value[1]} if value else None
+                elif kind == "binary":
+                    row[name] = {"binary": True, "size": value} if value else None
+                elif kind in ("date", "datetime"):
+                    row[name] = value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else (
+                        value.isoformat() if value else None)
+                elif kind in ("boolean", "integer", "float", "monetary"):
+                    continue
+                elif value is False:
+                    row[name] = None
+        return rows
+
+    @api.model
+    def _tool_group_value(self, spec, value):
+        if isinstance(value, models.BaseModel):
+            if not value:
+                return None
+            if len(value) == 1:
+                return {"id": value.id, "name": value.sudo().display_name}
+            return value.ids
+        if isinstance(value, datetime.datetime):
+            granularity = spec.partition(":")[2]
+            if granularity in ("day", "week", "month", "quarter", "year"):
+                return value.date().isoformat()  # the period's first day, as the spec asked for a date period
+            return value.isoformat(sep=" ")
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return value

@@ -1,0 +1,254 @@
+"""JSON Schema 2020-12 for tool inputs: derived from a Python signature, and checked against arguments.
+
+No pydantic (Debian ships only 1.x) and no ``anyOf``/``oneOf`` in what we emit, because several MCP
+clients reject them: unions of simple types become ``"type": [..]`` lists. The validator covers the
+keywords we emit plus the common ones a hand-written ``input_schema`` uses; every error names the
+argument (``limit``, ``values[2].name``) so a model can correct its call.
+"""
+
+import datetime
+import enum
+import inspect
+import re
+import types
+import typing
+
+from .errors import ToolInputError
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+_SIMPLE_TYPES = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    dict: "object",
+    list: "array",
+    tuple: "array",
+    set: "array",
+    frozenset: "array",
+    type(None): "null",
+}
+
+_DOC_SECTION = re.compile(r"^(Args|Arguments|Parameters|Params|Returns|Return|Yields|Raises|Example|Examples):\s*$")
+_DOC_PARAM = re.compile(r"^(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
+
+
+def split_docstring(doc):
+    """Return (description without the Args/Returns sections, {parameter: description}) of a Google docstring."""
+    summary, params = [], {}
+    section, current = None, None
+    for line in (doc or "").splitlines():
+        stripped = line.strip()
+        match = _DOC_SECTION.match(stripped)
+        if match and not line.startswith((" ", "\t")):
+            section, current = match.group(1), None
+            continue
+        if section is None:
+            summary.append(line)
+        elif section in ("Args", "Arguments", "Parameters", "Params") and stripped:
+            param = _DOC_PARAM.match(stripped)
+            indent = len(line) - len(line.lstrip())
+            if param and (current is None or indent <= params[current][1]):
+                current = param.group(1).lstrip("*")
+                params[current] = [param.group(2).strip(), indent]
+            elif current:
+                params[current][0] = (params[current][0] + " " + stripped).strip()
+    return "\n".join(summary).strip(), {name: text for name, (text, _indent) in params.items() if text}
+
+
+def schema_from_signature(func):
+    """The input schema of ``func`` (root ``type: object``, ``additionalProperties: false``)."""
+    hints = typing.get_type_hints(func, include_extras=True)
+    _summary, doc_params = split_docstring(inspect.getdoc(func))
+    properties, required, open_ended = {}, [], False
+    for name, param in inspect.signature(func).parameters.items():
+        if name == "self" or param.kind is param.VAR_POSITIONAL:
+            continue
+        if param.kind is param.VAR_KEYWORD:
+            open_ended = True
+            continue
+        prop = type_to_schema(hints.get(name, typing.Any))
+        if name in doc_params and "description" not in prop:
+            prop["description"] = doc_params[name]
+        if param.default is param.empty:
+            required.append(name)
+        elif _is_json_value(param.default) and param.default is not None:
+            prop["default"] = list(param.default) if isinstance(param.default, tuple) else param.default
+        properties[name] = prop
+    schema = {"$schema": SCHEMA_DIALECT, "type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    schema["additionalProperties"] = open_ended
+    return schema
+
+
+def type_to_schema(tp):
+    """JSON Schema for one Python type hint."""
+    if tp is typing.Any or tp is inspect.Parameter.empty:
+        return {}
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Annotated:
+        schema = type_to_schema(args[0])
+        for extra in args[1:]:
+            if isinstance(extra, str):
+                schema["description"] = extra
+            elif isinstance(extra, dict):
+                schema.update(extra)
+        return schema
+    if origin in (typing.Union, types.UnionType):
+        return _merge_union([type_to_schema(arg) for arg in args])
+    if origin is typing.Literal:
+        schema = {"enum": list(args)}
+        kinds = {_SIMPLE_TYPES.get(type(value)) for value in args}
+        if len(kinds) == 1 and None not in kinds:
+            schema["type"] = kinds.pop()
+        return schema
+    if origin in (list, tuple, set, frozenset, typing.Sequence):
+        schema = {"type": "array"}
+        item_types = [arg for arg in args if arg is not Ellipsis]
+        if len(item_types) == 1 or (origin is tuple and len(set(item_types)) == 1):
+            schema["items"] = type_to_schema(item_types[0])
+        return schema
+    if origin in (dict, typing.Mapping):
+        schema = {"type": "object"}
+        if len(args) == 2 and args[1] is not typing.Any:
+            schema["additionalProperties"] = type_to_schema(args[1])
+        return schema
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return {"enum": [member.value for member in tp]}
+    if tp is datetime.datetime:
+        return {"type": "string", "format": "date-time"}
+    if tp is datetime.date:
+        return {"type": "string", "format": "date"}
+    if isinstance(tp, type) and typing.is_typeddict(tp):
+        return _typeddict_schema(tp)
+    for python_type, json_type in _SIMPLE_TYPES.items():
+        if tp is python_type:
+            return {"type": json_type}
+    return {}
+
+
+def _typeddict_schema(tp):
+    hints = typing.get_type_hints(tp, include_extras=True)
+    schema = {"type": "object", "properties": {name: type_to_schema(hint) for name, hint in hints.items()}}
+    required = sorted(getattr(tp, "__required_keys__", ()))
+    if required:
+        schema["required"] = required
+    schema["additionalProperties"] = False
+    return schema
+
+
+def _merge_union(schemas):
+    """``X | Y`` without anyOf: a list of types, keeping the keywords of each member (items, properties...)."""
+    if any(not schema.get("type") for schema in schemas):
+        return {}  # a member without a type (Any, an unknown class) makes the union unconstrained
+    merged, kinds = {}, []
+    for schema in schemas:
+        member_types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        kinds.extend(kind for kind in member_types if kind not in kinds)
+        for keyword, value in schema.items():
+            if keyword != "type":
+                merged.setdefault(keyword, value)
+    merged["type"] = kinds[0] if len(kinds) == 1 else kinds
+    if "enum" in merged and "null" in kinds and None not in merged["enum"]:
+        merged["enum"] = [*merged["enum"], None]
+    return merged
+
+
+def _is_json_value(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_json_value(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _is_json_value(item) for key, item in value.items())
+    return False
+
+
+# ---------------------------------------------------------------------------------------------------
+# Validation
+
+_TYPE_CHECKS = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "null": lambda v: v is None,
+}
+
+
+def validate_arguments(schema, arguments):
+    """Raise ToolInputError naming the first argument that does not fit ``schema`` (a root object schema)."""
+    if not isinstance(arguments, dict):
+        raise ToolInputError("The arguments must be a JSON object.")
+    properties = schema.get("properties") or {}
+    for name in schema.get("required") or ():
+        if name not in arguments:
+            raise ToolInputError(f"Missing required argument '{name}'.")
+    additional = schema.get("additionalProperties", True)
+    for name, value in arguments.items():
+        if name in properties:
+            _check(properties[name], value, name)
+        elif additional is False:
+            known = ", ".join(sorted(properties)) or "none"
+            raise ToolInputError(f"Unknown argument '{name}'. Accepted arguments: {known}.")
+        elif isinstance(additional, dict):
+            _check(additional, value, name)
+
+
+def _check(schema, value, path):
+    expected = schema.get("type")
+    if expected:
+        kinds = expected if isinstance(expected, list) else [expected]
+        if not any(_TYPE_CHECKS.get(kind, lambda v: True)(value) for kind in kinds):
+            raise ToolInputError(
+                f"Argument '{path}' must be {' or '.join(kinds)}, got {_json_type_name(value)}."
+            )
+    if "enum" in schema and value not in schema["enum"]:
+        allowed = ", ".join(repr(item) for item in schema["enum"])
+        raise ToolInputError(f"Argument '{path}' must be one of {allowed}, got {value!r}.")
+    if "const" in schema and value != schema["const"]:
+        raise ToolInputError(f"Argument '{path}' must be {schema['const']!r}.")
+    if _TYPE_CHECKS["number"](value):
+        if "minimum" in schema and value < schema["minimum"]:
+            raise ToolInputError(f"Argument '{path}' must be at least {schema['minimum']}, got {value}.")
+        if "maximum" in schema and value > schema["maximum"]:
+            raise ToolInputError(f"Argument '{path}' must be at most {schema['maximum']}, got {value}.")
+    elif isinstance(value, str):
+        if "minLength" in schema and len(value) < schema["minLength"]:
+            raise ToolInputError(f"Argument '{path}' must have at least {schema['minLength']} characters.")
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            raise ToolInputError(f"Argument '{path}' must have at most {schema['maxLength']} characters.")
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            raise ToolInputError(f"Argument '{path}' must match the pattern {schema['pattern']}.")
+    elif isinstance(value, list):
+        if "minItems" in schema and len(value) < schema["minItems"]:
+            raise ToolInputError(f"Argument '{path}' must have at least {schema['minItems']} items.")
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            raise ToolInputError(f"Argument '{path}' must have at most {schema['maxItems']} items.")
+        if isinstance(schema.get("items"), dict):
+            for index, item in enumerate(value):
+                _check(schema["items"], item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        for name in schema.get("required") or ():
+            if name not in value:
+                raise ToolInputError(f"Argument '{path}' is missing the required key '{name}'.")
+        additional = schema.get("additionalProperties", True)
+        for name, item in value.items():
+            if name in properties:
+                _check(properties[name], item, f"{path}.{name}")
+            elif additional is False:
+                raise ToolInputError(f"Argument '{path}' has an unknown key '{name}'.")
+            elif isinstance(additional, dict):
+                _check(additional, item, f"{path}.{name}")
+
+
+def _json_type_name(value):
+    for kind in ("null", "boolean", "integer", "number", "string", "array", "object"):
+        if _TYPE_CHECKS[kind](value):
+            return kind
+    return type(value).__name__
