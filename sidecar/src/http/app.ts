@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { OdooClient } from '../odoo/client.js';
 import { OdooRefusesService } from '../errors.js';
 import { createServerFactory } from '../mcp/server.js';
+import { InFlightCalls } from '../mcp/inFlightCalls.js';
 import { ToolCatalog } from '../mcp/toolCatalog.js';
 import { authenticate } from './auth.js';
 import { originAndHostGuard } from './guards.js';
@@ -23,6 +24,7 @@ export interface Sidecar {
   odoo: OdooClient;
   identities: IdentityCache;
   catalog: ToolCatalog;
+  inFlight: InFlightCalls;
 }
 
 function methodNotAllowed(ctx: Koa.Context): void {
@@ -48,8 +50,9 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
     { ttlMs: config.authCacheTtlMs, negativeTtlMs: config.authNegativeTtlMs },
   );
   const catalog = new ToolCatalog(odoo, { ttlMs: config.toolsCacheTtlMs });
+  const inFlight = new InFlightCalls();
   const mcp = createMcpHandler(
-    createServerFactory({ odoo, catalog, version, toolsPageSize: config.toolsPageSize, listTtlMs: config.authCacheTtlMs }),
+    createServerFactory({ odoo, catalog, inFlight, version, toolsPageSize: config.toolsPageSize, listTtlMs: config.authCacheTtlMs }),
     {
       legacy: 'stateless',
       maxRequestBodySize: config.maxBodyBytes,
@@ -75,5 +78,5 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
   router.all('/mcp', guard, methodNotAllowed);
   app.use(router.routes());
   app.use(router.allowedMethods());
-  return { app, mcp, odoo, identities, catalog };
+  return { app, mcp, odoo, identities, catalog, inFlight };
 }

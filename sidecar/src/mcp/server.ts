@@ -17,12 +17,14 @@ import type { Caller } from '../caller.js';
 import { ToolInputError, UnknownTool } from '../errors.js';
 import { protocolErrorFor, toolResultOrThrow } from '../errorMapping.js';
 import type { OdooClient } from '../odoo/client.js';
+import type { InFlightCalls } from './inFlightCalls.js';
 import { InvalidCursor, paginate } from './pagination.js';
 import type { ToolCatalog } from './toolCatalog.js';
 
 export interface McpServices {
   odoo: OdooClient;
   catalog: ToolCatalog;
+  inFlight: InFlightCalls;
   version: string;
   toolsPageSize: number;
   /** How long clients may keep a tools/list answer (2026-07-28 `ttlMs`): a change shows after one identity check. */
@@ -80,11 +82,22 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       }
     });
 
+    // Stateless: the call being cancelled runs in another request's server instance, found via `inFlight`.
+    server.setNotificationHandler('notifications/cancelled', (notification) => {
+      const requestId = notification.params.requestId;
+      if (requestId === undefined) return;
+      const found = services.inFlight.cancel(identity.user.id, identity.key.id, requestId);
+      caller.facts.outcome = found ? 'cancelled_call' : 'nothing_to_cancel';
+    });
+
     server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult> => {
       const { name } = request.params;
       const args = request.params.arguments ?? {};
       caller.facts.mcpMethod = 'tools/call';
       caller.facts.tool = name;
+      const tracked = services.inFlight.track(identity.user.id, identity.key.id, ctx.mcpReq.id);
+      // Aborted by the client going away (the SDK's signal) or by a notifications/cancelled.
+      const signal = AbortSignal.any([ctx.mcpReq.signal, tracked.signal]);
       try {
         const catalog = await services.catalog.forCaller(caller, ctx.mcpReq.signal);
         const tool = catalog.byName.get(name);
@@ -102,13 +115,15 @@ export function createServerFactory(services: McpServices): McpServerFactory {
             requestId: String(ctx.mcpReq.id),
             ...(protocolVersion ? { protocolVersion } : {}),
           },
-          ctx.mcpReq.signal,
+          signal,
         );
         caller.facts.outcome = result.isError ? 'tool_error' : 'ok';
         return server.projectCallToolResult(result, tool.outputSchema);
       } catch (err) {
         caller.facts.outcome = err instanceof Error ? err.name : 'error';
         return toolResultOrThrow(err);
+      } finally {
+        tracked.done();
       }
     });
 
