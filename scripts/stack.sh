@@ -173,25 +173,42 @@ EOF
 }
 
 odoo_bin() { "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" "$@"; }
+# `odoo-bin shell` on the stack's database, script on stdin; Odoo's own chatter goes to the shell log.
+odoo_shell() { "$PYTHON" "$ODOO_SRC/odoo-bin" shell -c "$ODOO_CONF" -d "$DB" --no-http --logfile "$LOGS/odoo-shell.log" "$@" 2>>"$LOGS/odoo-shell.log"; }
 
 module_state() { psql_q "SELECT state FROM ir_module_module WHERE name='llm_mcp_server'" "$DB" 2>/dev/null || true; }
 
+# A fingerprint of odoo_addon/ (file names and contents): when it changes, the installed modules are updated.
+addon_fingerprint() {
+    (cd "$REPO" && find odoo_addon -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z \
+        | xargs -0 sha1sum | sha1sum | cut -d' ' -f1)
+}
+
 ensure_database() {
-    local exists
+    [[ -d "$REPO/odoo_addon/llm_mcp_server" ]] || die "odoo_addon/llm_mcp_server is missing from this checkout: nothing to install"
+    local exists fingerprint
     exists="$(psql_q "SELECT 1 FROM pg_database WHERE datname='$DB'")"
+    fingerprint="$(addon_fingerprint)"
     if [[ "$exists" == 1 && "$(module_state)" == installed ]]; then
-        info "Database '$DB' has llm_mcp_server installed"
-        return 0
+        if [[ "$(cat "$ODOO_DIR/addon.fingerprint" 2>/dev/null)" == "$fingerprint" ]]; then
+            info "Database '$DB' has llm_mcp_server installed"
+            return 0
+        fi
+        local ours
+        ours="$(cd "$REPO/odoo_addon" && ls -d */ | tr -d / | paste -sd,)"
+        step "odoo_addon/ changed since the last install: updating $ours in '$DB'"
+        if pid_alive "$RUN/odoo.pid"; then stop_pidfile Odoo "$RUN/odoo.pid"; fi # it must load the new code
+        odoo_bin -d "$DB" -u "$ours" --stop-after-init --no-http --logfile "$LOGS/odoo-install.log" 2>>"$LOGS/odoo-install.log" \
+            || { tail_log "$LOGS/odoo-install.log" 40; die "updating $ours failed (log: $LOGS/odoo-install.log)"; }
+    else
+        step "Installing $MODULES into database '$DB' with demo data (about a minute on 2 cores)"
+        odoo_bin -d "$DB" -i "$MODULES" --stop-after-init --no-http --logfile "$LOGS/odoo-install.log" 2>>"$LOGS/odoo-install.log" \
+            || { tail_log "$LOGS/odoo-install.log" 40; die "installing $MODULES failed (log: $LOGS/odoo-install.log)"; }
     fi
-    if [[ -d "$REPO/odoo_addon/llm_mcp_server" ]]; then :; else
-        die "odoo_addon/llm_mcp_server is missing from this checkout: nothing to install"
-    fi
-    step "Installing $MODULES into database '$DB' with demo data (about a minute on 2 cores)"
-    odoo_bin -d "$DB" -i "$MODULES" --stop-after-init --no-http --logfile "$LOGS/odoo-install.log" \
-        || { tail_log "$LOGS/odoo-install.log" 40; die "installing $MODULES failed (log: $LOGS/odoo-install.log)"; }
     [[ "$(module_state)" == installed ]] \
-        || { tail_log "$LOGS/odoo-install.log" 40; die "llm_mcp_server is not installed after -i (log: $LOGS/odoo-install.log)"; }
-    info "Installed."
+        || { tail_log "$LOGS/odoo-install.log" 40; die "llm_mcp_server is not installed after the run (log: $LOGS/odoo-install.log)"; }
+    printf '%s' "$fingerprint" >"$ODOO_DIR/addon.fingerprint"
+    info "Done."
 }
 
 start_odoo() {
@@ -303,7 +320,7 @@ ensure_admin_key() {
     step "Creating an admin API key for local use (Odoo ORM via odoo-bin shell)"
     local out key
     # The key is printed once by the shell script and captured here; it never goes to a log.
-    out="$(odoo_bin shell -d "$DB" --no-http --logfile "$LOGS/odoo-shell.log" <<'PY'
+    out="$(odoo_shell <<'PY'
 import datetime
 admin = env.ref('base.user_admin')
 expiry = datetime.datetime.now() + datetime.timedelta(days=90)
@@ -446,7 +463,7 @@ cmd_shell() {
     pg_running || die "PostgreSQL is not running: scripts/stack.sh up"
     [[ -f "$ODOO_CONF" ]] || die "no Odoo configuration yet: scripts/stack.sh up"
     mkdir -p "$LOGS"
-    odoo_bin shell -d "$DB" --no-http --logfile "$LOGS/odoo-shell.log" "$@"
+    odoo_shell "$@"
 }
 
 cmd_destroy() {
