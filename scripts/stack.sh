@@ -332,6 +332,7 @@ else:
     key = env['res.users.apikeys'].with_user(admin)._generate(None, name, expiry)
     kind = 'global'
 env.cr.commit()
+env.registry.signal_changes()
 print('LLM_MCP_STACK_KEY=%s:%s' % (kind, key))
 PY
     )" || { tail_log "$LOGS/odoo-shell.log"; die "odoo-bin shell failed to create the key (log: $LOGS/odoo-shell.log)"; }

@@ -1,7 +1,7 @@
 // Every kind of MCP client a user runs, against the real stack through the proxy URL, with a real key.
 import assert from 'node:assert/strict';
 import { connect, inspector, LEGACY_VERSIONS, McpRemote, MODERN_VERSION, textOf, type McpSession } from './clients.js';
-import { fixtures } from './fixtures.js';
+import { DEMO_COMPANIES, DEMO_COMPANY_NAMES, fixtures, SEARCH_TOOL } from './fixtures.js';
 import { mcpUrl } from './stack.js';
 
 describe('MCP clients through the proxy', () => {
@@ -23,12 +23,9 @@ describe('MCP clients through the proxy', () => {
       });
 
       it('runs a read-only tool on the demo data', async () => {
-        const tools = await session.listTools();
-        const tool = tools.find((t) => t.annotations?.readOnlyHint && t.inputSchema?.properties?.model);
-        assert.ok(tool, `no read-only tool taking a model among ${tools.map((t) => t.name).join(', ')}`);
-        const result = await session.callTool(tool.name, { model: 'res.partner' });
+        const result = await session.callTool(SEARCH_TOOL, DEMO_COMPANIES);
         assert.equal(result.isError, false, textOf(result));
-        assert.match(textOf(result), /Azure Interior|Deco Addict|Gemini Furniture/);
+        assert.match(textOf(result), DEMO_COMPANY_NAMES);
       });
     });
   }
@@ -61,8 +58,10 @@ describe('MCP clients through the proxy', () => {
       const list = await remote.request(2, 'tools/list', {});
       const tools = list.result?.tools as { name: string; annotations?: { readOnlyHint?: boolean } }[];
       assert.ok(tools?.length, `tools/list failed: ${JSON.stringify(list.error)}`);
-      const call = await remote.request(3, 'tools/call', { name: tools[0]!.name, arguments: {} });
-      assert.ok(call.result || call.error, 'no answer to tools/call');
+      assert.ok(tools.some((t) => t.name === SEARCH_TOOL));
+      const call = await remote.request(3, 'tools/call', { name: SEARCH_TOOL, arguments: DEMO_COMPANIES });
+      assert.equal(call.result?.isError, false, JSON.stringify(call));
+      assert.match(JSON.stringify(call.result?.content), DEMO_COMPANY_NAMES);
       assert.doesNotMatch(remote.stderr, new RegExp(fixtures.admin.key), 'mcp-remote printed the key');
     });
   });
@@ -72,8 +71,15 @@ describe('MCP clients through the proxy', () => {
       it(`lists tools (--protocol-era ${era})`, async () => {
         const out = (await inspector(fixtures.admin.key, ['--protocol-era', era, '--method', 'tools/list'])) as {
           tools?: { name: string }[] };
-        assert.ok(out.tools?.length, JSON.stringify(out).slice(0, 500));
+        assert.ok(out.tools?.some((t) => t.name === SEARCH_TOOL), JSON.stringify(out).slice(0, 500));
       });
     }
+
+    it('calls a tool', async () => {
+      const out = (await inspector(fixtures.admin.key, ['--method', 'tools/call', '--tool-name', 'odoo_count',
+        '--tool-arg', 'model=sale.order'])) as { isError?: boolean; structuredContent?: { count?: number } };
+      assert.equal(out.isError, false, JSON.stringify(out).slice(0, 500));
+      assert.ok((out.structuredContent?.count ?? 0) > 0, JSON.stringify(out).slice(0, 500));
+    });
   });
 });

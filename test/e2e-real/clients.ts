@@ -82,7 +82,6 @@ export function connect(key: string, version: string): Promise<McpSession> {
  * --header argument), spoken to over stdin/stdout as Claude Desktop does.
  */
 /** A JSON-RPC answer as mcp-remote writes it on stdout. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- results are checked by the tests' assertions
 export interface RpcAnswer { id?: number; result?: any; error?: { code: number; message: string } }
 
 export class McpRemote {

@@ -24,6 +24,15 @@ export interface Fixtures {
 
 export const fixtures = {} as Fixtures;
 
+/** The tool the fixtures limit to Sales users. */
+export const SALES_ONLY_TOOL = 'odoo_call_method';
+/** Tools of the addon the tests call by name. */
+export const SEARCH_TOOL = 'odoo_search';
+export const CREATE_TOOL = 'odoo_create';
+/** Arguments of SEARCH_TOOL that find demo companies. */
+export const DEMO_COMPANIES = { model: 'res.partner', domain: [['is_company', '=', true]], limit: 80 };
+export const DEMO_COMPANY_NAMES = /Azure Interior|Deco Addict|Gemini Furniture/;
+
 export async function createFixtures(): Promise<void> {
   Object.assign(fixtures, await orm<Fixtures>(`
 import datetime, time
@@ -39,6 +48,11 @@ if not restricted:
     })
 assert not restricted.has_group('sales_team.group_sale_salesman'), 'the restricted user must not have Sales rights'
 assert admin.has_group('sales_team.group_sale_manager'), 'admin must have Sales rights'
+
+# Tools can be limited to groups (llm.tool.group_ids): give "Call a model method" to Sales users only, so the two
+# users' tool lists differ by Odoo's decision.
+sales_user = env.ref('sales_team.group_sale_salesman')
+env['llm.tool'].search([('name', '=', 'odoo_call_method')]).write({'group_ids': [(6, 0, [sales_user.id])]})
 
 def make_key(user, label, **restrictions):
     name = 'e2e %s %s' % (label, stamp)

@@ -56,13 +56,15 @@ export function stack(...args: string[]) {
 }
 
 /**
- * Runs Python in `odoo-bin shell` on the suite's database (as superuser `env`, committed by the script) and
+ * Runs Python in `odoo-bin shell` on the suite's database (as superuser `env`; committed afterwards) and
  * returns what the script passed to `result(...)`.
  */
 export async function orm<T = unknown>(python: string): Promise<T> {
   const prelude = 'import json\ndef result(value):\n    print("E2E_RESULT=" + json.dumps(value, default=str))\n';
   const { stdout } = await runCommand('bash', [join(root, 'scripts/stack.sh'), 'shell'], {
-    env: stackEnv, input: prelude + python + '\nenv.cr.commit()\n', timeoutMs: 180_000,
+    // signal_changes: the running Odoo server learns of caches this process invalidated (e.g. the tool catalog),
+    // as it would after a request; a shell does not do it by itself.
+    env: stackEnv, input: prelude + python + '\nenv.cr.commit()\nenv.registry.signal_changes()\n', timeoutMs: 180_000,
   });
   const line = stdout.split('\n').reverse().find((l) => l.startsWith('E2E_RESULT='));
   if (!line) throw new Error(`odoo-bin shell printed no result:\n${stdout.slice(-2000)}`);
