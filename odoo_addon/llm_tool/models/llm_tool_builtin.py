@@ -423,7 +423,9 @@ class LlmToolBuiltin(models.AbstractModel):
                 if kind == "many2one":
                     row[name] = {"id": value[0], "name": value[1]} if value else None
                 elif kind == "binary":
-                    row[name] = {"binary": True, "size": value} if value else None
+                    # with bin_size, Odoo gives the human size ("4.20 Kb"), as bytes or str
+                    size = value.decode() if isinstance(value, bytes) else value
+                    row[name] = {"binary": True, "size": size} if value else None
                 elif kind in ("date", "datetime"):
                     row[name] = value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else (
                         value.isoformat() if value else None)

@@ -1,0 +1,147 @@
+import re
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import AccessError
+from odoo.service.model import get_public_method
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+from odoo.addons.llm_mcp_server.models.res_users_apikeys import McpKey
+
+
+@tagged("post_install", "-at_install")
+class TestMcpKeys(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.expiry = fields.Datetime.now() + timedelta(days=30)
+        cls.ann = new_test_user(cls.env, login="mcp_ann", groups="base.group_user")
+        cls.bob = new_test_user(cls.env, login="mcp_bob", groups="base.group_user")
+        cls.manager = new_test_user(cls.env, login="mcp_manager", groups="base.group_user,llm.group_llm_manager")
+        cls.Key = cls.env["llm.mcp.key"]
+
+    def make_key(self, user, name, **restrictions):
+        return self.Key.with_user(user).create_mcp_key(name, self.expiry, **restrictions)
+
+    def test_create_mcp_key_makes_an_mcp_scoped_key_with_its_restrictions(self):
+        tool = self.env["llm.tool"].search([("name", "=", "odoo_search")])
+        secret = self.make_key(self.ann, "Claude Desktop", read_only=True, tool_ids=tool.ids)
+        self.assertRegex(secret, r"^[0-9a-f]{40}$")
+        row = self.Key.search([("name", "=", "Claude Desktop")])
+        self.assertEqual((row.user_id, row.read_only, row.tool_ids, row.apikey_id.scope),
+                         (self.ann, True, tool, "mcp"))
+        self.assertEqual(row.expiration_date, row.apikey_id.expiration_date)
+        mcp_key = self.env["res.users.apikeys"]._llm_mcp_authenticate(secret)
+        self.assertEqual(mcp_key, McpKey(row.apikey_id.id, self.ann.id, "Claude Desktop", "mcp", row.id, True,
+                                         ("odoo_search",), mcp_key.key_sha256))
+
+    def test_create_mcp_key_is_not_reachable_over_rpc(self):
+        with self.assertRaises(AccessError):
+            get_public_method(self.Key, "create_mcp_key")
+
+    def test_users_see_and_revoke_only_their_own_keys(self):
+        self.make_key(self.ann, "ann key")
+        self.make_key(self.bob, "bob key")
+        self.assertEqual(self.Key.with_user(self.ann).search([]).mapped("name"), ["ann key"])
+        self.assertLessEqual({"ann key", "bob key"}, set(self.Key.with_user(self.manager).search([]).mapped("name")))
+        bob_row = self.Key.search([("name", "=", "bob key")])
+        with self.assertRaises(AccessError):
+            bob_row.with_user(self.ann).action_revoke()
+        apikey = bob_row.apikey_id
+        bob_row.with_user(self.manager).action_revoke()
+        self.assertFalse(apikey.exists())
+        self.assertFalse(bob_row.exists())
+
+    def test_deleting_the_row_revokes_the_key(self):
+        secret = self.make_key(self.ann, "to delete")
+        row = self.Key.search([("name", "=", "to delete")])
+        row.with_user(self.ann).unlink()
+        self.assertIsNone(self.env["res.users.apikeys"]._llm_mcp_authenticate(secret))
+
+    def test_deleting_the_api_key_removes_the_row(self):
+        self.make_key(self.ann, "via preferences")
+        row = self.Key.search([("name", "=", "via preferences")])
+        row.apikey_id.with_user(self.ann)._remove()
+        self.env.invalidate_all()
+        self.assertFalse(row.exists())
+
+    def test_key_binding_cannot_be_changed(self):
+        self.make_key(self.ann, "bound")
+        self.make_key(self.ann, "other")
+        row, other = self.Key.search([("name", "=", "bound")]), self.Key.search([("name", "=", "other")])
+        with self.assertRaises(AccessError):
+            row.with_user(self.ann).write({"apikey_id": other.apikey_id.id})
+        row.with_user(self.ann).write({"read_only": True})
+        self.assertTrue(row.read_only)
+
+    def test_key_duration_is_capped_for_users(self):
+        with self.assertRaises(Exception):
+            self.Key.with_user(self.ann).create_mcp_key("too long", fields.Datetime.now() + timedelta(days=400))
+
+
+@tagged("post_install", "-at_install")
+class TestAuditLog(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ann = new_test_user(cls.env, login="audit_ann", groups="base.group_user")
+        cls.bob = new_test_user(cls.env, login="audit_bob", groups="base.group_user")
+        cls.manager = new_test_user(cls.env, login="audit_manager", groups="base.group_user,llm.group_llm_manager")
+        cls.portal = new_test_user(cls.env, login="audit_portal", groups="base.group_portal")
+        Call = cls.env["llm.mcp.call"]
+        for user in (cls.ann, cls.bob):
+            key = McpKey(0, user.id, f"{user.login} key", None, None, False, None, "")
+            Call._log_call(key, tool_name="odoo_search", outcome="ok", arguments={"model": "res.partner"})
+
+    def test_users_read_only_their_own_calls_managers_all(self):
+        self.assertEqual(self.env["llm.mcp.call"].with_user(self.ann).search([]).user_id, self.ann)
+        self.assertEqual(set(self.env["llm.mcp.call"].with_user(self.manager).search([]).user_id.ids) >= {self.ann.id, self.bob.id}, True)
+
+    def test_portal_users_read_nothing(self):
+        with self.assertRaises(AccessError):
+            self.env["llm.mcp.call"].with_user(self.portal).search([])
+
+    def test_nobody_writes_calls_through_the_orm(self):
+        with self.assertRaises(AccessError):
+            self.env["llm.mcp.call"].with_user(self.ann).create({"user_id": self.ann.id, "outcome": "ok"})
+        row = self.env["llm.mcp.call"].search([("user_id", "=", self.ann.id)])
+        with self.assertRaises(AccessError):
+            row.with_user(self.manager).write({"outcome": "denied"})
+
+    def test_retention_cron_prunes_old_calls(self):
+        old = self.env["llm.mcp.call"].search([("user_id", "=", self.ann.id)])
+        self.env.cr.execute("UPDATE llm_mcp_call SET create_date = now() - interval '100 days' WHERE id = %s", [old.id])
+        cron = self.env.ref("llm_mcp_server.ir_cron_llm_mcp_call_gc")
+        self.assertTrue(cron.active)
+        self.env["llm.mcp.config"].get_config().audit_retention_days = 0
+        self.env["llm.mcp.call"]._gc_old_calls()
+        self.assertTrue(old.exists(), "0 days keeps everything")
+        self.env["llm.mcp.config"].get_config().audit_retention_days = 90
+        cron.method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertFalse(old.exists())
+        self.assertTrue(self.env["llm.mcp.call"].search([("user_id", "=", self.bob.id)]))
+
+
+@tagged("post_install", "-at_install")
+class TestSettings(TransactionCase):
+    def test_one_settings_record_with_defaults(self):
+        config = self.env["llm.mcp.config"].get_config()
+        self.assertEqual(config, self.env.ref("llm_mcp_server.mcp_config"))
+        self.assertEqual((config.enabled, config.server_name, config.tool_exposure, config.allow_write_tools,
+                          config.allow_consent_tools, config.audit_retention_days),
+                         (True, "Odoo MCP", "all", True, False, 90))
+
+    def test_public_url_defaults_to_the_base_url(self):
+        config = self.env["llm.mcp.config"].get_config()
+        self.env["ir.config_parameter"].set_param("web.base.url", "https://erp.example.com")
+        self.assertEqual(config.get_public_url(), "https://erp.example.com/mcp")
+        config.public_url = "https://mcp.example.com/mcp"
+        self.assertEqual(config.get_public_url(), "https://mcp.example.com/mcp")
+
+    def test_settings_cache_follows_writes(self):
+        Config = self.env["llm.mcp.config"]
+        self.assertTrue(Config._mcp_settings()["enabled"])
+        Config.get_config().enabled = False
+        self.assertFalse(Config._mcp_settings()["enabled"])
+        self.assertTrue(re.match(r"^[0-9a-f]{64}$", Config._mcp_fingerprint({})))

@@ -1,0 +1,133 @@
+import json
+
+from odoo.exceptions import ValidationError
+from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.llm_tool.decorators import llm_tool
+from odoo.addons.llm_tool.errors import ToolInputError
+
+READ_TOOLS = {"odoo_search", "odoo_read", "odoo_count", "odoo_aggregate", "odoo_list_models", "odoo_describe_model"}
+WRITE_TOOLS = {"odoo_create", "odoo_update", "odoo_delete", "odoo_call_method"}
+
+
+@tagged("post_install", "-at_install")
+class TestToolRegistry(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Tool = cls.env["llm.tool"]
+        cls.user = new_test_user(cls.env, login="llm_registry_user", groups="base.group_user")
+        cls.portal = new_test_user(cls.env, login="llm_registry_portal", groups="base.group_portal")
+
+    def test_builtin_tools_are_registered_from_their_decorators(self):
+        catalog = self.Tool._tool_catalog()
+        self.assertLessEqual(READ_TOOLS | WRITE_TOOLS, set(catalog))
+        tool = self.Tool.search([("name", "=", "odoo_search")])
+        self.assertEqual((tool.implementation, tool.decorator_model, tool.decorator_method),
+                         ("function", "llm.tool.builtin", "odoo_search"))
+
+    def test_annotations_are_honest(self):
+        catalog = self.Tool._tool_catalog()
+        for name in READ_TOOLS:
+            annotations = catalog[name].definition["annotations"]
+            self.assertIs(annotations["readOnlyHint"], True, name)
+            self.assertIs(annotations["destructiveHint"], False, name)
+        for name in WRITE_TOOLS:
+            self.assertIs(catalog[name].definition["annotations"]["readOnlyHint"], False, name)
+        self.assertIs(catalog["odoo_delete"].definition["annotations"]["destructiveHint"], True)
+
+    def test_every_definition_is_mcp_shaped(self):
+        for name, entry in self.Tool._tool_catalog().items():
+            definition = entry.definition
+            self.assertRegex(definition["name"], r"^[A-Za-z0-9_.-]{1,128}$")
+            schema = definition["inputSchema"]
+            self.assertEqual(schema["$schema"], "https://json-schema.org/draft/2020-12/schema", name)
+            self.assertEqual(schema["type"], "object", name)
+            text = json.dumps(dict(definition))
+            self.assertNotIn("anyOf", text, name)
+            self.assertNotIn("oneOf", text, name)
+            self.assertTrue(definition["description"], name)
+
+    def test_fixed_shapes_have_an_output_schema(self):
+        catalog = self.Tool._tool_catalog()
+        self.assertEqual(catalog["odoo_search"].definition["outputSchema"]["required"], ["records", "total", "has_more"])
+        self.assertNotIn("outputSchema", catalog["odoo_call_method"].definition)
+
+    def test_catalog_is_cached_until_a_tool_changes(self):
+        first = self.Tool._tool_catalog()
+        self.assertIs(self.Tool._tool_catalog(), first, "the catalog must not be rebuilt per request")
+        tool = self.Tool.search([("name", "=", "odoo_count")])
+        tool.description = "Count things."
+        second = self.Tool._tool_catalog()
+        self.assertIsNot(second, first)
+        self.assertEqual(second["odoo_count"].definition["description"], "Count things.")
+
+    def test_archived_tools_leave_the_catalog(self):
+        self.Tool.search([("name", "=", "odoo_count")]).active = False
+        self.assertNotIn("odoo_count", self.Tool._tool_catalog())
+
+    def test_names_are_mcp_safe_and_unique(self):
+        with self.assertRaises(ValidationError):
+            self.Tool.create({"name": "bad name!", "implementation": "function"})
+        with self.assertRaises(ValidationError):
+            self.Tool.create({"name": "x" * 129, "implementation": "function"})
+        with mute_logger("odoo.sql_db"), self.assertRaises(Exception), self.env.cr.savepoint():
+            self.Tool.create({"name": "odoo_search", "implementation": "function"})
+
+    def test_input_schema_override(self):
+        tool = self.Tool.search([("name", "=", "odoo_count")])
+        tool.input_schema = json.dumps({"type": "object", "properties": {"model": {"type": "string"}},
+                                        "required": ["model"], "additionalProperties": False})
+        entry = self.Tool._tool_catalog()["odoo_count"]
+        self.assertEqual(list(entry.input_schema["properties"]), ["model"])
+        with self.assertRaises(ToolInputError):
+            self.Tool._run_tool_entry(entry, {"model": "res.partner", "domain": []})
+        with self.assertRaises(ValidationError):
+            tool.input_schema = "{not json"
+        with self.assertRaises(ValidationError):
+            tool.input_schema = json.dumps({"type": "object", "properties": {"x": {"anyOf": [{"type": "string"}]}}})
+
+    def test_decorated_methods_sync_without_duplicates_or_reactivation(self):
+        @llm_tool(read_only_hint=True, destructive_hint=False, title="Test tool")
+        def llm_test_tool(self, name: str) -> dict:
+            """A tool for the test.
+
+            Args:
+                name: Who.
+            """
+
+        found = {("res.partner", "llm_test_tool"): llm_test_tool}
+        self.Tool._sync_decorated_tools(found)
+        tool = self.Tool.search([("name", "=", "llm_test_tool")])
+        self.assertEqual(len(tool), 1)
+        self.assertEqual((tool.title, tool.read_only_hint, tool.destructive_hint, tool.description),
+                         ("Test tool", True, False, "A tool for the test."))
+        tool.active = False
+        self.Tool._sync_decorated_tools(found)
+        self.assertEqual(self.Tool.with_context(active_test=False).search_count([("name", "=", "llm_test_tool")]), 1)
+        self.assertFalse(tool.active, "registration must not undo an archive")
+
+    def test_xml_managed_tools_are_left_to_data_files(self):
+        @llm_tool(xml_managed=True)
+        def llm_xml_tool(self, name: str) -> dict:
+            """XML owns me."""
+
+        self.Tool._sync_decorated_tools({("res.partner", "llm_xml_tool"): llm_xml_tool})
+        self.assertFalse(self.Tool.with_context(active_test=False).search([("name", "=", "llm_xml_tool")]))
+
+    def test_available_tools_are_computed_for_the_user(self):
+        self.assertLessEqual(READ_TOOLS | WRITE_TOOLS, set(self.Tool.with_user(self.user)._available_tool_entries()))
+        self.assertEqual(self.Tool.with_user(self.portal)._available_tool_entries(), {},
+                         "a portal user has no LLM access and sees no tool")
+
+    def test_tool_groups_restrict_who_sees_a_tool(self):
+        tool = self.Tool.search([("name", "=", "odoo_count")])
+        tool.group_ids = self.env.ref("base.group_system")
+        self.assertNotIn("odoo_count", self.Tool.with_user(self.user)._available_tool_entries())
+        self.assertIn("odoo_count", self.Tool.with_user(self.env.ref("base.user_admin"))._available_tool_entries())
+
+    def test_execute_is_the_apexive_entry_point(self):
+        tool = self.Tool.search([("name", "=", "odoo_count")])
+        result = tool.with_user(self.user).execute({"model": "res.partner", "domain": [["id", "=", self.user.partner_id.id]]})
+        self.assertEqual(result, {"count": 1})
