@@ -182,14 +182,25 @@ export const TOOLS: Record<string, ToolSpec> = {
     },
   },
   json_schema_2020_12_tool: {
+    // The conformance suite's own schema (SEP-1613/SEP-2106): every keyword must reach the client untouched.
     definition: {
       name: 'json_schema_2020_12_tool',
-      description: 'Conformance fixture: JSON Schema 2020-12 features',
+      description: 'Tool with JSON Schema 2020-12 features',
       inputSchema: {
         $schema: SCHEMA_2020,
         type: 'object',
-        $defs: { address: { type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
-        properties: { name: { type: 'string' }, address: { $ref: '#/$defs/address' } },
+        $defs: { address: { $anchor: 'addressDef', type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
+        properties: {
+          name: { type: 'string' },
+          address: { $ref: '#/$defs/address' },
+          contactMethod: { type: 'string', enum: ['phone', 'email'] },
+          phone: { type: 'string' },
+          email: { type: 'string' },
+        },
+        allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
+        if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+        then: { required: ['phone'] },
+        else: { required: ['email'] },
         additionalProperties: false,
       },
       annotations: ro('JSON Schema 2020-12'),
