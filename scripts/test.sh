@@ -56,7 +56,7 @@ if [[ -x "$ODOO_SRC/odoo-bin" ]]; then
     run_suite odoo odoo_counts bash scripts/test-odoo.sh
     run_suite e2e mocha_counts npm run --silent test:e2e
 else
-    SKIP="SKIPPED SUITES: odoo (scripts/test-odoo.sh) and e2e (test/e2e-real) — no Odoo 18 source tree at ODOO_SRC=$ODOO_SRC (odoo-bin not found); only the sidecar suite ran"
+    SKIP="SKIPPED SUITES: odoo (scripts/test-odoo.sh) and e2e (test/e2e-real) — no Odoo 18 source tree at ODOO_SRC=$ODOO_SRC (odoo-bin not found); typecheck, lint and the sidecar suite ran"
     printf '\n%s\n' "$SKIP"
     SUMMARY+=("suite odoo: SKIPPED (no Odoo tree at $ODOO_SRC)" "suite e2e: SKIPPED (no Odoo tree at $ODOO_SRC)")
 fi

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { connect, MODERN_VERSION, textOf, type McpSession, type ToolLike } from './clients.js';
 import { CREATE_TOOL, DEMO_COMPANIES, DEMO_COMPANY_NAMES, fixtures, SALES_ONLY_TOOL, SEARCH_TOOL } from './fixtures.js';
-import { orm, proxyUrl } from './stack.js';
+import { e2e, orm, proxyUrl } from './stack.js';
 
 describe("Odoo's rights through MCP", () => {
   let admin: McpSession;
@@ -71,7 +71,7 @@ result({'partners': partners, 'audit': [{'outcome': r.outcome, 'tool': r.tool_na
     const res = await fetch(`${proxyUrl}/jsonrpc`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ jsonrpc: '2.0', method: 'call', id: 1, params: { service: 'object', method: 'execute_kw',
-        args: [process.env.E2E_DB ?? 'llm_mcp_e2e', fixtures.adminId, fixtures.readOnly.key, 'res.partner', 'create',
+        args: [e2e.db, fixtures.adminId, fixtures.readOnly.key, 'res.partner', 'create',
           [{ name: 'must not exist' }]] } }),
     });
     const body = (await res.json()) as { result?: unknown; error?: unknown };
