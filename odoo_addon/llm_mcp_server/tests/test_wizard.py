@@ -178,7 +178,7 @@ class TestNewMcpKeyWizard(TransactionCase):
 
         desktop = json.loads(context["default_config_claude_desktop"])["mcpServers"]["odoo-mcp"]
         self.assertEqual(desktop["command"], "npx")
-        self.assertEqual(desktop["args"], ["-y", "mcp-remote", PUBLIC_URL, "--header",
+        self.assertEqual(desktop["args"], ["-y", "mcp-remote@0.15.1", PUBLIC_URL, "--header",
                                            "Authorization:${AUTH_HEADER}"])
         self.assertEqual(desktop["env"], {"AUTH_HEADER": bearer})
 
