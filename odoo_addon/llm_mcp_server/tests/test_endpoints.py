@@ -388,6 +388,23 @@ class TestCall(McpHttpCase):
                 self.assertNotIn(secret, row.arguments or "")
         self.assertIn("[redacted]", rows[1].arguments)
 
+    def synchronous_commit(self):
+        self.env.cr.execute("SHOW synchronous_commit")  # HttpCase: the requests share this transaction
+        return self.env.cr.fetchone()[0]
+
+    def test_write_calls_commit_durably(self):
+        self.call(self.user_key, "odoo_create", {"model": "res.partner", "values": {"name": "Durable MCP"}})
+        self.assertEqual(self.synchronous_commit(), "on")
+
+    def test_read_calls_do_not_wait_for_the_disk(self):
+        self.call(self.user_key, "odoo_count", {"model": "res.partner"})
+        self.assertEqual(self.synchronous_commit(), "off")
+
+    def test_read_calls_commit_durably_when_asked(self):
+        self.env["ir.config_parameter"].set_param("llm_mcp_server.durable_read_audit", "True")
+        self.call(self.user_key, "odoo_count", {"model": "res.partner"})
+        self.assertEqual(self.synchronous_commit(), "on")
+
     def test_stored_arguments_are_capped(self):
         self.call(self.user_key, "odoo_search", {"model": "res.partner", "domain": [["name", "=", "x" * 20000]]})
         self.assertLessEqual(len(self.audit_rows()[-1].arguments), 4000)
