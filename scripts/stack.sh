@@ -1,0 +1,487 @@
+#!/usr/bin/env bash
+# The whole product on one machine: PostgreSQL, Odoo 18 with llm_mcp_server, the MCP sidecar, and nginx as the
+# reverse proxy on ONE public port (/mcp -> sidecar, everything else -> Odoo).
+#
+#   scripts/stack.sh up        start whatever is not running (idempotent); prints the proxy URL and an admin key
+#   scripts/stack.sh down      stop everything this stack started (idempotent); keeps the data
+#   scripts/stack.sh status    say what runs, where, and whether it answers
+#   scripts/stack.sh stop odoo|sidecar|nginx|postgres   stop one component (`up` starts it again)
+#   scripts/stack.sh shell     `odoo-bin shell` on the stack's database, script on stdin
+#   scripts/stack.sh destroy   down, then delete the state folder (database included)
+#   scripts/stack.sh url | nginx-config   print the proxy URL / the nginx routes `up` uses
+#
+# All state (database cluster, Odoo's data dir, logs, pid files, generated configs, the admin key) lives under
+# one folder, STACK_STATE_DIR (default: .state/stack in the repository; gitignored).
+#
+# PostgreSQL: a cluster of our own under the state folder (initdb + pg_ctl, socket only, no TCP port), not
+# Debian's shared cluster: it needs no root, no pg_hba edits, no role or database in anybody else's cluster,
+# cannot clash with another stack on the same machine, and `destroy` removes every trace. As root it runs as
+# the `postgres` system user (PostgreSQL refuses to run as root).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# ---- configuration (environment) -----------------------------------------------------------------------------
+ODOO_SRC="${ODOO_SRC:-/opt/odoo}"
+STATE="${STACK_STATE_DIR:-$REPO/.state/stack}"
+PUBLIC_HOST="${STACK_HOST:-127.0.0.1}"          # the host name clients use in the URL (also allowed by the sidecar)
+PUBLIC_PORT="${STACK_PORT:-8069}"               # nginx: the one port users and MCP clients use
+ODOO_PORT="${STACK_ODOO_PORT:-18069}"           # Odoo itself, loopback only
+SIDECAR_PORT="${STACK_SIDECAR_PORT:-8765}"      # the sidecar, loopback only
+PG_PORT="${STACK_PG_PORT:-5432}"                # names the socket file only: the cluster listens on no TCP port
+DB="${STACK_DB:-llm_mcp}"
+MODULES="${STACK_MODULES:-llm_mcp_server,contacts,sale_management}"
+PYTHON="${STACK_PYTHON:-/usr/bin/python3}"      # Debian's interpreter, which has Odoo's dependencies
+NGINX="${STACK_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
+LOG_LEVEL="${LOG_LEVEL:-info}"
+
+PG_DIR="$STATE/postgres"
+PG_DATA="$PG_DIR/data"
+PG_SOCK="$PG_DIR/run"
+ODOO_DIR="$STATE/odoo"
+ODOO_CONF="$ODOO_DIR/odoo.conf"
+NGINX_DIR="$STATE/nginx"
+NGINX_TEMPLATE="$REPO/deploy/nginx/llm_mcp.conf.template"
+LOGS="$STATE/logs"
+RUN="$STATE/run"
+KEY_FILE="$STATE/admin-api-key"
+PROXY_URL="http://$PUBLIC_HOST:$PUBLIC_PORT"
+
+# ---- output -------------------------------------------------------------------------------------------------
+step() { printf '==> %s\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+die() { printf 'stack.sh: ERROR: %s\n' "$*" >&2; exit 1; }
+# Print the last lines of a log to stderr, to explain a failure.
+tail_log() { [[ -f "$1" ]] && { printf -- '---- last lines of %s ----\n' "$1" >&2; tail -n "${2:-25}" "$1" >&2; }; return 0; }
+
+# ---- helpers ------------------------------------------------------------------------------------------------
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Wait until a URL answers 2xx, or the process (pid file) dies, or the timeout passes.
+wait_http() { # url seconds pidfile log what
+    local url="$1" secs="$2" pidfile="$3" log="$4" what="$5" i
+    for ((i = 0; i < secs * 4; i++)); do
+        curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
+        if [[ -n "$pidfile" ]] && ! pid_alive "$pidfile"; then
+            tail_log "$log"; die "$what exited during start-up (log: $log)"
+        fi
+        sleep 0.25
+    done
+    tail_log "$log"; die "$what did not answer $url within ${secs}s (log: $log)"
+}
+
+find_pg_bin() {
+    local d
+    for d in "${STACK_PG_BIN:-}" /usr/lib/postgresql/*/bin; do
+        [[ -n "$d" && -x "$d/initdb" && -x "$d/pg_ctl" && -x "$d/psql" ]] && { echo "$d"; return 0; }
+    done
+    d="$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)")"
+    [[ -x "$d/initdb" && -x "$d/pg_ctl" ]] && { echo "$d"; return 0; }
+    return 1
+}
+
+# PostgreSQL will not run as root: as root, run its commands as the `postgres` system user.
+as_pg() {
+    if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+psql_q() { # sql -> unaligned tuples
+    "$PG_BIN/psql" -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d "${2:-postgres}" -XqAt -v ON_ERROR_STOP=1 -c "$1"
+}
+
+pg_running() { [[ -f "$PG_DATA/PG_VERSION" ]] && as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
+
+check_prerequisites() {
+    step "Checking prerequisites"
+    [[ -x "$ODOO_SRC/odoo-bin" ]] || die "no Odoo 18 source tree at ODOO_SRC=$ODOO_SRC (odoo-bin missing); see docs in README.md"
+    [[ -x "$PYTHON" ]] || die "Python interpreter $PYTHON not found (set STACK_PYTHON)"
+    "$PYTHON" -c 'import psycopg2, werkzeug, lxml, babel, passlib' 2>/dev/null \
+        || die "$PYTHON lacks Odoo's dependencies (python3-psycopg2, python3-werkzeug, ...): run .ci/run or apt-get them"
+    PG_BIN="$(find_pg_bin)" || die "PostgreSQL server binaries (initdb, pg_ctl, psql) not found: apt-get install postgresql"
+    [[ -x "$NGINX" ]] || die "nginx not found (apt-get install nginx, or set STACK_NGINX)"
+    command -v curl >/dev/null || die "curl not found (apt-get install curl)"
+    [[ -d "$REPO/node_modules" ]] || die "node_modules missing: run 'npm ci' first"
+    [[ -f "$NGINX_TEMPLATE" ]] || die "nginx config $NGINX_TEMPLATE missing"
+    [[ $EUID -ne 0 ]] || id postgres >/dev/null 2>&1 || die "running as root needs the 'postgres' system user (apt-get install postgresql)"
+    local sock_path="$PG_SOCK/.s.PGSQL.$PG_PORT"
+    ((${#sock_path} < 100)) || die "state folder path too long for a Unix socket ($sock_path): set STACK_STATE_DIR to a shorter path"
+    info "Odoo: $ODOO_SRC   PostgreSQL: $PG_BIN   nginx: $NGINX   state: $STATE"
+}
+
+# ---- PostgreSQL ---------------------------------------------------------------------------------------------
+start_postgres() {
+    mkdir -p "$PG_DIR" "$LOGS" "$RUN"
+    if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
+        step "Creating a PostgreSQL cluster in $PG_DATA"
+        mkdir -p "$PG_DATA" "$PG_SOCK"
+        if [[ $EUID -eq 0 ]]; then
+            chown -R postgres: "$PG_DIR"
+            runuser -u postgres -- test -w "$PG_DATA" \
+                || die "the postgres user cannot reach $PG_DATA (a parent folder is not traversable); set STACK_STATE_DIR to a folder under /tmp or /var/tmp"
+        fi
+        # trust on the socket only; the socket lives in a folder only its owner can enter, and there is no TCP.
+        as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 \
+            || { tail_log "$PG_DIR/initdb.log"; die "initdb failed"; }
+        chmod 700 "$PG_SOCK"
+    fi
+    if pg_running; then
+        info "PostgreSQL already running (socket $PG_SOCK, port $PG_PORT)"
+    else
+        step "Starting PostgreSQL (socket in $PG_SOCK, no TCP)"
+        [[ $EUID -ne 0 ]] || { touch "$LOGS/postgres.log"; chown postgres: "$LOGS/postgres.log"; }
+        as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$LOGS/postgres.log" -w -t 60 \
+            -o "-k $PG_SOCK -p $PG_PORT -c listen_addresses=''" start >/dev/null \
+            || { tail_log "$LOGS/postgres.log"; die "PostgreSQL did not start"; }
+    fi
+    if [[ "$(psql_q "SELECT 1 FROM pg_roles WHERE rolname='odoo'")" != 1 ]]; then
+        step "Creating database role 'odoo' (LOGIN CREATEDB, not superuser)"
+        psql_q "CREATE ROLE odoo LOGIN CREATEDB" >/dev/null
+    fi
+}
+
+# ---- Odoo ---------------------------------------------------------------------------------------------------
+write_odoo_conf() {
+    mkdir -p "$ODOO_DIR/data"
+    local master
+    if [[ -f "$ODOO_DIR/master-password" ]]; then master="$(cat "$ODOO_DIR/master-password")"; else
+        master="$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+        (umask 077; printf '%s' "$master" >"$ODOO_DIR/master-password")
+    fi
+    (umask 077; cat >"$ODOO_CONF" <<EOF
+; generated by scripts/stack.sh — edits are overwritten by the next 'up'
+[options]
+addons_path = $ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$REPO/odoo_addon
+data_dir = $ODOO_DIR/data
+db_host = $PG_SOCK
+db_port = $PG_PORT
+db_user = odoo
+db_password = False
+db_name = $DB
+dbfilter = ^$DB\$
+list_db = False
+admin_passwd = $master
+http_interface = 127.0.0.1
+http_port = $ODOO_PORT
+gevent_port = $((ODOO_PORT + 1))
+proxy_mode = True
+logfile = $LOGS/odoo.log
+log_level = info
+EOF
+    )
+}
+
+odoo_bin() { "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" "$@"; }
+# `odoo-bin shell` on the stack's database, script on stdin; Odoo's own chatter goes to the shell log.
+odoo_shell() { "$PYTHON" "$ODOO_SRC/odoo-bin" shell -c "$ODOO_CONF" -d "$DB" --no-http --logfile "$LOGS/odoo-shell.log" "$@" 2>>"$LOGS/odoo-shell.log"; }
+
+module_state() { psql_q "SELECT state FROM ir_module_module WHERE name='llm_mcp_server'" "$DB" 2>/dev/null || true; }
+
+# A fingerprint of odoo_addon/ (file names and contents): when it changes, the installed modules are updated.
+addon_fingerprint() {
+    (cd "$REPO" && find odoo_addon -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z \
+        | xargs -0 sha1sum | sha1sum | cut -d' ' -f1)
+}
+
+ensure_database() {
+    [[ -d "$REPO/odoo_addon/llm_mcp_server" ]] || die "odoo_addon/llm_mcp_server is missing from this checkout: nothing to install"
+    local exists fingerprint
+    exists="$(psql_q "SELECT 1 FROM pg_database WHERE datname='$DB'")"
+    fingerprint="$(addon_fingerprint)"
+    if [[ "$exists" == 1 && "$(module_state)" == installed ]]; then
+        if [[ "$(cat "$ODOO_DIR/addon.fingerprint" 2>/dev/null)" == "$fingerprint" ]]; then
+            info "Database '$DB' has llm_mcp_server installed"
+            return 0
+        fi
+        local ours
+        ours="$(cd "$REPO/odoo_addon" && ls -d */ | tr -d / | paste -sd,)"
+        step "odoo_addon/ changed since the last install: updating $ours in '$DB'"
+        if pid_alive "$RUN/odoo.pid"; then stop_pidfile Odoo "$RUN/odoo.pid"; fi # it must load the new code
+        odoo_bin -d "$DB" -u "$ours" --stop-after-init --no-http --logfile "$LOGS/odoo-install.log" 2>>"$LOGS/odoo-install.log" \
+            || { tail_log "$LOGS/odoo-install.log" 40; die "updating $ours failed (log: $LOGS/odoo-install.log)"; }
+    else
+        step "Installing $MODULES into database '$DB' with demo data (about a minute on 2 cores)"
+        odoo_bin -d "$DB" -i "$MODULES" --stop-after-init --no-http --logfile "$LOGS/odoo-install.log" 2>>"$LOGS/odoo-install.log" \
+            || { tail_log "$LOGS/odoo-install.log" 40; die "installing $MODULES failed (log: $LOGS/odoo-install.log)"; }
+    fi
+    [[ "$(module_state)" == installed ]] \
+        || { tail_log "$LOGS/odoo-install.log" 40; die "llm_mcp_server is not installed after the run (log: $LOGS/odoo-install.log)"; }
+    printf '%s' "$fingerprint" >"$ODOO_DIR/addon.fingerprint"
+    info "Done."
+}
+
+start_odoo() {
+    if pid_alive "$RUN/odoo.pid"; then
+        info "Odoo already running (pid $(cat "$RUN/odoo.pid"), http://127.0.0.1:$ODOO_PORT)"
+    else
+        port_in_use "$ODOO_PORT" && die "port $ODOO_PORT (Odoo) is already in use by another program: set STACK_ODOO_PORT"
+        step "Starting Odoo on http://127.0.0.1:$ODOO_PORT (database '$DB' only)"
+        # setsid: Odoo gets its own process group, so `down` stops it with all its children.
+        setsid "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$DB" --db-filter="^$DB\$" \
+            >>"$LOGS/odoo.stdout.log" 2>&1 </dev/null &
+        echo $! >"$RUN/odoo.pid"
+    fi
+    wait_http "http://127.0.0.1:$ODOO_PORT/web/health" 90 "$RUN/odoo.pid" "$LOGS/odoo.log" "Odoo"
+}
+
+# ---- sidecar ------------------------------------------------------------------------------------------------
+start_sidecar() {
+    if pid_alive "$RUN/sidecar.pid"; then
+        info "Sidecar already running (pid $(cat "$RUN/sidecar.pid"), http://127.0.0.1:$SIDECAR_PORT)"
+    else
+        [[ -f "$REPO/sidecar/src/main.ts" ]] || die "sidecar/src/main.ts is missing from this checkout"
+        port_in_use "$SIDECAR_PORT" && die "port $SIDECAR_PORT (sidecar) is already in use by another program: set STACK_SIDECAR_PORT"
+        step "Starting the MCP sidecar on http://127.0.0.1:$SIDECAR_PORT (npm start, ODOO_URL=http://127.0.0.1:$ODOO_PORT)"
+        local hosts="$PUBLIC_HOST,localhost,127.0.0.1,[::1]"
+        (
+            cd "$REPO"
+            export ODOO_URL="http://127.0.0.1:$ODOO_PORT" ODOO_DB="$DB" HOST=127.0.0.1 PORT="$SIDECAR_PORT" \
+                MCP_ALLOWED_HOSTS="${MCP_ALLOWED_HOSTS:-$hosts}" LOG_LEVEL="$LOG_LEVEL"
+            [[ -z "${MCP_ALLOWED_ORIGINS:-}" ]] || export MCP_ALLOWED_ORIGINS
+            exec setsid npm start --silent >>"$LOGS/sidecar.log" 2>&1 </dev/null
+        ) &
+        echo $! >"$RUN/sidecar.pid"
+    fi
+    wait_http "http://127.0.0.1:$SIDECAR_PORT/healthz" 30 "$RUN/sidecar.pid" "$LOGS/sidecar.log" "the sidecar"
+    wait_http "http://127.0.0.1:$SIDECAR_PORT/readyz" 30 "$RUN/sidecar.pid" "$LOGS/sidecar.log" "the sidecar's readiness (Odoo reachable)"
+}
+
+# ---- nginx --------------------------------------------------------------------------------------------------
+# Substitute exactly the template's variables (what the nginx image's envsubst entrypoint does in docker-compose).
+render_nginx_template() { # odoo_upstream sidecar_upstream port
+    sed -e "s|\${ODOO_UPSTREAM}|$1|g" -e "s|\${SIDECAR_UPSTREAM}|$2|g" -e "s|\${NGINX_PORT}|$3|g" "$NGINX_TEMPLATE"
+}
+
+# The routes exactly as `up` hands them to nginx.
+nginx_routes() { render_nginx_template "127.0.0.1:$ODOO_PORT" "127.0.0.1:$SIDECAR_PORT" "127.0.0.1:$PUBLIC_PORT"; }
+
+write_nginx_conf() {
+    mkdir -p "$NGINX_DIR/conf.d" "$NGINX_DIR/temp" "$LOGS"
+    nginx_routes >"$NGINX_DIR/conf.d/llm_mcp.conf"
+    local user_line=""
+    if [[ $EUID -eq 0 ]]; then
+        # Workers must not run as root; they need to write the temp folders (buffered Odoo responses).
+        local worker=nobody; id www-data >/dev/null 2>&1 && worker=www-data
+        user_line="user $worker;"
+        chown -R "$worker" "$NGINX_DIR/temp"
+    fi
+    cat >"$NGINX_DIR/nginx.conf" <<EOF
+# generated by scripts/stack.sh: process settings only; the routes are deploy/nginx/llm_mcp.conf.template
+$user_line
+worker_processes 1;
+pid $RUN/nginx.pid;
+error_log $LOGS/nginx-error.log warn;
+events { worker_connections 512; }
+http {
+    access_log $LOGS/nginx-access.log;
+    client_body_temp_path $NGINX_DIR/temp/client_body;
+    proxy_temp_path $NGINX_DIR/temp/proxy;
+    fastcgi_temp_path $NGINX_DIR/temp/fastcgi;
+    uwsgi_temp_path $NGINX_DIR/temp/uwsgi;
+    scgi_temp_path $NGINX_DIR/temp/scgi;
+    default_type application/octet-stream;
+    include $NGINX_DIR/conf.d/llm_mcp.conf;
+}
+EOF
+}
+
+nginx_cmd() { "$NGINX" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$LOGS/nginx-error.log" "$@"; }
+
+start_nginx() {
+    write_nginx_conf
+    nginx_cmd -t -q 2>"$LOGS/nginx-test.log" || { tail_log "$LOGS/nginx-test.log"; die "nginx rejected the configuration"; }
+    if pid_alive "$RUN/nginx.pid"; then
+        step "Reloading nginx on $PROXY_URL"
+        nginx_cmd -s reload
+    else
+        port_in_use "$PUBLIC_PORT" && die "port $PUBLIC_PORT (the public proxy port) is already in use by another program: set STACK_PORT"
+        step "Starting nginx on $PROXY_URL (/mcp -> sidecar :$SIDECAR_PORT, everything else -> Odoo :$ODOO_PORT)"
+        nginx_cmd 2>>"$LOGS/nginx-error.log" || { tail_log "$LOGS/nginx-error.log"; die "nginx did not start"; }
+    fi
+    wait_http "$PROXY_URL/web/health" 15 "" "$LOGS/nginx-error.log" "nginx (proxy to Odoo)"
+}
+
+# ---- the admin key ------------------------------------------------------------------------------------------
+# A key is checked against the addon's identity route, which accepts MCP-scoped and global keys.
+key_works() {
+    [[ -s "$KEY_FILE" ]] || return 1
+    local code
+    code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 -X POST -H 'Content-Type: application/json' \
+        -H "Authorization: Bearer $(cat "$KEY_FILE")" --data '{}' "http://127.0.0.1:$ODOO_PORT/llm_mcp/v1/identity")" || return 1
+    [[ "$code" == 200 ]]
+}
+
+ensure_admin_key() {
+    if key_works; then
+        info "Admin key in $KEY_FILE still valid"
+        return 0
+    fi
+    step "Creating an admin API key for local use (Odoo ORM via odoo-bin shell)"
+    local out key
+    # The key is printed once by the shell script and captured here; it never goes to a log.
+    out="$(odoo_shell <<'PY'
+import datetime
+admin = env.ref('base.user_admin')
+expiry = datetime.datetime.now() + datetime.timedelta(days=90)
+name = 'stack.sh local admin key'
+if 'llm.mcp.key' in env and hasattr(env['llm.mcp.key'], 'create_mcp_key'):
+    key = env['llm.mcp.key'].with_user(admin).create_mcp_key(name, expiry)
+    kind = 'mcp'
+else:
+    key = env['res.users.apikeys'].with_user(admin)._generate(None, name, expiry)
+    kind = 'global'
+env.cr.commit()
+env.registry.signal_changes()
+print('LLM_MCP_STACK_KEY=%s:%s' % (kind, key))
+PY
+    )" || { tail_log "$LOGS/odoo-shell.log"; die "odoo-bin shell failed to create the key (log: $LOGS/odoo-shell.log)"; }
+    key="$(printf '%s\n' "$out" | sed -n 's/^LLM_MCP_STACK_KEY=//p' | tail -n1)"
+    [[ -n "$key" ]] || { tail_log "$LOGS/odoo-shell.log"; die "odoo-bin shell printed no key (log: $LOGS/odoo-shell.log)"; }
+    info "Created a ${key%%:*}-scoped key for user admin (expires in 90 days)"
+    (umask 077; printf '%s' "${key#*:}" >"$KEY_FILE")
+    chmod 600 "$KEY_FILE"
+    key_works || die "the new key is refused by Odoo's /llm_mcp/v1/identity"
+}
+
+# ---- check through the proxy --------------------------------------------------------------------------------
+# One MCP 2026-07-28 request (stateless: no initialize) through nginx, as a client would send it.
+proxy_tools_list() {
+    curl -sS --max-time 30 -X POST "$PROXY_URL/mcp" \
+        -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
+        -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/list' \
+        -H "Authorization: Bearer $(cat "$KEY_FILE")" \
+        --data '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'
+}
+
+check_proxy_mcp() {
+    step "Listing tools through $PROXY_URL/mcp"
+    local body names
+    body="$(proxy_tools_list)" || die "POST $PROXY_URL/mcp failed"
+    names="$(printf '%s' "$body" | node -e '
+        let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+            const m = JSON.parse(s.replace(/^(event|id):.*$/gm, "").replace(/^data: /gm, "").trim());
+            if (!m.result || !Array.isArray(m.result.tools)) { console.error(JSON.stringify(m)); process.exit(1); }
+            console.log(m.result.tools.map((t) => t.name).join(", "));
+        });')" || die "tools/list through the proxy did not return tools: $body"
+    info "tools: $names"
+}
+
+# ---- commands -----------------------------------------------------------------------------------------------
+cmd_up() {
+    check_prerequisites
+    # 711: other users may traverse (the postgres user must reach its data folder) but not list it.
+    mkdir -p "$STATE" "$LOGS" "$RUN" && chmod 711 "$STATE"
+    start_postgres
+    write_odoo_conf
+    ensure_database
+    start_odoo
+    start_sidecar
+    start_nginx
+    ensure_admin_key
+    check_proxy_mcp
+    echo
+    echo "Stack is up."
+    echo "  Odoo (web):   $PROXY_URL/odoo   (login admin / admin, demo data)"
+    echo "  MCP endpoint: $PROXY_URL/mcp"
+    echo "  Admin key:    $(cat "$KEY_FILE")   (also in $KEY_FILE, mode 600; local use only)"
+    echo "  Logs:         $LOGS"
+    echo "  Stop with:    scripts/stack.sh down"
+}
+
+stop_pidfile() { # name pidfile
+    local name="$1" pidfile="$2" pid i
+    if ! pid_alive "$pidfile"; then rm -f "$pidfile"; info "$name not running"; return 0; fi
+    pid="$(cat "$pidfile")"
+    step "Stopping $name (pid $pid)"
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    if kill -0 "$pid" 2>/dev/null; then
+        info "$name did not stop within 15 s: killing it"
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+}
+
+stop_nginx() {
+    if pid_alive "$RUN/nginx.pid"; then
+        step "Stopping nginx (pid $(cat "$RUN/nginx.pid"))"
+        nginx_cmd -s quit 2>/dev/null || kill -TERM "$(cat "$RUN/nginx.pid")" 2>/dev/null || true
+        local i; for ((i = 0; i < 40; i++)); do pid_alive "$RUN/nginx.pid" || break; sleep 0.25; done
+    else info "nginx not running"; fi
+}
+
+stop_postgres() {
+    PG_BIN="$(find_pg_bin)" || { info "PostgreSQL binaries not found; nothing to stop"; return 0; }
+    if pg_running; then
+        step "Stopping PostgreSQL"
+        as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null
+    else info "PostgreSQL not running"; fi
+}
+
+cmd_down() {
+    stop_nginx
+    stop_pidfile sidecar "$RUN/sidecar.pid"
+    stop_pidfile Odoo "$RUN/odoo.pid"
+    stop_postgres
+    echo "Stack is down (data kept in $STATE)."
+}
+
+cmd_stop() {
+    case "${1:-}" in
+        odoo) stop_pidfile Odoo "$RUN/odoo.pid" ;;
+        sidecar) stop_pidfile sidecar "$RUN/sidecar.pid" ;;
+        nginx) stop_nginx ;;
+        postgres) stop_postgres ;;
+        *) die "usage: stack.sh stop odoo|sidecar|nginx|postgres" ;;
+    esac
+}
+
+cmd_status() {
+    local rc=0 line
+    report() { # name ok detail
+        if [[ "$2" == 1 ]]; then line="up  "; else line="DOWN"; rc=1; fi
+        printf '  %-11s %s  %s\n' "$1" "$line" "$3"
+    }
+    echo "Stack state: $STATE"
+    PG_BIN="$(find_pg_bin)" || PG_BIN=/nonexistent
+    if pg_running; then report postgres 1 "socket $PG_SOCK port $PG_PORT"; else report postgres 0 "(scripts/stack.sh up)"; fi
+    if pid_alive "$RUN/odoo.pid" && curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$ODOO_PORT/web/health"; then
+        report odoo 1 "http://127.0.0.1:$ODOO_PORT database $DB"
+    else report odoo 0 "http://127.0.0.1:$ODOO_PORT"; fi
+    if pid_alive "$RUN/sidecar.pid" && curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$SIDECAR_PORT/readyz"; then
+        report sidecar 1 "http://127.0.0.1:$SIDECAR_PORT (ready)"
+    else report sidecar 0 "http://127.0.0.1:$SIDECAR_PORT"; fi
+    if pid_alive "$RUN/nginx.pid" && curl -fsS -o /dev/null --max-time 3 "$PROXY_URL/web/health"; then
+        report nginx 1 "$PROXY_URL  (MCP: $PROXY_URL/mcp)"
+    else report nginx 0 "$PROXY_URL"; fi
+    if [[ -s "$KEY_FILE" ]]; then echo "  admin key in $KEY_FILE"; fi
+    return $rc
+}
+
+cmd_shell() {
+    PG_BIN="$(find_pg_bin)" || die "PostgreSQL binaries not found"
+    pg_running || die "PostgreSQL is not running: scripts/stack.sh up"
+    [[ -f "$ODOO_CONF" ]] || die "no Odoo configuration yet: scripts/stack.sh up"
+    mkdir -p "$LOGS"
+    odoo_shell "$@"
+}
+
+cmd_destroy() {
+    cmd_down
+    step "Deleting $STATE"
+    rm -rf -- "$STATE"
+}
+
+case "${1:-}" in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    stop) shift; cmd_stop "$@" ;;
+    shell) shift; cmd_shell "$@" ;;
+    destroy) cmd_destroy ;;
+    url) echo "$PROXY_URL" ;;
+    # The routes exactly as `up` hands them to nginx (tests start nginx with this).
+    nginx-config) nginx_routes ;;
+    *) echo "usage: scripts/stack.sh up|down|status|stop COMPONENT|shell|destroy|url|nginx-config" >&2; exit 2 ;;
+esac

@@ -1,0 +1,22 @@
+// The authenticated party of one HTTP request, handed from the auth middleware to the MCP layer.
+// It lives only as long as the request: the key is needed to relay the call to Odoo and is kept nowhere else.
+
+import type { Identity } from './odoo/contract.js';
+import type { Credentials } from './odoo/client.js';
+
+/** Facts about one request that end up in its log line; filled by whichever layer learns them. */
+export interface RequestFacts {
+  mcpMethod?: string;
+  rpcId?: string | number | null;
+  tool?: string;
+  userId?: number;
+  keyId?: number;
+  protocolVersion?: string;
+  outcome?: string;
+}
+
+export interface Caller {
+  identity: Identity;
+  credentials: Credentials;
+  facts: RequestFacts;
+}

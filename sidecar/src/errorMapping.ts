@@ -1,0 +1,78 @@
+// The one place where the sidecar's typed failures become protocol answers: an HTTP status with a JSON body
+// (before the MCP layer, e.g. auth), or a JSON-RPC error / an `isError` tool result (inside it).
+
+import { ProtocolError, ProtocolErrorCode, type CallToolResult } from '@modelcontextprotocol/server';
+import {
+  AuthError,
+  BatchNotSupported,
+  ForbiddenOrigin,
+  OdooRefusesService,
+  OdooUnavailable,
+  PayloadTooLarge,
+  RequestCancelled,
+  ToolInputError,
+  ToolResultInvalid,
+  UnknownTool,
+} from './errors.js';
+
+/** The realm named in every 401 challenge. */
+export const AUTH_REALM = 'odoo-mcp';
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  /** A JSON-RPC error response, so MCP clients can show the message; `id` is filled by the caller. */
+  body: { jsonrpc: '2.0'; id: string | number | null; error: { code: number; message: string; data?: unknown } };
+}
+
+function answer(status: number, code: number, message: string, headers: Record<string, string> = {}, data?: unknown): HttpAnswer {
+  return {
+    status,
+    headers,
+    body: { jsonrpc: '2.0', id: null, error: { code, message, ...(data === undefined ? {} : { data }) } },
+  };
+}
+
+/** Maps a failure met before the MCP layer (guards, auth, identity) to the HTTP answer the client gets. */
+export function httpAnswerFor(err: unknown): HttpAnswer {
+  if (err instanceof AuthError) {
+    const challenge =
+      err.reason === 'missing'
+        ? `Bearer realm="${AUTH_REALM}"`
+        : `Bearer realm="${AUTH_REALM}", error="invalid_token", error_description="${err.message.replace(/"/g, "'")}"`;
+    return answer(401, -32001, err.message, { 'WWW-Authenticate': challenge });
+  }
+  if (err instanceof ForbiddenOrigin) return answer(403, -32000, err.message);
+  if (err instanceof BatchNotSupported) return answer(400, -32600, err.message);
+  if (err instanceof PayloadTooLarge) return answer(413, -32000, err.message, { Connection: 'close' });
+  if (err instanceof OdooRefusesService) return answer(err.kind === 'mcp_disabled' ? 403 : 502, -32603, err.message);
+  if (err instanceof OdooUnavailable) {
+    return answer(err.kind === 'timeout' ? 504 : err.kind === 'unreachable' ? 503 : 502, -32603, err.message, {}, {
+      odooUrl: err.odooUrl,
+    });
+  }
+  return answer(500, -32603, 'Internal error');
+}
+
+/**
+ * Maps a failure inside an MCP request handler: tool-input problems become an `isError` result the model can
+ * act on; everything else is thrown as a JSON-RPC error.
+ */
+export function toolResultOrThrow(err: unknown): CallToolResult {
+  if (err instanceof ToolInputError || err instanceof ToolResultInvalid) {
+    return { content: [{ type: 'text', text: err.message }], isError: true };
+  }
+  throw protocolErrorFor(err);
+}
+
+/** Maps a failure inside an MCP request handler to the JSON-RPC error sent to the client. */
+export function protocolErrorFor(err: unknown): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  if (err instanceof UnknownTool) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { name: err.toolName });
+  if (err instanceof ToolInputError) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
+  if (err instanceof AuthError) return new ProtocolError(-32001, err.message);
+  if (err instanceof OdooUnavailable) return new ProtocolError(ProtocolErrorCode.InternalError, err.message, { odooUrl: err.odooUrl });
+  if (err instanceof OdooRefusesService) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
+  if (err instanceof RequestCancelled) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
+  return new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error');
+}

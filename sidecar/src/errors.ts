@@ -1,0 +1,99 @@
+// The failures the sidecar knows by kind. They are plain values with the facts a mapping needs;
+// `errorMapping.ts` is the one place that turns them into HTTP answers, JSON-RPC errors or tool results.
+
+/** The request carries no usable key, or Odoo refused it (unknown, revoked, expired, wrong scope). */
+export class AuthError extends Error {
+  override name = 'AuthError';
+  constructor(readonly reason: 'missing' | 'malformed' | 'rejected', message: string) {
+    super(message);
+  }
+}
+
+/** A browser Origin or a Host header that is not on the allow-list (DNS-rebinding protection). */
+export class ForbiddenOrigin extends Error {
+  override name = 'ForbiddenOrigin';
+  constructor(readonly header: 'Origin' | 'Host', readonly value: string) {
+    super(header === 'Origin' ? `Origin ${JSON.stringify(value)} is not allowed` : `Host ${JSON.stringify(value)} is not allowed`);
+  }
+}
+
+/** A request body over MAX_BODY_BYTES. */
+export class PayloadTooLarge extends Error {
+  override name = 'PayloadTooLarge';
+  constructor(readonly limit: number) {
+    super(`The request body is larger than ${limit} bytes`);
+  }
+}
+
+/** A JSON-RPC batch under a protocol version that has no batches (2025-06-18 and later). */
+export class BatchNotSupported extends Error {
+  override name = 'BatchNotSupported';
+  constructor(readonly protocolVersion: string) {
+    super(`JSON-RPC batches are not part of MCP protocol version ${protocolVersion}`);
+  }
+}
+
+/** Odoo cannot be used right now: unreachable, too slow, answering 5xx or something not per the contract. */
+export class OdooUnavailable extends Error {
+  override name = 'OdooUnavailable';
+  constructor(
+    readonly odooUrl: string,
+    readonly kind: 'unreachable' | 'timeout' | 'server_error' | 'bad_answer',
+    detail: string,
+  ) {
+    super(`Odoo at ${odooUrl} ${describe(kind)}: ${detail}`);
+  }
+}
+
+function describe(kind: OdooUnavailable['kind']): string {
+  switch (kind) {
+    case 'unreachable':
+      return 'is unreachable';
+    case 'timeout':
+      return 'did not answer in time';
+    case 'server_error':
+      return 'answered with an error';
+    case 'bad_answer':
+      return 'gave an answer the sidecar cannot read';
+  }
+}
+
+/** Odoo answers but is not the one this sidecar was configured for (ODOO_DB), or MCP is switched off there. */
+export class OdooRefusesService extends Error {
+  override name = 'OdooRefusesService';
+  constructor(readonly kind: 'mcp_disabled' | 'wrong_database', message: string) {
+    super(message);
+  }
+}
+
+/** `tools/call` names a tool this caller cannot see (or that does not exist: Odoo does not say which). */
+export class UnknownTool extends Error {
+  override name = 'UnknownTool';
+  constructor(readonly toolName: string) {
+    super(`Unknown tool: ${toolName}`);
+  }
+}
+
+/** Arguments that do not satisfy the tool's inputSchema; the message names the argument. */
+export class ToolInputError extends Error {
+  override name = 'ToolInputError';
+  constructor(readonly toolName: string, readonly problems: string[]) {
+    super(`Invalid arguments for tool ${toolName}: ${problems.join('; ')}`);
+  }
+}
+
+/** Odoo's structured result does not match the tool's outputSchema (an addon bug): not passed on as a success. */
+export class ToolResultInvalid extends Error {
+  override name = 'ToolResultInvalid';
+  constructor(readonly toolName: string, readonly problems: string[]) {
+    super(`Odoo returned a result for ${toolName} that does not match the tool's outputSchema: ${problems.join('; ')}`);
+  }
+}
+
+/** The MCP client cancelled the request or went away; nothing is sent back. */
+export class RequestCancelled extends Error {
+  override name = 'RequestCancelled';
+  constructor() {
+    super('The request was cancelled by the client');
+  }
+}

@@ -1,0 +1,93 @@
+// The Koa application: the request log and error translation around everything, health routes, and /mcp
+// with its guards (Origin/Host), authentication, then the SDK. Built from its parts so tests can assemble it.
+
+import Koa from 'koa';
+import Router from '@koa/router';
+import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { OdooClient } from '../odoo/client.js';
+import { OdooRefusesService } from '../errors.js';
+import { createServerFactory } from '../mcp/server.js';
+import { InFlightCalls } from '../mcp/inFlightCalls.js';
+import { ToolCatalog } from '../mcp/toolCatalog.js';
+import { authenticate } from './auth.js';
+import { originAndHostGuard } from './guards.js';
+import { addHealthRoutes } from './health.js';
+import { IdentityCache } from './identityCache.js';
+import { mcpRoute } from './mcpRoute.js';
+import { errorAnswers } from './errorAnswers.js';
+import { requestLog } from './requestLog.js';
+
+export interface Sidecar {
+  app: Koa;
+  mcp: McpHttpHandler;
+  odoo: OdooClient;
+  identities: IdentityCache;
+  catalog: ToolCatalog;
+  inFlight: InFlightCalls;
+}
+
+function methodNotAllowed(ctx: Koa.Context): void {
+  // Stateless server: no GET stream to offer, no session to delete (405, never 404).
+  ctx.status = 405;
+  ctx.set('Allow', 'POST');
+  ctx.body = { jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Method not allowed.' } };
+}
+
+export function createSidecar(config: Config, log: Logger, version: string): Sidecar {
+  const odoo = new OdooClient({ baseUrl: config.odooUrl, timeoutMs: config.odooTimeoutMs, toolCallTimeoutMs: config.toolCallTimeoutMs });
+  const identities = new IdentityCache(
+    async (key, token) => {
+      const identity = await odoo.identity({ key, token });
+      if (config.odooDb && identity.database !== config.odooDb) {
+        throw new OdooRefusesService(
+          'wrong_database',
+          `Odoo at ${config.odooUrl} serves database "${identity.database}", but ODOO_DB is "${config.odooDb}"`,
+        );
+      }
+      return identity;
+    },
+    { ttlMs: config.authCacheTtlMs, negativeTtlMs: config.authNegativeTtlMs },
+  );
+  const catalog = new ToolCatalog(odoo, { ttlMs: config.toolsCacheTtlMs });
+  const inFlight = new InFlightCalls();
+  const mcp = createMcpHandler(
+    createServerFactory({
+      odoo,
+      catalog,
+      inFlight,
+      version,
+      toolsPageSize: config.toolsPageSize,
+      listTtlMs: config.authCacheTtlMs,
+      log,
+      onKeyRefused: (key) => identities.forget(key),
+    }),
+    {
+      legacy: 'stateless',
+      maxRequestBodySize: config.maxBodyBytes,
+      onerror: (err) => log.debug('MCP request rejected', { error: err.message }),
+    },
+  );
+
+  const app = new Koa();
+  app.silent = true;
+  app.proxy = false;
+  app.on('error', (err: Error & { code?: string }) => {
+    // A client dropping an SSE stream is normal, not an error worth a log line.
+    if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET') return;
+    log.error('HTTP layer error', { error: err.message });
+  });
+  app.use(requestLog(log));
+  app.use(errorAnswers());
+
+  const router = new Router();
+  addHealthRoutes(router, odoo, config.odooDb);
+  const guard = originAndHostGuard(config.allowedOrigins, config.allowedHosts);
+  router.post('/mcp', guard, authenticate(identities), mcpRoute(mcp, config.maxBodyBytes, log));
+  router.get('/mcp', guard, methodNotAllowed);
+  router.all('/mcp', guard, methodNotAllowed);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return { app, mcp, odoo, identities, catalog, inFlight };
+}

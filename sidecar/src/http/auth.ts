@@ -1,0 +1,30 @@
+// Authentication of /mcp: `Authorization: Bearer <Odoo API key>` → the key owner's identity from Odoo
+// (through the identity cache). The key stays in memory for this request only, to relay calls to Odoo.
+
+import type { Middleware } from 'koa';
+import type { Caller, RequestFacts } from '../caller.js';
+import { AuthError } from '../errors.js';
+import type { IdentityCache } from './identityCache.js';
+
+const BEARER = /^Bearer[ \t]+([A-Za-z0-9._~+/=-]+)[ \t]*$/i;
+
+/** The key of an `Authorization` header; throws AuthError when there is none or it is not a Bearer key. */
+export function bearerKey(header: string | undefined): string {
+  if (!header) throw new AuthError('missing', 'Authentication required: send your Odoo API key as "Authorization: Bearer <key>"');
+  const match = BEARER.exec(header);
+  if (!match?.[1]) throw new AuthError('malformed', 'The Authorization header must be "Bearer <Odoo API key>"');
+  return match[1];
+}
+
+export function authenticate(identities: IdentityCache): Middleware {
+  return async (ctx, next) => {
+    const facts = ctx.state.facts as RequestFacts;
+    const key = bearerKey(ctx.get('authorization') || undefined);
+    const identity = await identities.resolve(key);
+    facts.userId = identity.user.id;
+    facts.keyId = identity.key.id;
+    const caller: Caller = { identity, credentials: { key, token: identity.token }, facts };
+    ctx.state.caller = caller;
+    await next();
+  };
+}

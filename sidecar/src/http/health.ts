@@ -1,0 +1,25 @@
+// /healthz: the process is alive. /readyz: Odoo answers and the addon speaks contract 1 (and, when ODOO_DB
+// is set, serves that database) — what a load balancer should know before sending traffic here.
+
+import type Router from '@koa/router';
+import type { OdooClient } from '../odoo/client.js';
+
+export function addHealthRoutes(router: Router, odoo: OdooClient, odooDb: string | undefined): void {
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    try {
+      const health = await odoo.health();
+      if (odooDb && health.database !== odooDb) {
+        ctx.status = 503;
+        ctx.body = { status: 'unavailable', error: `Odoo at ${odoo.baseUrl} serves database "${health.database}", expected "${odooDb}" (ODOO_DB)` };
+        return;
+      }
+      ctx.body = { status: 'ready', odoo: { url: odoo.baseUrl, ...health } };
+    } catch (err) {
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable', error: err instanceof Error ? err.message : String(err) };
+    }
+  });
+}

@@ -1,0 +1,73 @@
+// Where an authenticated HTTP request becomes MCP: the body is read once (size-capped), peeked at for the
+// log line, and handed with the caller to the SDK's handler, which owns everything protocol from here on
+// (versions, Accept/Content-Type rules, JSON parsing, batches, SSE, errors).
+
+import type { Middleware } from 'koa';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
+import type { McpHttpHandler } from '@modelcontextprotocol/server';
+import type { Caller, RequestFacts } from '../caller.js';
+import { BatchNotSupported, PayloadTooLarge } from '../errors.js';
+import type { Logger } from '../log.js';
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) throw new PayloadTooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buf.length;
+    if (size > limit) throw new PayloadTooLarge(limit);
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}
+
+// 2025-03-26 had JSON-RPC batches; 2025-06-18 removed them. The SDK's stateless 2025 leg accepts them for
+// every version (and rejects them itself for 2026-07-28), so the versions without batches are refused here.
+const VERSIONS_WITHOUT_BATCHES = new Set(['2025-06-18', '2025-11-25']);
+
+/** Notes method, JSON-RPC id and tool name for the log line; the SDK does the real parsing. */
+function peek(body: Buffer, facts: RequestFacts, protocolVersion: string | undefined): void {
+  let message: unknown;
+  try {
+    message = JSON.parse(body.toString('utf8'));
+  } catch {
+    return;
+  }
+  if (Array.isArray(message)) {
+    facts.mcpMethod = 'batch';
+    if (protocolVersion && VERSIONS_WITHOUT_BATCHES.has(protocolVersion)) throw new BatchNotSupported(protocolVersion);
+    return;
+  }
+  if (typeof message !== 'object' || message === null) return;
+  const { method, id, params } = message as { method?: unknown; id?: unknown; params?: { name?: unknown } };
+  if (typeof method === 'string') facts.mcpMethod = method;
+  if (typeof id === 'string' || typeof id === 'number') facts.rpcId = id;
+  if (method === 'tools/call' && typeof params?.name === 'string') facts.tool = params.name;
+}
+
+export function mcpRoute(handler: McpHttpHandler, maxBodyBytes: number, log: Logger): Middleware {
+  const serve = toNodeHandler(handler, {
+    maxRequestBodySize: maxBodyBytes,
+    onerror: (err) => log.error('MCP handler failed', { error: err.message }),
+  });
+  return async (ctx) => {
+    const caller = ctx.state.caller as Caller;
+    const body = await readBody(ctx.req, maxBodyBytes);
+    peek(body, caller.facts, ctx.get('mcp-protocol-version') || undefined);
+    // The SDK reads the body again from this stand-in for the request stream, which was consumed above.
+    const req: NodeIncomingMessageLike = Object.assign(Readable.from(body.length > 0 ? [body] : []), {
+      method: ctx.req.method,
+      url: ctx.req.url,
+      headers: ctx.req.headers,
+      // The caller rides in `extra`; `token` names the key without being it, in case a library logs AuthInfo.
+      auth: { token: `odoo-key-${caller.identity.key.id}`, clientId: caller.identity.user.login, scopes: [], extra: { caller } },
+    });
+    // Koa must not touch the response: the SDK writes it (possibly as an SSE stream).
+    ctx.respond = false;
+    await serve(req, ctx.res);
+  };
+}

@@ -1,0 +1,36 @@
+// Tool calls currently relayed to Odoo, so a `notifications/cancelled` (which arrives as its own HTTP request,
+// handled by a different stateless server instance) can abort the right one. Request ids are only unique
+// per client, so entries are scoped to the caller's user and key.
+
+export class InFlightCalls {
+  private readonly calls = new Map<string, AbortController>();
+
+  private static keyOf(userId: number, keyId: number, requestId: string | number): string {
+    return `${userId}:${keyId}:${typeof requestId}:${String(requestId)}`;
+  }
+
+  /** Registers a call; the returned signal aborts on cancellation; `done` must be called when it ends. */
+  track(userId: number, keyId: number, requestId: string | number): { signal: AbortSignal; done: () => void } {
+    const key = InFlightCalls.keyOf(userId, keyId, requestId);
+    const controller = new AbortController();
+    this.calls.set(key, controller);
+    return {
+      signal: controller.signal,
+      done: () => {
+        if (this.calls.get(key) === controller) this.calls.delete(key);
+      },
+    };
+  }
+
+  /** Aborts the caller's call with this request id, if it is still running; says whether one was found. */
+  cancel(userId: number, keyId: number, requestId: string | number): boolean {
+    const controller = this.calls.get(InFlightCalls.keyOf(userId, keyId, requestId));
+    if (!controller) return false;
+    controller.abort();
+    return true;
+  }
+
+  get size(): number {
+    return this.calls.size;
+  }
+}

@@ -1,0 +1,146 @@
+// MCP wiring: one low-level SDK `Server` per HTTP request (stateless), answering tools/list and tools/call
+// for the authenticated caller. The SDK does the protocol (both eras, discover/initialize, envelopes,
+// headers, errors); this module only decides what the caller's tools are and relays calls to Odoo.
+// The low-level Server is used because the tools are data from Odoo (JSON Schemas), not code registered here.
+
+import {
+  CLIENT_INFO_META_KEY,
+  PROTOCOL_VERSION_META_KEY,
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  type CallToolResult,
+  type McpServerFactory,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import type { Caller } from '../caller.js';
+import { AuthError, ToolInputError, ToolResultInvalid, UnknownTool } from '../errors.js';
+import { protocolErrorFor, toolResultOrThrow } from '../errorMapping.js';
+import type { Logger } from '../log.js';
+import type { OdooClient } from '../odoo/client.js';
+import type { InFlightCalls } from './inFlightCalls.js';
+import { InvalidCursor, paginate } from './pagination.js';
+import type { ToolCatalog } from './toolCatalog.js';
+
+export interface McpServices {
+  odoo: OdooClient;
+  catalog: ToolCatalog;
+  inFlight: InFlightCalls;
+  version: string;
+  toolsPageSize: number;
+  /** How long clients may keep a tools/list answer (2026-07-28 `ttlMs`): a change shows after one identity check. */
+  listTtlMs: number;
+  log: Logger;
+  /** Called when Odoo refuses a key the identity cache still trusted (revoked meanwhile). */
+  onKeyRefused: (key: string) => void;
+}
+
+/** Reads the caller the auth middleware attached; a request without one never reaches this layer. */
+export function callerOf(authInfo: { extra?: Record<string, unknown> } | undefined): Caller {
+  const caller = authInfo?.extra?.caller as Caller | undefined;
+  if (!caller) throw new ProtocolError(ProtocolErrorCode.InternalError, 'request reached MCP without authentication');
+  return caller;
+}
+
+function clientOf(ctx: ServerContext, server: Server): { name: string; version: string } | undefined {
+  const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+  const info = (envelope[CLIENT_INFO_META_KEY] as { name?: unknown; version?: unknown } | undefined) ?? server.getClientVersion();
+  if (!info || typeof info.name !== 'string') return undefined;
+  return { name: info.name, version: typeof info.version === 'string' ? info.version : '' };
+}
+
+function protocolVersionOf(ctx: ServerContext, request: Request | undefined): string | undefined {
+  const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+  const fromEnvelope = envelope[PROTOCOL_VERSION_META_KEY];
+  if (typeof fromEnvelope === 'string') return fromEnvelope;
+  // 2025-era requests name it in the header; without one the spec says to assume 2025-03-26.
+  return request?.headers.get('mcp-protocol-version') ?? '2025-03-26';
+}
+
+/** The factory `createMcpHandler` calls once per HTTP request. */
+export function createServerFactory(services: McpServices): McpServerFactory {
+  return ({ authInfo, requestInfo }) => {
+    const caller = callerOf(authInfo);
+    const { identity } = caller;
+    const server = new Server(
+      { name: identity.server.name, version: services.version },
+      {
+        capabilities: { tools: {} },
+        ...(identity.server.instructions ? { instructions: identity.server.instructions } : {}),
+        cacheHints: {
+          'tools/list': { ttlMs: services.listTtlMs, cacheScope: 'private' },
+          'server/discover': { ttlMs: services.listTtlMs, cacheScope: 'private' },
+        },
+      },
+    );
+
+    server.setRequestHandler('tools/list', async (request, ctx) => {
+      caller.facts.mcpMethod = 'tools/list';
+      try {
+        const catalog = await services.catalog.forCaller(caller, ctx.mcpReq.signal);
+        const page = paginate(catalog.tools, request.params?.cursor, services.toolsPageSize, catalog.fingerprint);
+        return { tools: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+      } catch (err) {
+        if (err instanceof InvalidCursor) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
+        if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
+        throw protocolErrorFor(err);
+      }
+    });
+
+    // Stateless: the call being cancelled runs in another request's server instance, found via `inFlight`.
+    server.setNotificationHandler('notifications/cancelled', (notification) => {
+      const requestId = notification.params.requestId;
+      if (requestId === undefined) return;
+      const found = services.inFlight.cancel(identity.user.id, identity.key.id, requestId);
+      caller.facts.outcome = found ? 'cancelled_call' : 'nothing_to_cancel';
+    });
+
+    server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult> => {
+      const { name } = request.params;
+      const args = request.params.arguments ?? {};
+      caller.facts.mcpMethod = 'tools/call';
+      caller.facts.tool = name;
+      const tracked = services.inFlight.track(identity.user.id, identity.key.id, ctx.mcpReq.id);
+      // Aborted by the client going away (the SDK's signal) or by a notifications/cancelled.
+      const signal = AbortSignal.any([ctx.mcpReq.signal, tracked.signal]);
+      try {
+        const catalog = await services.catalog.forCaller(caller, ctx.mcpReq.signal);
+        const tool = catalog.byName.get(name);
+        if (!tool) throw new UnknownTool(name);
+        const problems = catalog.argumentCheck(name)?.(args) ?? [];
+        if (problems.length > 0) throw new ToolInputError(name, problems);
+        const client = clientOf(ctx, server);
+        const protocolVersion = protocolVersionOf(ctx, requestInfo);
+        const result = await services.odoo.callTool(
+          caller.credentials,
+          {
+            name,
+            arguments: args,
+            ...(client ? { client } : {}),
+            requestId: String(ctx.mcpReq.id),
+            ...(protocolVersion ? { protocolVersion } : {}),
+          },
+          signal,
+        );
+        if (!result.isError && tool.outputSchema) {
+          const wrong = catalog.resultCheck(name)?.(result.structuredContent) ?? [];
+          if (wrong.length > 0) {
+            services.log.warn('Odoo result does not match the outputSchema', { tool: name, problems: wrong });
+            throw new ToolResultInvalid(name, wrong);
+          }
+        }
+        caller.facts.outcome = result.isError ? 'tool_error' : 'ok';
+        return server.projectCallToolResult(result, tool.outputSchema);
+      } catch (err) {
+        caller.facts.outcome = err instanceof Error ? err.name : 'error';
+        // The next request then meets the refusal at authentication (HTTP 401), not a cached identity.
+        if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
+        return toolResultOrThrow(err);
+      } finally {
+        tracked.done();
+      }
+    });
+
+    return server;
+  };
+}

@@ -1,0 +1,161 @@
+// The client of docs/contract.md: the only code that talks to Odoo. Every request carries the MCP
+// caller's own key (and, when known, the fast-path token); the key goes to the configured URL only.
+
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { AuthError, OdooRefusesService, OdooUnavailable, RequestCancelled, UnknownTool } from '../errors.js';
+import {
+  ContractViolation,
+  readCallResult,
+  readErrorBody,
+  readHealth,
+  readIdentity,
+  readToolList,
+  type Health,
+  type Identity,
+  type ToolCall,
+  type ToolList,
+} from './contract.js';
+
+/** What authenticates one request to Odoo: the caller's key, plus the fast-path token when one is held. */
+export interface Credentials {
+  key: string;
+  token?: string | undefined;
+}
+
+export interface OdooClientOptions {
+  baseUrl: string;
+  /** For health, identity and tools. */
+  timeoutMs: number;
+  /** For one tool call. */
+  toolCallTimeoutMs: number;
+}
+
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+export class OdooClient {
+  constructor(private readonly options: OdooClientOptions) {}
+
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  /** Odoo's readiness answer (no auth). */
+  async health(signal?: AbortSignal): Promise<Health> {
+    return this.request('GET', '/llm_mcp/v1/health', undefined, undefined, this.options.timeoutMs, signal, readHealth);
+  }
+
+  /** Who owns this key (throws AuthError when Odoo refuses it). */
+  async identity(credentials: Credentials, signal?: AbortSignal): Promise<Identity> {
+    return this.request('POST', '/llm_mcp/v1/identity', credentials, {}, this.options.timeoutMs, signal, readIdentity);
+  }
+
+  /** The caller's tools, as Odoo computes them for that user and key. */
+  async listTools(credentials: Credentials, signal?: AbortSignal): Promise<ToolList> {
+    return this.request('POST', '/llm_mcp/v1/tools', credentials, {}, this.options.timeoutMs, signal, readToolList);
+  }
+
+  /** Runs one tool as the caller; `signal` aborts the HTTP request to Odoo (cancellation, disconnect). */
+  async callTool(credentials: Credentials, call: ToolCall, signal?: AbortSignal): Promise<CallToolResult> {
+    const body = {
+      name: call.name,
+      arguments: call.arguments,
+      ...(call.client ? { client: call.client } : {}),
+      ...(call.requestId === undefined ? {} : { request_id: call.requestId }),
+      ...(call.protocolVersion ? { protocol_version: call.protocolVersion } : {}),
+    };
+    try {
+      return await this.request('POST', '/llm_mcp/v1/call', credentials, body, this.options.toolCallTimeoutMs, signal, readCallResult);
+    } catch (err) {
+      if (err instanceof UnknownToolAnswer) throw new UnknownTool(call.name);
+      throw err;
+    }
+  }
+
+  private async request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    credentials: Credentials | undefined,
+    body: unknown,
+    timeoutMs: number,
+    callerSignal: AbortSignal | undefined,
+    read: (v: unknown) => T,
+  ): Promise<T> {
+    const url = this.options.baseUrl + path;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (credentials) {
+      headers.Authorization = `Bearer ${credentials.key}`;
+      if (credentials.token) headers['X-LLM-MCP-Token'] = credentials.token;
+    }
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal,
+        // A redirect would send the key elsewhere, and means Odoo is not set up per the contract.
+        redirect: 'manual',
+      });
+      text = await readLimited(response);
+    } catch (err) {
+      if (callerSignal?.aborted) throw new RequestCancelled();
+      if (timeout.aborted) throw new OdooUnavailable(this.baseUrl, 'timeout', `no answer from ${path} within ${timeoutMs} ms`);
+      throw new OdooUnavailable(this.baseUrl, 'unreachable', networkReason(err));
+    }
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const status = response.status;
+    if (status === 200) {
+      if (json === undefined) throw new OdooUnavailable(this.baseUrl, 'bad_answer', `${path} did not answer JSON`);
+      try {
+        return read(json);
+      } catch (err) {
+        if (err instanceof ContractViolation) {
+          throw new OdooUnavailable(this.baseUrl, 'bad_answer', `${path}: ${err.message}`);
+        }
+        throw err;
+      }
+    }
+    const error = readErrorBody(json);
+    if (status >= 300 && status < 400) {
+      throw new OdooUnavailable(
+        this.baseUrl,
+        'bad_answer',
+        `${path} redirected (HTTP ${status}) — does Odoo serve exactly one database to these routes (--db-filter)?`,
+      );
+    }
+    if (status === 401) throw new AuthError('rejected', error?.message ?? 'Odoo refused the API key');
+    if (status === 403 && error?.code === 'mcp_disabled') throw new OdooRefusesService('mcp_disabled', error.message);
+    if (status === 404 && error?.code === 'unknown_tool') throw new UnknownToolAnswer();
+    if (status === 404 && !error) {
+      throw new OdooUnavailable(this.baseUrl, 'bad_answer', `${path} not found (HTTP 404) — is the llm_mcp_server addon installed?`);
+    }
+    if (error) throw new OdooUnavailable(this.baseUrl, 'server_error', `${path}: HTTP ${status} ${error.code}: ${error.message}`);
+    throw new OdooUnavailable(this.baseUrl, status >= 500 ? 'server_error' : 'bad_answer', `${path}: HTTP ${status}`);
+  }
+}
+
+/** Internal marker: Odoo's 404 `unknown_tool`, turned into UnknownTool with the tool name by callTool. */
+class UnknownToolAnswer extends Error {}
+
+async function readLimited(response: Response): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > MAX_ANSWER_BYTES) throw new Error(`answer too large (${declared} bytes)`);
+  const text = await response.text();
+  if (text.length > MAX_ANSWER_BYTES) throw new Error('answer too large');
+  return text;
+}
+
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (cause && typeof cause.code === 'string') return `${cause.code}${typeof cause.message === 'string' ? ` (${cause.message})` : ''}`;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,161 @@
+// The shapes of docs/contract.md (version 1) as the sidecar reads them, with readers that refuse anything
+// that is not per the contract (so garbage from Odoo becomes a clear error, not a crash further on).
+
+import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
+
+export const CONTRACT_VERSION = 1;
+
+export interface Health {
+  status: string;
+  odooVersion: string;
+  addonVersion: string;
+  database: string;
+}
+
+export interface Identity {
+  user: { id: number; login: string; name: string };
+  database: string;
+  odooVersion: string;
+  key: { id: number; name: string; scope: string | null; readOnly: boolean; allowedTools: string[] | null };
+  server: { name: string; instructions?: string };
+  toolsFingerprint: string;
+  /** The fast-path token (contract "Fast path"), sent back with the same key until `tokenExpiresAt`. */
+  token?: string;
+  tokenExpiresAt?: number;
+}
+
+export interface ToolList {
+  fingerprint: string;
+  tools: Tool[];
+}
+
+export interface ToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+  client?: { name: string; version: string };
+  requestId?: string;
+  protocolVersion?: string;
+}
+
+/** Thrown by the readers; the client turns it into OdooUnavailable('bad_answer'). */
+export class ContractViolation extends Error {
+  override name = 'ContractViolation';
+}
+
+type Obj = Record<string, unknown>;
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function obj(v: unknown, where: string): Obj {
+  if (!isObject(v)) throw new ContractViolation(`${where} is not an object`);
+  return v;
+}
+
+function str(v: unknown, where: string): string {
+  if (typeof v !== 'string') throw new ContractViolation(`${where} is not a string`);
+  return v;
+}
+
+function int(v: unknown, where: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ContractViolation(`${where} is not an integer`);
+  return v;
+}
+
+/** Checks the envelope every contract answer carries. */
+export function contractBody(v: unknown): Obj {
+  const body = obj(v, 'the answer');
+  if (body.contract !== CONTRACT_VERSION) {
+    throw new ContractViolation(`the answer carries contract ${JSON.stringify(body.contract)}, expected ${CONTRACT_VERSION}`);
+  }
+  return body;
+}
+
+export function readHealth(v: unknown): Health {
+  const b = contractBody(v);
+  return {
+    status: str(b.status, 'status'),
+    odooVersion: str(b.odoo_version, 'odoo_version'),
+    addonVersion: str(b.addon_version, 'addon_version'),
+    database: str(b.database, 'database'),
+  };
+}
+
+export function readIdentity(v: unknown): Identity {
+  const b = contractBody(v);
+  const user = obj(b.user, 'user');
+  const key = obj(b.key, 'key');
+  const server = isObject(b.server) ? b.server : {};
+  const allowed = key.allowed_tools;
+  if (allowed !== null && allowed !== undefined && !(Array.isArray(allowed) && allowed.every((t) => typeof t === 'string'))) {
+    throw new ContractViolation('key.allowed_tools is neither null nor a list of names');
+  }
+  let tokenExpiresAt: number | undefined;
+  if (typeof b.token_expires_at === 'string') {
+    const t = Date.parse(b.token_expires_at);
+    if (!Number.isNaN(t)) tokenExpiresAt = t;
+  }
+  return {
+    user: { id: int(user.id, 'user.id'), login: str(user.login, 'user.login'), name: typeof user.name === 'string' ? user.name : '' },
+    database: str(b.database, 'database'),
+    odooVersion: typeof b.odoo_version === 'string' ? b.odoo_version : '',
+    key: {
+      id: int(key.id, 'key.id'),
+      name: typeof key.name === 'string' ? key.name : '',
+      scope: typeof key.scope === 'string' ? key.scope : null,
+      readOnly: key.read_only === true,
+      allowedTools: allowed ?? null,
+    },
+    server: {
+      name: typeof server.name === 'string' && server.name ? server.name : 'Odoo MCP',
+      ...(typeof server.instructions === 'string' && server.instructions ? { instructions: server.instructions } : {}),
+    },
+    toolsFingerprint: str(b.tools_fingerprint, 'tools_fingerprint'),
+    ...(typeof b.token === 'string' && b.token ? { token: b.token } : {}),
+    ...(tokenExpiresAt === undefined ? {} : { tokenExpiresAt }),
+  };
+}
+
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+function readTool(v: unknown, i: number): Tool {
+  const t = obj(v, `tools[${i}]`);
+  const name = str(t.name, `tools[${i}].name`);
+  if (!TOOL_NAME.test(name)) throw new ContractViolation(`tools[${i}].name ${JSON.stringify(name)} is not a valid tool name`);
+  const input = obj(t.inputSchema, `tools[${name}].inputSchema`);
+  if (input.type !== 'object') throw new ContractViolation(`tools[${name}].inputSchema has no root type "object"`);
+  if (t.outputSchema !== undefined) obj(t.outputSchema, `tools[${name}].outputSchema`);
+  const tool: Obj = { name, inputSchema: input };
+  for (const field of ['title', 'description'] as const) if (typeof t[field] === 'string') tool[field] = t[field];
+  for (const field of ['outputSchema', 'annotations', 'icons', '_meta'] as const) if (isObject(t[field])) tool[field] = t[field];
+  return tool as unknown as Tool;
+}
+
+export function readToolList(v: unknown): ToolList {
+  const b = contractBody(v);
+  if (!Array.isArray(b.tools)) throw new ContractViolation('tools is not a list');
+  const tools = b.tools.map(readTool);
+  const names = new Set(tools.map((t) => t.name));
+  if (names.size !== tools.length) throw new ContractViolation('tool names are not unique');
+  return { fingerprint: str(b.fingerprint, 'fingerprint'), tools };
+}
+
+export function readCallResult(v: unknown): CallToolResult {
+  const b = contractBody(v);
+  if (!Array.isArray(b.content)) throw new ContractViolation('content is not a list');
+  b.content.forEach((c, i) => str(obj(c, `content[${i}]`).type, `content[${i}].type`));
+  const result: Obj = { content: b.content, isError: b.isError === true };
+  if (b.structuredContent !== undefined && b.structuredContent !== null) {
+    result.structuredContent = obj(b.structuredContent, 'structuredContent');
+  }
+  return result as unknown as CallToolResult;
+}
+
+/** The `{"error": {"code", "message"}}` of a non-2xx answer, when it has one. */
+export function readErrorBody(v: unknown): { code: string; message: string } | undefined {
+  if (!isObject(v) || !isObject(v.error)) return undefined;
+  const { code, message } = v.error;
+  if (typeof code !== 'string') return undefined;
+  return { code, message: typeof message === 'string' ? message : code };
+}

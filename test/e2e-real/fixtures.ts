@@ -1,0 +1,76 @@
+// Users and keys for the end-to-end suite, made through Odoo's ORM (the wizard's path needs an interactive
+// identity check). Created once per run by hooks.ts; every key expires after a day and has a unique name.
+import { orm } from './stack.js';
+
+export interface KeyFixture {
+  key: string;
+  name: string;
+  apikeyId: number;
+  scope: string | null;
+}
+
+export interface Fixtures {
+  adminId: number;
+  restrictedId: number;
+  /** admin's MCP key (an MCP-scoped key when the addon offers create_mcp_key, else a global key) */
+  admin: KeyFixture;
+  /** a user with only "Internal User" rights: no Sales */
+  restricted: KeyFixture;
+  /** admin's key with the read_only restriction */
+  readOnly: KeyFixture;
+  /** admin's key that the revocation test revokes */
+  revocable: KeyFixture;
+}
+
+export const fixtures = {} as Fixtures;
+
+/** The tool the fixtures limit to Sales users. */
+export const SALES_ONLY_TOOL = 'odoo_call_method';
+/** Tools of the addon the tests call by name. */
+export const SEARCH_TOOL = 'odoo_search';
+export const CREATE_TOOL = 'odoo_create';
+/** Arguments of SEARCH_TOOL that find demo companies. */
+export const DEMO_COMPANIES = { model: 'res.partner', domain: [['is_company', '=', true]], limit: 80 };
+export const DEMO_COMPANY_NAMES = /Azure Interior|Deco Addict|Gemini Furniture/;
+
+export async function createFixtures(): Promise<void> {
+  Object.assign(fixtures, await orm<Fixtures>(`
+import datetime, time
+stamp = '%d' % (time.time() * 1000)
+expiry = datetime.datetime.now() + datetime.timedelta(days=1)
+admin = env.ref('base.user_admin')
+Users = env['res.users'].with_context(no_reset_password=True)
+restricted = Users.search([('login', '=', 'e2e_restricted')])
+if not restricted:
+    restricted = Users.create({
+        'name': 'E2E Restricted', 'login': 'e2e_restricted', 'email': 'e2e_restricted@example.com',
+        'groups_id': [(6, 0, [env.ref('base.group_user').id])],
+    })
+assert not restricted.has_group('sales_team.group_sale_salesman'), 'the restricted user must not have Sales rights'
+assert admin.has_group('sales_team.group_sale_manager'), 'admin must have Sales rights'
+
+# Tools can be limited to groups (llm.tool.group_ids): give "Call a model method" to Sales users only, so the two
+# users' tool lists differ by Odoo's decision.
+sales_user = env.ref('sales_team.group_sale_salesman')
+env['llm.tool'].search([('name', '=', 'odoo_call_method')]).write({'group_ids': [(6, 0, [sales_user.id])]})
+
+def make_key(user, label, **restrictions):
+    name = 'e2e %s %s' % (label, stamp)
+    if 'llm.mcp.key' in env and hasattr(env['llm.mcp.key'], 'create_mcp_key'):
+        key = env['llm.mcp.key'].with_user(user).create_mcp_key(name, expiry, **restrictions)
+    else:
+        assert not restrictions, 'restricted keys need llm.mcp.key.create_mcp_key'
+        key = env['res.users.apikeys'].with_user(user)._generate(None, name, expiry)
+    row = env['res.users.apikeys'].search([('name', '=', name), ('user_id', '=', user.id)])
+    return {'key': key, 'name': name, 'apikeyId': row.id, 'scope': row.scope or None}
+
+result({
+    'adminId': admin.id,
+    'restrictedId': restricted.id,
+    'admin': make_key(admin, 'admin'),
+    'restricted': make_key(restricted, 'restricted'),
+    'readOnly': make_key(admin, 'read-only', read_only=True),
+    'revocable': make_key(admin, 'revocable'),
+})
+`));
+}

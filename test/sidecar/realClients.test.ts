@@ -1,0 +1,169 @@
+// Real MCP clients from npm, driven against the running sidecar (relaying to the contract stand-in):
+// mcp-remote exactly as Claude Desktop starts it, the MCP Inspector CLI, and the MCP conformance suite.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { ALICE_KEY, BOB_KEY, OdooStandIn } from '../support/odooStandIn.js';
+import { startAuthProxy } from '../support/authProxy.js';
+import { CONFORMANCE, INSPECTOR, MCP_REMOTE, NODE22, ensureNode22Tools, run } from '../support/realClients.js';
+import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+
+interface RpcMessage {
+  id?: number;
+  result?: any;
+  error?: { code: number; message: string };
+}
+
+/** Starts mcp-remote as Claude Desktop's config does and talks JSON-RPC to it over stdin/stdout. */
+function mcpRemoteSession(url: string, key: string, extraArgs: string[], home: string) {
+  const child = spawn(process.execPath, [MCP_REMOTE, url, '--header', 'Authorization:${AUTH_HEADER}', ...extraArgs], {
+    env: { ...process.env, AUTH_HEADER: `Bearer ${key}`, HOME: home },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const waiting = new Map<number, (m: RpcMessage) => void>();
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    let msg: RpcMessage;
+    try {
+      msg = JSON.parse(line) as RpcMessage;
+    } catch {
+      return;
+    }
+    if (typeof msg.id === 'number') waiting.get(msg.id)?.(msg);
+  });
+  const request = (id: number, method: string, params: unknown = {}) =>
+    new Promise<RpcMessage>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to ${method}; stderr: ${stderr.slice(-2000)}`)), 20_000);
+      waiting.set(id, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+    });
+  const notify = (method: string) => child.stdin.write(JSON.stringify({ jsonrpc: '2.0', method }) + '\n');
+  const close = async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  };
+  return { request, notify, close, stderr: () => stderr };
+}
+
+describe('real MCP clients from npm', function () {
+  this.timeout(120_000);
+  let odoo: OdooStandIn;
+  let sidecar: RunningSidecar;
+  let home: string;
+
+  before(async () => {
+    await ensureNode22Tools();
+    odoo = new OdooStandIn();
+    await odoo.start();
+    sidecar = await startSidecar(odoo.url);
+    home = await mkdtemp(join(tmpdir(), 'mcp-remote-home-'));
+  });
+  after(async () => {
+    await sidecar.close();
+    await odoo.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  for (const [label, args, wire] of [
+    ['2025 handshake (default)', [], '2025-06-18'],
+    ['2026-07-28 on the wire (--protocol auto)', ['--protocol', 'auto'], '2026-07-28'],
+  ] as const) {
+    it(`mcp-remote 0.15.1 as Claude Desktop runs it: ${label}`, async () => {
+      const session = mcpRemoteSession(sidecar.mcpUrl, ALICE_KEY, [...args], home);
+      try {
+        const init = await session.request(1, 'initialize', {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'claude-ai', version: '0.1.0' },
+        });
+        assert.equal(init.result.serverInfo.name, 'Odoo MCP (stand-in)');
+        session.notify('notifications/initialized');
+        const list = await session.request(2, 'tools/list');
+        assert.ok((list.result.tools as Array<{ name: string }>).some((t) => t.name === 'odoo_search'));
+        const before = odoo.calls.length;
+        const call = await session.request(3, 'tools/call', { name: 'whoami', arguments: {} });
+        assert.deepEqual(call.result.structuredContent, { user_id: 2, login: 'alice' });
+        assert.equal(odoo.calls.length, before + 1);
+        assert.equal(odoo.calls.at(-1)!.protocol_version, wire);
+        const bad = await session.request(4, 'tools/call', { name: 'odoo_search', arguments: {} });
+        assert.equal(bad.result.isError, true);
+        assert.match(bad.result.content[0].text, /missing required argument "model"/);
+        assert.ok(!session.stderr().includes(ALICE_KEY), 'mcp-remote must not print the key');
+      } finally {
+        await session.close();
+      }
+    });
+  }
+
+  for (const era of ['legacy', 'modern'] as const) {
+    it(`MCP Inspector CLI 2.12.0 (Node 22), ${era} era: tools/list and tools/call`, async () => {
+      const common = [INSPECTOR, '--cli', sidecar.mcpUrl, '--transport', 'http', '--protocol-era', era, '--header', `Authorization: Bearer ${BOB_KEY}`];
+      const list = await run(NODE22, [...common, '--method', 'tools/list'], { timeout: 90_000 });
+      const tools = (JSON.parse(list.stdout) as { tools: Array<{ name: string }> }).tools.map((t) => t.name);
+      assert.deepEqual(tools, ['odoo_search', 'whoami']);
+      const call = await run(NODE22, [...common, '--method', 'tools/call', '--tool-name', 'odoo_search', '--tool-arg', 'model=res.partner'], {
+        timeout: 90_000,
+      });
+      const result = JSON.parse(call.stdout) as { structuredContent: { records: unknown[] } };
+      assert.deepEqual(result.structuredContent.records, [{ id: 9, name: 'Bob Consulting' }]);
+      assert.equal(odoo.calls.at(-1)!.protocol_version, era === 'modern' ? '2026-07-28' : '2025-11-25');
+    });
+  }
+
+  for (const revision of ['2025-11-25', '2026-07-28'] as const) {
+    it(`MCP conformance suite 0.2.0-alpha.12, requirements ${revision}: passes all but the baselined scenarios`, async () => {
+      const proxy = await startAuthProxy(sidecar.url, ALICE_KEY);
+      const out = await mkdtemp(join(tmpdir(), `conformance-${revision}-`));
+      const baseline = fileURLToPath(new URL(`./conformance/baseline-${revision}.yml`, import.meta.url));
+      try {
+        let stdout = '';
+        try {
+          ({ stdout } = await run(
+            NODE22,
+            [CONFORMANCE, 'server', '--url', `${proxy.url}/mcp`, '--requirements', revision, '--expected-failures', baseline, '-o', out],
+            { timeout: 110_000, maxBuffer: 50e6 },
+          ));
+        } catch (err) {
+          const e = err as { stdout?: string; message: string };
+          assert.fail(`conformance run failed: ${e.message}\n${(e.stdout ?? '').split('=== SUMMARY ===')[1] ?? ''}`);
+        }
+        assert.match(stdout, /Baseline check passed/);
+        // Read the results, not only the exit code: the scenarios that matter must have passed check by check.
+        const results = new Map<string, Array<{ id: string; status: string }>>();
+        for (const dir of await readdir(out)) {
+          const scenario = dir.replace(/^server-/, '').replace(/-\d{4}-\d\d-\d\dT.*$/, '');
+          results.set(scenario, JSON.parse(await readFile(join(out, dir, 'checks.json'), 'utf8')));
+        }
+        const mustPass =
+          revision === '2025-11-25'
+            ? ['server-initialize', 'ping', 'tools-list', 'tools-call-simple-text', 'tools-call-image', 'tools-call-audio', 'tools-call-embedded-resource', 'tools-call-mixed-content', 'tools-call-error', 'dns-rebinding-protection', 'json-schema-2020-12']
+            : ['tools-list', 'tools-call-simple-text', 'tools-call-error', 'tools-call-mixed-content', 'dns-rebinding-protection', 'http-header-validation'];
+        for (const scenario of mustPass) {
+          const checks = results.get(scenario);
+          assert.ok(checks && checks.length > 0, `${scenario} did not run`);
+          const failed = checks.filter((c) => c.status === 'FAILURE');
+          assert.deepEqual(failed, [], `${scenario} has failing checks`);
+          assert.ok(checks.some((c) => c.status === 'SUCCESS'), `${scenario} passed nothing`);
+        }
+        if (revision === '2026-07-28') {
+          const stateless = results.get('server-stateless')!.filter((c) => c.status === 'SUCCESS').map((c) => c.id);
+          assert.ok(stateless.length >= 20, `server-stateless: only ${stateless.length} checks passed`);
+          const caching = results.get('caching')!.find((c) => c.id.includes('tools-list'));
+          assert.equal(caching?.status, 'SUCCESS', 'tools/list carries ttlMs/cacheScope');
+        }
+      } finally {
+        await proxy.close();
+        await rm(out, { recursive: true, force: true });
+      }
+    });
+  }
+});

@@ -1,0 +1,452 @@
+// TEST CODE ONLY. A small HTTP server that implements docs/contract.md (version 1) the way the addon does,
+// with a few users, keys and tools, so the sidecar can be tested end to end without Odoo. It counts the
+// calls it gets, records what the sidecar relayed, and notices when a relayed call is abandoned (cancellation).
+// It also serves the MCP conformance suite's fixture tools (test_simple_text, …) so the suite runs through
+// the sidecar's real relay path.
+
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface StandInUser {
+  id: number;
+  login: string;
+  name: string;
+  tools: string[];
+}
+
+export interface StandInKey {
+  key: string;
+  id: number;
+  userId: number;
+  name: string;
+  scope: 'mcp' | null;
+  readOnly: boolean;
+  allowedTools: string[] | null;
+}
+
+interface ToolSpec {
+  definition: Record<string, unknown>;
+  run: (args: Record<string, unknown>, user: StandInUser, signal: AbortSignal) => unknown;
+}
+
+export interface RelayedCall {
+  name: string;
+  arguments: unknown;
+  client?: unknown;
+  request_id?: unknown;
+  protocol_version?: unknown;
+  userId: number;
+}
+
+const SCHEMA_2020 = 'https://json-schema.org/draft/2020-12/schema';
+const PNG_1PX =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
+const WAV_SILENCE = 'UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YQAAAAA=';
+
+class ToolFailure extends Error {}
+
+function ro(title: string) {
+  return { title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+}
+
+const PARTNERS: Record<number, Array<{ id: number; name: string }>> = {
+  2: [
+    { id: 1, name: 'Azure Interior' },
+    { id: 2, name: 'Deco Addict' },
+    { id: 3, name: 'Gemini Furniture' },
+  ],
+  6: [{ id: 9, name: 'Bob Consulting' }],
+};
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(new Error('aborted'));
+    });
+  });
+}
+
+/** The tools the stand-in knows, by name (a real addon's `llm.tool` records). */
+export const TOOLS: Record<string, ToolSpec> = {
+  whoami: {
+    definition: {
+      name: 'whoami',
+      title: 'Who am I',
+      description: 'Returns the Odoo user the key belongs to.',
+      inputSchema: { $schema: SCHEMA_2020, type: 'object', properties: {}, additionalProperties: false },
+      outputSchema: {
+        type: 'object',
+        properties: { user_id: { type: 'integer' }, login: { type: 'string' } },
+        required: ['user_id', 'login'],
+      },
+      annotations: ro('Who am I'),
+    },
+    run: (_args, user) => ({ user_id: user.id, login: user.login }),
+  },
+  odoo_search: {
+    definition: {
+      name: 'odoo_search',
+      title: 'Search records',
+      description: 'Search records of a model the user may read.',
+      inputSchema: {
+        $schema: SCHEMA_2020,
+        type: 'object',
+        properties: {
+          model: { type: 'string', description: 'Technical model name, e.g. res.partner' },
+          limit: { type: 'integer', minimum: 1, maximum: 100 },
+        },
+        required: ['model'],
+        additionalProperties: false,
+      },
+      outputSchema: {
+        type: 'object',
+        properties: { records: { type: 'array' }, total: { type: 'integer' }, has_more: { type: 'boolean' } },
+        required: ['records', 'total', 'has_more'],
+      },
+      annotations: ro('Search records'),
+    },
+    run: (args, user) => {
+      if (args.model !== 'res.partner') {
+        throw new ToolFailure(`You are not allowed to read ${String(args.model)} records.`);
+      }
+      const all = PARTNERS[user.id] ?? [];
+      const limit = typeof args.limit === 'number' ? args.limit : 80;
+      return { records: all.slice(0, limit), total: all.length, has_more: all.length > limit };
+    },
+  },
+  partner_create: {
+    definition: {
+      name: 'partner_create',
+      title: 'Create a contact',
+      description: 'Creates a contact (res.partner).',
+      inputSchema: {
+        $schema: SCHEMA_2020,
+        type: 'object',
+        properties: { name: { type: 'string', minLength: 1 } },
+        required: ['name'],
+        additionalProperties: false,
+      },
+      annotations: { title: 'Create a contact', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    run: (args) => ({ id: 100, name: args.name }),
+  },
+  slow_echo: {
+    definition: {
+      name: 'slow_echo',
+      title: 'Slow echo',
+      description: 'Answers after `ms` milliseconds (for timeouts and cancellation).',
+      inputSchema: { type: 'object', properties: { ms: { type: 'integer', minimum: 0 } }, required: ['ms'] },
+      annotations: ro('Slow echo'),
+    },
+    run: async (args, _user, signal) => {
+      await delay(Number(args.ms), signal);
+      return { slept: args.ms };
+    },
+  },
+  broken_output: {
+    // Breaks its own outputSchema, as an addon bug would: the sidecar must not pass it on as a success.
+    definition: {
+      name: 'broken_output',
+      description: 'Returns a result that does not match its outputSchema.',
+      inputSchema: { type: 'object', properties: {} },
+      outputSchema: { type: 'object', properties: { total: { type: 'integer' } }, required: ['total'] },
+      annotations: ro('Broken output'),
+    },
+    run: () => ({ total: 'many' }),
+  },
+  // Fixture tools of the MCP conformance suite (server scenarios tools-call-*).
+  test_simple_text: {
+    definition: { name: 'test_simple_text', description: 'Conformance fixture: text content', inputSchema: { type: 'object', properties: {} }, annotations: ro('Simple text') },
+    run: () => ({ __content: [{ type: 'text', text: 'This is a simple text response for testing.' }] }),
+  },
+  test_image_content: {
+    definition: { name: 'test_image_content', description: 'Conformance fixture: image content', inputSchema: { type: 'object', properties: {} }, annotations: ro('Image') },
+    run: () => ({ __content: [{ type: 'image', data: PNG_1PX, mimeType: 'image/png' }] }),
+  },
+  test_audio_content: {
+    definition: { name: 'test_audio_content', description: 'Conformance fixture: audio content', inputSchema: { type: 'object', properties: {} }, annotations: ro('Audio') },
+    run: () => ({ __content: [{ type: 'audio', data: WAV_SILENCE, mimeType: 'audio/wav' }] }),
+  },
+  test_embedded_resource: {
+    definition: { name: 'test_embedded_resource', description: 'Conformance fixture: embedded resource', inputSchema: { type: 'object', properties: {} }, annotations: ro('Resource') },
+    run: () => ({
+      __content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }],
+    }),
+  },
+  test_multiple_content_types: {
+    definition: { name: 'test_multiple_content_types', description: 'Conformance fixture: mixed content', inputSchema: { type: 'object', properties: {} }, annotations: ro('Mixed') },
+    run: () => ({
+      __content: [
+        { type: 'text', text: 'Multiple content types test:' },
+        { type: 'image', data: PNG_1PX, mimeType: 'image/png' },
+        { type: 'resource', resource: { uri: 'test://mixed-content-resource', mimeType: 'application/json', text: '{"test":"data","value":123}' } },
+      ],
+    }),
+  },
+  test_error_handling: {
+    definition: { name: 'test_error_handling', description: 'Conformance fixture: always fails', inputSchema: { type: 'object', properties: {} }, annotations: ro('Error') },
+    run: () => {
+      throw new ToolFailure('This tool intentionally returns an error for testing');
+    },
+  },
+  json_schema_2020_12_tool: {
+    // The conformance suite's own schema (SEP-1613/SEP-2106): every keyword must reach the client untouched.
+    definition: {
+      name: 'json_schema_2020_12_tool',
+      description: 'Tool with JSON Schema 2020-12 features',
+      inputSchema: {
+        $schema: SCHEMA_2020,
+        type: 'object',
+        $defs: { address: { $anchor: 'addressDef', type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
+        properties: {
+          name: { type: 'string' },
+          address: { $ref: '#/$defs/address' },
+          contactMethod: { type: 'string', enum: ['phone', 'email'] },
+          phone: { type: 'string' },
+          email: { type: 'string' },
+        },
+        allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
+        if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+        then: { required: ['phone'] },
+        else: { required: ['email'] },
+        additionalProperties: false,
+      },
+      annotations: ro('JSON Schema 2020-12'),
+    },
+    run: (args) => ({ received: args }),
+  },
+};
+
+export const USERS: StandInUser[] = [
+  { id: 2, login: 'alice', name: 'Alice Admin', tools: Object.keys(TOOLS) },
+  { id: 6, login: 'bob', name: 'Bob Sales', tools: ['odoo_search', 'whoami'] },
+];
+
+export const KEYS: StandInKey[] = [
+  { key: 'a1c3e0f4b7d94e2f8a6b5c4d3e2f1a0b9c8d7e6f', id: 11, userId: 2, name: 'Claude Desktop', scope: 'mcp', readOnly: false, allowedTools: null },
+  { key: 'a9f8e7d6c5b4a3928170f6e5d4c3b2a190817263', id: 12, userId: 2, name: 'read-only', scope: 'mcp', readOnly: true, allowedTools: null },
+  { key: 'b0b5e0f4b7d94e2f8a6b5c4d3e2f1a0b9c8d7e6f', id: 21, userId: 6, name: 'Bob global key', scope: null, readOnly: false, allowedTools: null },
+];
+
+export const ALICE_KEY = KEYS[0]!.key;
+export const ALICE_READ_ONLY_KEY = KEYS[1]!.key;
+export const BOB_KEY = KEYS[2]!.key;
+
+export interface StandInCounts {
+  health: number;
+  identity: number;
+  tools: number;
+  call: number;
+  fastPath: number;
+  unauthorized: number;
+}
+
+export class OdooStandIn {
+  readonly database: string;
+  readonly counts: StandInCounts = { health: 0, identity: 0, tools: 0, call: 0, fastPath: 0, unauthorized: 0 };
+  readonly calls: RelayedCall[] = [];
+  /** request_id of relayed calls whose HTTP request was dropped by the sidecar before the answer. */
+  readonly cancellations: string[] = [];
+  /** Every Authorization header value seen (to prove the sidecar relays the caller's own key). */
+  readonly authorizations: string[] = [];
+  /** 'garbage': answers 200 with non-JSON; 'error': answers 500 with a contract error body. */
+  mode: 'normal' | 'garbage' | 'error' = 'normal';
+  /** Added to every tool list (changes the fingerprint), to test cache invalidation. */
+  extraToolDescription = '';
+  mcpEnabled = true;
+  private readonly keys: StandInKey[];
+  private readonly secret = 'stand-in-database-secret';
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private port = 0;
+
+  constructor(options: { database?: string; keys?: StandInKey[] } = {}) {
+    this.database = options.database ?? 'standin';
+    this.keys = (options.keys ?? KEYS).map((k) => ({ ...k }));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts listening (on the same port again after `stop`, so a sidecar can find it back). */
+  async start(): Promise<string> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  revoke(key: string): void {
+    const i = this.keys.findIndex((k) => k.key === key);
+    if (i >= 0) this.keys.splice(i, 1);
+  }
+
+  private toolsFor(key: StandInKey): Record<string, unknown>[] {
+    const user = USERS.find((u) => u.id === key.userId)!;
+    return user.tools
+      .map((name) => TOOLS[name]!.definition)
+      .filter((d) => !key.readOnly || (d.annotations as { readOnlyHint?: boolean } | undefined)?.readOnlyHint === true)
+      .filter((d) => !key.allowedTools || key.allowedTools.includes(d.name as string))
+      .map((d) => (this.extraToolDescription ? { ...d, description: `${String(d.description)} ${this.extraToolDescription}` } : d))
+      .sort((a, b) => String(a.name).localeCompare(String(b.name)));
+  }
+
+  private fingerprint(key: StandInKey): string {
+    return createHash('sha256').update(JSON.stringify(this.toolsFor(key))).digest('hex');
+  }
+
+  private sign(payload: string): string {
+    return createHmac('sha256', this.secret).update(`llm_mcp_token:${payload}`).digest('hex');
+  }
+
+  private makeToken(key: StandInKey): { token: string; expires: Date } {
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const keyHash = createHash('sha256').update(key.key).digest('hex');
+    return { token: `${key.id}.${key.userId}.${exp}.${this.sign(`${key.id}.${key.userId}.${exp}.${keyHash}`)}`, expires: new Date(exp * 1000) };
+  }
+
+  private tokenValid(token: string, key: StandInKey): boolean {
+    const [kid, uid, exp, sig] = token.split('.');
+    if (!kid || !uid || !exp || !sig || Number(kid) !== key.id || Number(uid) !== key.userId) return false;
+    if (Number(exp) * 1000 < Date.now()) return false;
+    const keyHash = createHash('sha256').update(key.key).digest('hex');
+    const expected = Buffer.from(this.sign(`${kid}.${uid}.${exp}.${keyHash}`));
+    const given = Buffer.from(sig);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (res.destroyed) return;
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  }
+
+  private fail(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+    this.send(res, status, { contract: 1, error: { code, message } }, headers);
+  }
+
+  private authenticate(req: IncomingMessage, res: ServerResponse): StandInKey | undefined {
+    const header = req.headers.authorization ?? '';
+    this.authorizations.push(header);
+    const match = /^Bearer (.+)$/.exec(header);
+    const key = match ? this.keys.find((k) => k.key === match[1]) : undefined;
+    if (!key) {
+      this.counts.unauthorized += 1;
+      this.fail(res, 401, 'unauthorized', 'Invalid or missing API key', { 'WWW-Authenticate': 'Bearer realm="odoo-mcp"' });
+      return undefined;
+    }
+    const token = req.headers['x-llm-mcp-token'];
+    if (typeof token === 'string' && this.tokenValid(token, key)) this.counts.fastPath += 1;
+    return key;
+  }
+
+  private async readJson(req: IncomingMessage): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    if (this.mode === 'garbage') {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<html>Odoo Server Error</html>');
+      return;
+    }
+    if (this.mode === 'error') {
+      this.fail(res, 500, 'internal_error', 'Something went wrong in Odoo');
+      return;
+    }
+    if (path === '/llm_mcp/v1/health') {
+      if (req.method !== 'GET') return this.fail(res, 405, 'method_not_allowed', 'Use GET');
+      this.counts.health += 1;
+      return this.send(res, 200, { contract: 1, status: 'ok', odoo_version: '18.0', addon_version: '18.0.1.0.0', database: this.database });
+    }
+    if (!['/llm_mcp/v1/identity', '/llm_mcp/v1/tools', '/llm_mcp/v1/call'].includes(path ?? '')) {
+      res.writeHead(404, { 'Content-Type': 'text/html' });
+      res.end('<html>404 Not Found</html>');
+      return;
+    }
+    if (req.method !== 'POST') return this.fail(res, 405, 'method_not_allowed', 'Use POST');
+    const key = this.authenticate(req, res);
+    if (!key) return;
+    if (!this.mcpEnabled) return this.fail(res, 403, 'mcp_disabled', 'The MCP server is disabled in the settings.');
+    const body = await this.readJson(req);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return this.fail(res, 400, 'bad_request', 'The body must be a JSON object');
+    }
+    const user = USERS.find((u) => u.id === key.userId)!;
+    if (path === '/llm_mcp/v1/identity') {
+      this.counts.identity += 1;
+      const { token, expires } = this.makeToken(key);
+      return this.send(res, 200, {
+        contract: 1,
+        user: { id: user.id, login: user.login, name: user.name, lang: 'en_US', tz: 'Europe/Brussels', company: { id: 1, name: 'YourCompany' }, companies: [{ id: 1, name: 'YourCompany' }] },
+        database: this.database,
+        odoo_version: '18.0',
+        key: { id: key.id, name: key.name, scope: key.scope, read_only: key.readOnly, allowed_tools: key.allowedTools },
+        server: { name: 'Odoo MCP (stand-in)', instructions: 'Tools of an Odoo 18 database.' },
+        tools_fingerprint: this.fingerprint(key),
+        token,
+        token_expires_at: expires.toISOString(),
+      });
+    }
+    if (path === '/llm_mcp/v1/tools') {
+      this.counts.tools += 1;
+      return this.send(res, 200, { contract: 1, fingerprint: this.fingerprint(key), tools: this.toolsFor(key) });
+    }
+    // /llm_mcp/v1/call
+    this.counts.call += 1;
+    const call = body as Record<string, unknown>;
+    if (typeof call.name !== 'string') return this.fail(res, 400, 'bad_request', 'name is required');
+    const args = call.arguments ?? {};
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) return this.fail(res, 400, 'bad_request', 'arguments must be an object');
+    this.calls.push({ name: call.name, arguments: args, client: call.client, request_id: call.request_id, protocol_version: call.protocol_version, userId: user.id });
+    const visible = this.toolsFor(key).some((d) => d.name === call.name);
+    const spec = TOOLS[call.name];
+    if (!visible || !spec) return this.fail(res, 404, 'unknown_tool', `Unknown tool: ${call.name}`);
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        abort.abort();
+        this.cancellations.push(String(call.request_id));
+      }
+    });
+    try {
+      const value = await spec.run(args as Record<string, unknown>, user, abort.signal);
+      const custom = (value as { __content?: unknown[] } | undefined)?.__content;
+      if (custom) return this.send(res, 200, { contract: 1, content: custom, isError: false });
+      const structured = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : { result: value };
+      return this.send(res, 200, { contract: 1, content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured, isError: false });
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      const message = err instanceof ToolFailure ? err.message : 'Unexpected error';
+      return this.send(res, 200, { contract: 1, content: [{ type: 'text', text: message }], isError: true });
+    }
+  }
+}

@@ -1,0 +1,41 @@
+// TEST CODE ONLY. Starts the real sidecar (the same createSidecar as `npm start`) on a loopback port
+// against a given Odoo URL, capturing its log lines so tests can read them.
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type Config } from '../../sidecar/src/config.js';
+import { createSidecar, type Sidecar } from '../../sidecar/src/http/app.js';
+import { createLogger } from '../../sidecar/src/log.js';
+
+export interface RunningSidecar extends Sidecar {
+  url: string;
+  mcpUrl: string;
+  config: Config;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function startSidecar(odooUrl: string, env: Record<string, string> = {}): Promise<RunningSidecar> {
+  const config = loadConfig({ ODOO_URL: odooUrl, PORT: '0', LOG_LEVEL: 'debug', ...env });
+  const logs: string[] = [];
+  const log = createLogger(config.logLevel, (line) => logs.push(line));
+  const sidecar = createSidecar(config, log, '0.0.0-test');
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = sidecar.app.listen(0, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    ...sidecar,
+    url,
+    mcpUrl: `${url}/mcp`,
+    config,
+    logs,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sidecar.mcp.close();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { ProtocolError } from '@modelcontextprotocol/server';
+import { httpAnswerFor, protocolErrorFor, toolResultOrThrow } from '../../sidecar/src/errorMapping.js';
+import {
+  AuthError,
+  BatchNotSupported,
+  ForbiddenOrigin,
+  OdooRefusesService,
+  OdooUnavailable,
+  PayloadTooLarge,
+  ToolInputError,
+  UnknownTool,
+} from '../../sidecar/src/errors.js';
+
+describe('error mapping', () => {
+  it('answers a missing key with 401 and a Bearer challenge naming the realm', () => {
+    const a = httpAnswerFor(new AuthError('missing', 'Authentication required'));
+    assert.equal(a.status, 401);
+    assert.equal(a.headers['WWW-Authenticate'], 'Bearer realm="odoo-mcp"');
+    assert.equal(a.body.error.message, 'Authentication required');
+  });
+
+  it('answers a refused key with 401 and error="invalid_token"', () => {
+    const a = httpAnswerFor(new AuthError('rejected', 'Invalid or missing API key'));
+    assert.equal(a.status, 401);
+    assert.match(a.headers['WWW-Authenticate']!, /^Bearer realm="odoo-mcp", error="invalid_token"/);
+  });
+
+  it('answers a foreign Origin or Host with 403', () => {
+    assert.equal(httpAnswerFor(new ForbiddenOrigin('Origin', 'http://evil.example')).status, 403);
+    assert.equal(httpAnswerFor(new ForbiddenOrigin('Host', 'evil.example')).status, 403);
+  });
+
+  it('answers size and batch problems per the transport rules', () => {
+    assert.equal(httpAnswerFor(new PayloadTooLarge(1024)).status, 413);
+    const batch = httpAnswerFor(new BatchNotSupported('2025-11-25'));
+    assert.equal(batch.status, 400);
+    assert.equal(batch.body.error.code, -32600);
+  });
+
+  it('answers Odoo trouble with 5xx naming the Odoo URL', () => {
+    const down = httpAnswerFor(new OdooUnavailable('http://odoo:8069', 'unreachable', 'ECONNREFUSED'));
+    assert.equal(down.status, 503);
+    assert.match(down.body.error.message, /Odoo at http:\/\/odoo:8069 is unreachable: ECONNREFUSED/);
+    assert.equal(httpAnswerFor(new OdooUnavailable('http://odoo', 'timeout', 'slow')).status, 504);
+    assert.equal(httpAnswerFor(new OdooUnavailable('http://odoo', 'bad_answer', 'html')).status, 502);
+    assert.equal(httpAnswerFor(new OdooRefusesService('mcp_disabled', 'off')).status, 403);
+  });
+
+  it('never leaks an unexpected error message', () => {
+    const a = httpAnswerFor(new Error('SELECT * FROM secret'));
+    assert.equal(a.status, 500);
+    assert.equal(a.body.error.message, 'Internal error');
+    assert.equal(protocolErrorFor(new TypeError('x is undefined')).message, 'Internal error');
+  });
+
+  it('turns bad tool arguments into an isError result the model can read', () => {
+    const r = toolResultOrThrow(new ToolInputError('odoo_search', ['missing required argument "model"']));
+    assert.equal(r.isError, true);
+    assert.deepEqual(r.content, [{ type: 'text', text: 'Invalid arguments for tool odoo_search: missing required argument "model"' }]);
+  });
+
+  it('turns an unknown tool into JSON-RPC -32602', () => {
+    assert.throws(
+      () => toolResultOrThrow(new UnknownTool('nope')),
+      (e: unknown) => e instanceof ProtocolError && e.code === -32602 && e.message === 'Unknown tool: nope',
+    );
+  });
+
+  it('turns Odoo being down inside MCP into -32603 naming the URL', () => {
+    const e = protocolErrorFor(new OdooUnavailable('http://odoo:8069', 'timeout', 'no answer'));
+    assert.equal(e.code, -32603);
+    assert.match(e.message, /http:\/\/odoo:8069/);
+  });
+});
