@@ -35,7 +35,8 @@ DEBS=(python3-asn1crypto python3-babel python3-cbor2 python3-chardet python3-cry
   python3-psycopg2 python3-pydot python3-pypdf2 python3-qrcode python3-renderpm python3-reportlab
   python3-requests python3-rjsmin python3-stdnum python3-tz python3-urllib3 python3-vobject
   python3-werkzeug python3-xlrd python3-xlsxwriter python3-xlwt python3-zeep python3-phonenumbers
-  postgresql-client python3-packaging)
+  postgresql-client python3-packaging
+  chromium python3-websocket)  # the browser tours of llm_mcp_server (HttpCase.start_tour)
 missing=()
 for deb in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
@@ -129,6 +130,10 @@ if [[ -n "$problems" ]]; then
   log "ERROR/CRITICAL lines in the Odoo log:"; echo "$problems" | head -n 40; fail=1
 fi
 if [[ -z "$summary" || -z "$ran" || "$ran" -eq 0 ]]; then log "no test summary in the log: no test ran"; fail=1; fi
+# Odoo skips browser tours silently (INFO) when it finds no Chrome: a skipped tour is a failed tour here
+if grep -qE "Chrome executable not found|websocket-client.*not (found|installed)" "$LOG"; then
+  log "browser tours were skipped (no chromium / python3-websocket)"; fail=1
+fi
 if [[ -n "$summary" && ! "$summary" =~ \ 0\ failed,\ 0\ error ]]; then fail=1; fi
 
 if ((fail)); then
