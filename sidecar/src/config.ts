@@ -19,6 +19,8 @@ export interface Config {
   odooTimeoutMs: number;
   /** Timeout for one tool call relayed to Odoo. */
   toolCallTimeoutMs: number;
+  /** Most requests this process has open at Odoo at once; the rest wait their turn (within their timeout). */
+  odooMaxConcurrency: number;
   authCacheTtlMs: number;
   authNegativeTtlMs: number;
   toolsCacheTtlMs: number;
@@ -44,6 +46,7 @@ export const DEFAULTS = {
   PORT: '8765',
   ODOO_TIMEOUT_MS: '10000',
   TOOL_CALL_TIMEOUT_MS: '120000',
+  ODOO_MAX_CONCURRENCY: '16',
   AUTH_CACHE_TTL_MS: '30000',
   AUTH_NEGATIVE_TTL_MS: '5000',
   TOOLS_CACHE_TTL_MS: '300000',
@@ -127,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowedHosts: hostList(env, 'MCP_ALLOWED_HOSTS', defaultHosts),
     odooTimeoutMs: integer(env, 'ODOO_TIMEOUT_MS', 100, 600_000),
     toolCallTimeoutMs: integer(env, 'TOOL_CALL_TIMEOUT_MS', 100, 3_600_000),
+    odooMaxConcurrency: integer(env, 'ODOO_MAX_CONCURRENCY', 1, 1024),
     authCacheTtlMs: integer(env, 'AUTH_CACHE_TTL_MS', 0, 3_600_000),
     authNegativeTtlMs: integer(env, 'AUTH_NEGATIVE_TTL_MS', 0, 3_600_000),
     toolsCacheTtlMs: integer(env, 'TOOLS_CACHE_TTL_MS', 0, 86_400_000),

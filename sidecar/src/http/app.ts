@@ -37,7 +37,12 @@ function methodNotAllowed(ctx: Koa.Context): void {
 }
 
 export function createSidecar(config: Config, log: Logger, version: string): Sidecar {
-  const odoo = new OdooClient({ baseUrl: config.odooUrl, timeoutMs: config.odooTimeoutMs, toolCallTimeoutMs: config.toolCallTimeoutMs });
+  const odoo = new OdooClient({
+    baseUrl: config.odooUrl,
+    timeoutMs: config.odooTimeoutMs,
+    toolCallTimeoutMs: config.toolCallTimeoutMs,
+    maxConcurrency: config.odooMaxConcurrency,
+  });
   const identities = new IdentityCache(
     async (key, token) => {
       const identity = await odoo.identity({ key, token });

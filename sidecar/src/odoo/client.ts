@@ -2,6 +2,7 @@
 // caller's own key (and, when known, the fast-path token); the key goes to the configured URL only.
 
 import type { CallToolResult } from '@modelcontextprotocol/server';
+import PQueue from 'p-queue';
 import { AuthError, OdooRefusesService, OdooUnavailable, RequestCancelled, UnknownTool } from '../errors.js';
 import {
   ContractViolation,
@@ -28,12 +29,23 @@ export interface OdooClientOptions {
   timeoutMs: number;
   /** For one tool call. */
   toolCallTimeoutMs: number;
+  /**
+   * Most authenticated requests open at Odoo at once. Odoo gives each request a database connection from a
+   * fixed pool (64 by default) and answers "Connection Pool Is Full" beyond it, so a burst of MCP clients is
+   * queued here instead; a request's timeout includes its time in the queue. Health checks bypass it, so
+   * readiness stays truthful under load.
+   */
+  maxConcurrency: number;
 }
 
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
 export class OdooClient {
-  constructor(private readonly options: OdooClientOptions) {}
+  private readonly slots: PQueue;
+
+  constructor(private readonly options: OdooClientOptions) {
+    this.slots = new PQueue({ concurrency: options.maxConcurrency });
+  }
 
   get baseUrl(): string {
     return this.options.baseUrl;
@@ -89,10 +101,8 @@ export class OdooClient {
       headers.Authorization = `Bearer ${credentials.key}`;
       if (credentials.token) headers['X-LLM-MCP-Token'] = credentials.token;
     }
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(url, {
+    const send = async (): Promise<{ response: Response; text: string }> => {
+      const response = await fetch(url, {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -100,7 +110,13 @@ export class OdooClient {
         // A redirect would send the key elsewhere, and means Odoo is not set up per the contract.
         redirect: 'manual',
       });
-      text = await readLimited(response);
+      return { response, text: await readLimited(response) };
+    };
+    let response: Response;
+    let text: string;
+    try {
+      // A request whose signal aborts while it waits for a slot leaves the queue and is never sent.
+      ({ response, text } = await (credentials ? this.slots.add(send, { signal }) : send()));
     } catch (err) {
       if (callerSignal?.aborted) throw new RequestCancelled();
       if (timeout.aborted) throw new OdooUnavailable(this.baseUrl, 'timeout', `no answer from ${path} within ${timeoutMs} ms`);
