@@ -7,14 +7,14 @@
 # exit 0 with failed tests. Prepares a clean machine (as root): starts PostgreSQL, creates the `odoo` role,
 # installs the missing Debian packages Odoo needs. Without an Odoo tree it says so loudly and exits 0.
 #
-# Settings (environment): ODOO_SRC (default /opt/odoo), LLM_TEST_HTTP_PORT (default 8170),
+# Settings (environment): ODOO_SRC (default /opt/odoo), LLM_TEST_HTTP_PORT (default: 8170, or the next free one),
 # LLM_TEST_EXTRA_MODULES (default sale), PGHOST/PGPORT/PGUSER/PGPASSWORD (default 127.0.0.1/5432/odoo/odoo),
 # LLM_TEST_KEEP_DB=1 keeps the database for inspection.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 ODOO_SRC="${ODOO_SRC:-/opt/odoo}"
-HTTP_PORT="${LLM_TEST_HTTP_PORT:-8170}"
+HTTP_PORT="${LLM_TEST_HTTP_PORT:-}"
 EXTRA_MODULES="${LLM_TEST_EXTRA_MODULES-sale}"
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-odoo}" PGPASSWORD="${PGPASSWORD:-odoo}"
 PYTHON=/usr/bin/python3
@@ -57,6 +57,15 @@ if ! psql -d postgres -tAc "SELECT 1" >/dev/null 2>&1; then
   su postgres -c "psql -v ON_ERROR_STOP=1 -qc \"DO \\\$\\\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PGUSER') THEN CREATE ROLE \\\"$PGUSER\\\" LOGIN CREATEDB PASSWORD '$PGPASSWORD'; END IF; END\\\$\\\$\""
 fi
 
+# -- a free HTTP port for HttpCase (8170 unless taken: other runs may share this machine) ---------------------
+port_free() { "$PYTHON" -c 'import socket, sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null; }
+if [[ -z "$HTTP_PORT" ]]; then
+  for candidate in $(seq 8170 8199); do
+    if port_free "$candidate"; then HTTP_PORT=$candidate; break; fi
+  done
+  [[ -n "$HTTP_PORT" ]] || { log "no free HTTP port in 8170-8199"; exit 1; }
+fi
+
 # -- throw-away database, config and data dir ------------------------------------------------------------------
 DB="llmtest_$(date +%s)_$$"
 WORK="$(mktemp -d /tmp/llmtest.XXXXXX)"
@@ -91,7 +100,7 @@ status=$?
 set -e
 
 # -- verdict -----------------------------------------------------------------------------------------------------
-grep -E "odoo\.tests\.(stats|result)|Starting |(ERROR|FAIL):|^FAIL|^ERROR" "$LOG" | grep -vE "^\s*$" | tail -n 40 || true
+grep -E "odoo\.tests\.(stats|result)|(ERROR|FAIL): |[Ss]kipped" "$LOG" | tail -n 40 || true
 problems="$(grep -E "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) " "$LOG" || true)"
 summary="$(grep -E "failed, [0-9]+ error\(s\) of [0-9]+ tests" "$LOG" | tail -n 1 || true)"
 ran="$(sed -nE 's/.* of ([0-9]+) tests.*/\1/p' <<<"$summary")"

@@ -11,6 +11,7 @@ import {
   PayloadTooLarge,
   RequestCancelled,
   ToolInputError,
+  ToolResultInvalid,
   UnknownTool,
 } from './errors.js';
 
@@ -58,7 +59,7 @@ export function httpAnswerFor(err: unknown): HttpAnswer {
  * act on; everything else is thrown as a JSON-RPC error.
  */
 export function toolResultOrThrow(err: unknown): CallToolResult {
-  if (err instanceof ToolInputError) {
+  if (err instanceof ToolInputError || err instanceof ToolResultInvalid) {
     return { content: [{ type: 'text', text: err.message }], isError: true };
   }
   throw protocolErrorFor(err);

@@ -82,6 +82,14 @@ export class ToolInputError extends Error {
   }
 }
 
+/** Odoo's structured result does not match the tool's outputSchema (an addon bug): not passed on as a success. */
+export class ToolResultInvalid extends Error {
+  override name = 'ToolResultInvalid';
+  constructor(readonly toolName: string, readonly problems: string[]) {
+    super(`Odoo returned a result for ${toolName} that does not match the tool's outputSchema: ${problems.join('; ')}`);
+  }
+}
+
 /** The MCP client cancelled the request or went away; nothing is sent back. */
 export class RequestCancelled extends Error {
   override name = 'RequestCancelled';

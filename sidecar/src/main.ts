@@ -25,6 +25,10 @@ function main(): void {
   const log = createLogger(config.logLevel);
   const { app, mcp } = createSidecar(config, log, packageVersion());
   const server = app.listen(config.port, config.host);
+  // Longer than a reverse proxy's upstream keep-alive (nginx: 60 s), so the proxy never reuses a socket
+  // this server is closing at the same moment.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   server.on('listening', () => {
     const { address, port } = server.address() as AddressInfo;
     // Always said, whatever LOG_LEVEL: where to point clients and which Odoo is used.
@@ -51,7 +55,9 @@ function main(): void {
     server.close(() => {
       void mcp.close().finally(() => process.exit(0));
     });
+    // Keep-alive connections become idle as their last response ends; close them then, not at the client's leisure.
     server.closeIdleConnections();
+    setInterval(() => server.closeIdleConnections(), 50).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

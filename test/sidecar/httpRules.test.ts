@@ -73,11 +73,60 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
       }
     });
 
+    it('refuses a key revoked in Odoo on the next tool call, then at authentication', async () => {
+      const odoo2 = new OdooStandIn();
+      await odoo2.start();
+      const fresh = await startSidecar(odoo2.url);
+      try {
+        const call = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } };
+        assert.equal((await post(fresh.mcpUrl, call, legacy(BOB_KEY))).json.result.isError, false);
+        odoo2.revoke(BOB_KEY);
+        // The identity is still cached, but Odoo checks the key on every call.
+        const refused = await post(fresh.mcpUrl, call, legacy(BOB_KEY));
+        assert.equal(refused.json.error.code, -32001);
+        const next = await post(fresh.mcpUrl, listTools, legacy(BOB_KEY));
+        assert.equal(next.status, 401);
+      } finally {
+        await fresh.close();
+        await odoo2.stop();
+      }
+    });
+
     it('never writes a key to its logs', async () => {
       await post(sidecar.mcpUrl, listTools, legacy('c0ffee0000000000000000000000000000000000'));
       const all = sidecar.logs.join('');
       assert.ok(all.length > 0);
       for (const key of [ALICE_KEY, BOB_KEY, 'c0ffee0000000000000000000000000000000000']) assert.ok(!all.includes(key));
+    });
+  });
+
+  describe('logs', () => {
+    it('writes one JSON line per request with method, tool, user, status, duration and request id', async () => {
+      const before = sidecar.logs.length;
+      await post(sidecar.mcpUrl, { jsonrpc: '2.0', id: 'log-1', method: 'tools/call', params: { name: 'whoami', arguments: {} } }, legacy(BOB_KEY));
+      const lines = sidecar.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const requestLines = lines.filter((l) => l.msg === 'request');
+      assert.equal(requestLines.length, 1);
+      const line = requestLines[0]!;
+      assert.equal(line.mcpMethod, 'tools/call');
+      assert.equal(line.tool, 'whoami');
+      assert.equal(line.userId, 6);
+      assert.equal(line.status, 200);
+      assert.equal(line.rpcId, 'log-1');
+      assert.equal(line.outcome, 'ok');
+      assert.equal(typeof line.durationMs, 'number');
+    });
+
+    it('is quiet by default: nothing for a successful request at the default level', async () => {
+      const quiet = await startSidecar(odoo.url, { LOG_LEVEL: 'warn' });
+      try {
+        assert.equal((await post(quiet.mcpUrl, listTools, legacy(ALICE_KEY))).status, 200);
+        assert.deepEqual(quiet.logs, []);
+        await post(quiet.mcpUrl, listTools, legacy('c0ffee0000000000000000000000000000000001'));
+        assert.deepEqual(quiet.logs, [], 'a refused key is the client\'s problem, not a warning');
+      } finally {
+        await quiet.close();
+      }
     });
   });
 
@@ -223,6 +272,17 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
       );
       assert.equal(a.json.result.isError, true);
       assert.match(a.json.result.content[0].text, /not allowed to read sale.order/);
+    });
+
+    it("refuses to pass on a result that breaks the tool's outputSchema", async () => {
+      const a = await post(
+        sidecar.mcpUrl,
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'broken_output', arguments: {} } },
+        legacy(ALICE_KEY),
+      );
+      assert.equal(a.json.result.isError, true);
+      assert.equal(a.json.result.structuredContent, undefined);
+      assert.match(a.json.result.content[0].text, /does not match the tool's outputSchema: \/total must be integer/);
     });
 
     it('shows two users their own tools and results', async () => {

@@ -146,6 +146,17 @@ export const TOOLS: Record<string, ToolSpec> = {
       return { slept: args.ms };
     },
   },
+  broken_output: {
+    // Breaks its own outputSchema, as an addon bug would: the sidecar must not pass it on as a success.
+    definition: {
+      name: 'broken_output',
+      description: 'Returns a result that does not match its outputSchema.',
+      inputSchema: { type: 'object', properties: {} },
+      outputSchema: { type: 'object', properties: { total: { type: 'integer' } }, required: ['total'] },
+      annotations: ro('Broken output'),
+    },
+    run: () => ({ total: 'many' }),
+  },
   // Fixture tools of the MCP conformance suite (server scenarios tools-call-*).
   test_simple_text: {
     definition: { name: 'test_simple_text', description: 'Conformance fixture: text content', inputSchema: { type: 'object', properties: {} }, annotations: ro('Simple text') },

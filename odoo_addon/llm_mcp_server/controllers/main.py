@@ -120,7 +120,9 @@ class McpEndpoints(http.Controller):
             entry = self._visible_entry(mcp_key, name)
             audit["tool_id"] = entry.id
             try:
-                result = request.env["llm.tool"]._run_tool_entry(entry, arguments)
+                # this request's transaction holds nothing but the tool's work: no savepoint needed, a
+                # failed tool is undone by rolling the whole transaction back, then the audit row is written
+                result = request.env["llm.tool"]._run_tool_entry(entry, arguments, savepoint=False)
             except ToolInputError as exc:
                 return self._finish_call(started, audit, "invalid", self._tool_error(str(exc)), message=str(exc))
             except ToolExecutionError as exc:
@@ -167,9 +169,9 @@ class McpEndpoints(http.Controller):
 
     def _visible_entry(self, mcp_key, name):
         """The tool ``name`` if this user and key may run it; else 404 (denied or unknown, not saying which)."""
-        visible = request.env["llm.mcp.config"]._mcp_visible_tools(mcp_key)
-        if name in visible:
-            return visible[name]
+        entry = request.env["llm.mcp.config"]._mcp_visible_tool(mcp_key, name)
+        if entry:
+            return entry
         exists = request.env["llm.tool"]._tool_catalog().get(name)
         raise CallRefused(
             404, "unknown_tool", f"No tool named {name!r} is available to you.",

@@ -91,6 +91,12 @@ class LlmMcpConfig(models.Model):
         }
 
     @api.model
+    def _mcp_visible_tool(self, mcp_key, name):
+        """The ToolEntry ``name`` if the current user may run it through ``mcp_key``, else None."""
+        entry = self.env["llm.tool"]._available_tool_entry(name)
+        return entry if entry and self._mcp_allows(self._mcp_settings(), mcp_key, entry) else None
+
+    @api.model
     def _mcp_allows(self, settings, mcp_key, entry):
         if settings["exposed"] is not None and entry.id not in settings["exposed"]:
             return False

@@ -27,7 +27,7 @@ class LlmMcpKey(models.Model):
         help="If set, only these tools are listed and runnable with this key.",
     )
     expiration_date = fields.Datetime(readonly=True)
-    last_used = fields.Datetime(readonly=True)
+    last_used = fields.Datetime(compute="_compute_last_used", help="Last request with this key (to the minute).")
     is_expired = fields.Boolean(compute="_compute_is_expired")
 
     _sql_constraints = [("apikey_unique", "UNIQUE(apikey_id)", "An API key has at most one MCP key row.")]
@@ -43,6 +43,21 @@ class LlmMcpKey(models.Model):
                 END IF;
             END $$;
         """)
+        # Kept apart from llm_mcp_key on purpose: see res.users.apikeys._llm_mcp_touch.
+        self.env.cr.execute("""
+            CREATE TABLE IF NOT EXISTS llm_mcp_key_usage (
+                key_id integer PRIMARY KEY REFERENCES llm_mcp_key(id) ON DELETE CASCADE,
+                last_used timestamp without time zone NOT NULL
+            )
+        """)
+
+    def _compute_last_used(self):
+        used = {}
+        if self.ids:
+            self.env.cr.execute("SELECT key_id, last_used FROM llm_mcp_key_usage WHERE key_id IN %s", [tuple(self.ids)])
+            used = dict(self.env.cr.fetchall())
+        for key in self:
+            key.last_used = used.get(key.id, False)
 
     @api.depends("expiration_date")
     def _compute_is_expired(self):
@@ -76,7 +91,7 @@ class LlmMcpKey(models.Model):
         return secret
 
     def write(self, vals):
-        if not self.env.su and {"user_id", "apikey_id", "expiration_date", "last_used", "name"} & set(vals):
+        if not self.env.su and {"user_id", "apikey_id", "expiration_date", "name"} & set(vals):
             raise AccessError(_("The key, its owner, name and dates cannot be changed; revoke it and make a new one."))
         return super().write(vals)
 

@@ -1,9 +1,13 @@
 """Checking the key an MCP request carries: full pbkdf2 check, or the signed fast-path token of the contract."""
 
 import dataclasses
+import functools
 import hashlib
 import hmac as hmac_lib
+import logging
 import time
+
+import psycopg2
 
 from odoo import SUPERUSER_ID, api, models
 from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
@@ -11,6 +15,8 @@ from odoo.tools import SQL
 from odoo.tools.misc import hmac
 
 from ..contract import MCP_KEY_SCOPE, TOKEN_HMAC_SCOPE, TOKEN_TTL_SECONDS
+
+_logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,12 +39,13 @@ _KEY_SELECT = """
     SELECT k.id, k.user_id, k.name, k.scope, m.id, COALESCE(m.read_only, FALSE),
            ARRAY(SELECT t.name FROM llm_mcp_key_llm_tool_rel r JOIN llm_tool t ON t.id = r.tool_id
                   WHERE r.key_id = m.id ORDER BY t.name),
-           m.id IS NOT NULL AND (m.last_used IS NULL
-                                 OR m.last_used < (now() AT TIME ZONE 'utc') - INTERVAL '1 minute'),
+           m.id IS NOT NULL AND (g.last_used IS NULL
+                                 OR g.last_used < (now() AT TIME ZONE 'utc') - INTERVAL '1 minute'),
            k.key
       FROM res_users_apikeys k
       JOIN res_users u ON u.id = k.user_id
  LEFT JOIN llm_mcp_key m ON m.apikey_id = k.id
+ LEFT JOIN llm_mcp_key_usage g ON g.key_id = m.id
      WHERE u.active
        AND (k.scope IS NULL OR k.scope = %(scope)s)
        AND (k.expiration_date IS NULL OR k.expiration_date >= now() AT TIME ZONE 'utc')
@@ -72,9 +79,7 @@ class ResUsersApikeys(models.Model):
             return None
         apikey_id, user_id, name, scope, mcp_key_id, read_only, allowed, stale, _hash = rows[0]
         if stale:
-            self.env.cr.execute(
-                "UPDATE llm_mcp_key SET last_used = now() AT TIME ZONE 'utc' WHERE id = %s", [mcp_key_id]
-            )
+            self._llm_mcp_touch(mcp_key_id)
         return McpKey(
             apikey_id=apikey_id,
             user_id=user_id,
@@ -85,6 +90,20 @@ class ResUsersApikeys(models.Model):
             allowed_tools=tuple(allowed) if allowed else None,
             key_sha256=key_sha256,
         )
+
+    @api.model
+    def _llm_mcp_touch(self, mcp_key_id):
+        """Record that the key was used (the caller checked it was not in the last minute).
+
+        The time goes to its own table (llm_mcp_key_usage), after the request's commit, in a separate
+        READ COMMITTED transaction: updating the llm_mcp_key row inside requests would make concurrent
+        requests of the same key, whose audit rows reference that row, fail with serialization errors
+        (and Odoo would replay them).
+        """
+        if self.env.registry.in_test_mode():
+            _record_key_use(self.env.cr, mcp_key_id)  # HttpCase: one shared test transaction, no post-commit
+        else:
+            self.env.cr.postcommit.add(functools.partial(_record_key_use_apart, self.env.registry, mcp_key_id))
 
     @api.model
     def _llm_mcp_make_token(self, mcp_key):
@@ -124,3 +143,20 @@ class ResUsersApikeys(models.Model):
             if KEY_CRYPT_CONTEXT.verify(key, hashed):
                 return apikey_id
         return None
+
+
+def _record_key_use(cr, mcp_key_id):
+    cr.execute("""
+        INSERT INTO llm_mcp_key_usage (key_id, last_used) VALUES (%s, now() AT TIME ZONE 'utc')
+        ON CONFLICT (key_id) DO UPDATE SET last_used = EXCLUDED.last_used
+         WHERE llm_mcp_key_usage.last_used < EXCLUDED.last_used - INTERVAL '1 minute'
+    """, [mcp_key_id])
+
+
+def _record_key_use_apart(registry, mcp_key_id):
+    try:
+        with registry.cursor() as cr:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            _record_key_use(cr, mcp_key_id)
+    except psycopg2.Error:
+        _logger.warning("Could not record the use of MCP key %s", mcp_key_id, exc_info=True)

@@ -124,6 +124,17 @@ class TestAuthentication(McpHttpCase):
         self.assertRegex(body["token"], r"^\d+\.\d+\.\d+\.[0-9a-f]{64}$")
         self.assertRegex(body["token_expires_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
+    def test_last_used_is_recorded_at_most_once_a_minute(self):
+        row = self.env["llm.mcp.key"].search([("name", "=", "user key")])
+        self.assertFalse(row.last_used)
+        self.post(IDENTITY, key=self.user_key)
+        self.env.invalidate_all()
+        first = row.last_used
+        self.assertTrue(first)
+        self.post(TOOLS, key=self.user_key)
+        self.env.invalidate_all()
+        self.assertEqual(row.last_used, first)
+
 
 @tagged("post_install", "-at_install")
 class TestFastPathToken(McpHttpCase):

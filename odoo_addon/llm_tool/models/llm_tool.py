@@ -291,34 +291,55 @@ class LlmTool(models.Model):
         """{name: ToolEntry} of the tools the current user (not the superuser) may see and run."""
         if not self.browse().has_access("read"):
             return {}
-        user_groups = None
-        available = {}
-        for name, entry in self._tool_catalog().items():
-            if entry.group_ids:
-                if user_groups is None:
-                    user_groups = set(self.env.user.groups_id.ids)
-                if not entry.group_ids & user_groups:
-                    continue
-            target = self.env[entry.model]
-            if not target._abstract and not target.browse().has_access("read"):
-                continue  # a tool living on a model the user cannot read is not theirs to use
-            available[name] = entry
-        return available
+        return {name: entry for name, entry in self._tool_catalog().items() if self._user_may_use(entry)}
+
+    @api.model
+    def _available_tool_entry(self, name):
+        """The ToolEntry ``name`` if the current user may run it, else None (checks only that tool)."""
+        entry = self._tool_catalog().get(name)
+        if entry and self.browse().has_access("read") and self._user_may_use(entry):
+            return entry
+        return None
+
+    @api.model
+    def _user_may_use(self, entry):
+        if entry.group_ids and not entry.group_ids & set(self.env.user.groups_id.ids):
+            return False
+        target = self.env[entry.model]
+        # a tool living on a model the user cannot read is not theirs to use
+        return target._abstract or target.browse().has_access("read")
 
     # -- running a tool ----------------------------------------------------------------------------------
 
     @api.model
-    def _run_tool_entry(self, entry, arguments):
-        """Validate ``arguments`` and run the tool as the current user, in a savepoint.
+    def _run_tool_entry(self, entry, arguments, savepoint=True):
+        """Validate ``arguments`` and run the tool as the current user.
 
-        Returns the JSON-ready result; raises ToolInputError (arguments refused) or ToolExecutionError
-        (the tool failed: everything it wrote is rolled back).
+        Returns the JSON-ready result; raises ToolInputError (arguments refused, nothing ran) or
+        ToolExecutionError (the tool failed). With ``savepoint`` (the default) whatever the tool wrote is
+        rolled back on failure. ``savepoint=False`` is for a caller whose transaction holds nothing but this
+        tool's work (the MCP endpoint): it saves two round trips per call, and on failure the whole
+        transaction is rolled back instead.
         """
         validate_arguments(entry.input_schema, arguments)
         method = getattr(self.env[entry.model], entry.method)
+
+        def run():
+            result = method(**arguments)
+            self.env.flush_all()  # constraint errors must surface here, as this tool's failure
+            return to_json(result)
+
         try:
+            if not savepoint:
+                try:
+                    return run()
+                except Exception as exc:
+                    retryable = isinstance(exc, psycopg2.Error) and exc.pgcode in _RETRYABLE_PGCODES
+                    if not retryable:
+                        self.env.cr.rollback()  # also makes the cursor usable to build the message
+                    raise
             with self.env.cr.savepoint():
-                return to_json(method(**arguments))
+                return run()
         except ToolInputError:
             raise
         except psycopg2.Error as exc:

@@ -87,16 +87,18 @@ class LlmToolBuiltin(models.AbstractModel):
         'YYYY-MM-DD' and datetimes as 'YYYY-MM-DD HH:MM:SS' in UTC. Use `total` and `has_more` with
         `offset` to page through large result sets, or odoo_count / odoo_aggregate for figures.
         """
-        Model = self._tool_model(model)
+        Model = self._tool_model(model).with_context(bin_size=True)
         domain = self._tool_domain(domain)
         field_names = self._tool_field_names(Model, fields)
+        # like search_read: the search applied the record rules, so the rows need no second access check
         records = Model.search_fetch(domain, field_names, offset=offset, limit=limit, order=order)
+        rows = records._read_format(field_names)
         if offset == 0 and len(records) < limit:
             total = len(records)
         else:
             total = Model.search_count(domain)
         return {
-            "records": self._tool_format_records(records, field_names),
+            "records": self._tool_format_rows(records, rows),
             "total": total,
             "has_more": offset + len(records) < total,
         }
@@ -413,9 +415,12 @@ class LlmToolBuiltin(models.AbstractModel):
 
     @api.model
     def _tool_format_records(self, records, field_names):
+        return self._tool_format_rows(records, records.with_context(bin_size=True).read(field_names))
+
+    @api.model
+    def _tool_format_rows(self, records, rows):
         """Rows as JSON: many2one {id, name}, binary a size marker, empty values null (booleans stay)."""
         model_fields = records._fields
-        rows = records.with_context(bin_size=True).read(field_names)
         for row in rows:
             for name, value in row.items():
                 field = model_fields.get(name)

@@ -16,7 +16,8 @@ import { originAndHostGuard } from './guards.js';
 import { addHealthRoutes } from './health.js';
 import { IdentityCache } from './identityCache.js';
 import { mcpRoute } from './mcpRoute.js';
-import { requestLogAndErrors } from './requestLog.js';
+import { errorAnswers } from './errorAnswers.js';
+import { requestLog } from './requestLog.js';
 
 export interface Sidecar {
   app: Koa;
@@ -52,7 +53,16 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
   const catalog = new ToolCatalog(odoo, { ttlMs: config.toolsCacheTtlMs });
   const inFlight = new InFlightCalls();
   const mcp = createMcpHandler(
-    createServerFactory({ odoo, catalog, inFlight, version, toolsPageSize: config.toolsPageSize, listTtlMs: config.authCacheTtlMs }),
+    createServerFactory({
+      odoo,
+      catalog,
+      inFlight,
+      version,
+      toolsPageSize: config.toolsPageSize,
+      listTtlMs: config.authCacheTtlMs,
+      log,
+      onKeyRefused: (key) => identities.forget(key),
+    }),
     {
       legacy: 'stateless',
       maxRequestBodySize: config.maxBodyBytes,
@@ -68,7 +78,8 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
     if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET') return;
     log.error('HTTP layer error', { error: err.message });
   });
-  app.use(requestLogAndErrors(log));
+  app.use(requestLog(log));
+  app.use(errorAnswers());
 
   const router = new Router();
   addHealthRoutes(router, odoo, config.odooDb);

@@ -14,8 +14,9 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { Caller } from '../caller.js';
-import { ToolInputError, UnknownTool } from '../errors.js';
+import { AuthError, ToolInputError, ToolResultInvalid, UnknownTool } from '../errors.js';
 import { protocolErrorFor, toolResultOrThrow } from '../errorMapping.js';
+import type { Logger } from '../log.js';
 import type { OdooClient } from '../odoo/client.js';
 import type { InFlightCalls } from './inFlightCalls.js';
 import { InvalidCursor, paginate } from './pagination.js';
@@ -29,6 +30,9 @@ export interface McpServices {
   toolsPageSize: number;
   /** How long clients may keep a tools/list answer (2026-07-28 `ttlMs`): a change shows after one identity check. */
   listTtlMs: number;
+  log: Logger;
+  /** Called when Odoo refuses a key the identity cache still trusted (revoked meanwhile). */
+  onKeyRefused: (key: string) => void;
 }
 
 /** Reads the caller the auth middleware attached; a request without one never reaches this layer. */
@@ -78,6 +82,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
         return { tools: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
       } catch (err) {
         if (err instanceof InvalidCursor) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
+        if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
         throw protocolErrorFor(err);
       }
     });
@@ -117,10 +122,19 @@ export function createServerFactory(services: McpServices): McpServerFactory {
           },
           signal,
         );
+        if (!result.isError && tool.outputSchema) {
+          const wrong = catalog.resultCheck(name)?.(result.structuredContent) ?? [];
+          if (wrong.length > 0) {
+            services.log.warn('Odoo result does not match the outputSchema', { tool: name, problems: wrong });
+            throw new ToolResultInvalid(name, wrong);
+          }
+        }
         caller.facts.outcome = result.isError ? 'tool_error' : 'ok';
         return server.projectCallToolResult(result, tool.outputSchema);
       } catch (err) {
         caller.facts.outcome = err instanceof Error ? err.name : 'error';
+        // The next request then meets the refusal at authentication (HTTP 401), not a cached identity.
+        if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
         return toolResultOrThrow(err);
       } finally {
         tracked.done();

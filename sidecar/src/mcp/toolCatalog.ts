@@ -4,7 +4,7 @@
 import type { Tool } from '@modelcontextprotocol/server';
 import type { Caller } from '../caller.js';
 import type { OdooClient } from '../odoo/client.js';
-import { compileArgumentCheck, type ArgumentCheck } from './argumentValidation.js';
+import { compileArgumentCheck, compileResultCheck, type ArgumentCheck, type ResultCheck } from './schemaChecks.js';
 
 export interface Catalog {
   fingerprint: string;
@@ -12,6 +12,8 @@ export interface Catalog {
   byName: Map<string, Tool>;
   /** The argument checker of a tool, compiled on first use. */
   argumentCheck(name: string): ArgumentCheck | undefined;
+  /** The structured-result checker of a tool with an outputSchema, compiled on first use. */
+  resultCheck(name: string): ResultCheck | undefined;
 }
 
 interface Stored {
@@ -22,6 +24,7 @@ interface Stored {
 function buildCatalog(fingerprint: string, tools: Tool[]): Catalog {
   const byName = new Map(tools.map((t) => [t.name, t]));
   const checks = new Map<string, ArgumentCheck | undefined>();
+  const resultChecks = new Map<string, ResultCheck | undefined>();
   return {
     fingerprint,
     tools,
@@ -32,6 +35,13 @@ function buildCatalog(fingerprint: string, tools: Tool[]): Catalog {
         checks.set(name, tool ? compileArgumentCheck(tool.inputSchema) : undefined);
       }
       return checks.get(name);
+    },
+    resultCheck(name) {
+      if (!resultChecks.has(name)) {
+        const schema = byName.get(name)?.outputSchema;
+        resultChecks.set(name, schema ? compileResultCheck(schema) : undefined);
+      }
+      return resultChecks.get(name);
     },
   };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { compileArgumentCheck } from '../../sidecar/src/mcp/argumentValidation.js';
+import { compileArgumentCheck, compileResultCheck } from '../../sidecar/src/mcp/schemaChecks.js';
 
 const searchSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -14,7 +14,7 @@ const searchSchema = {
   additionalProperties: false,
 };
 
-describe('argument validation (JSON Schema 2020-12)', () => {
+describe('schema checks (JSON Schema 2020-12)', () => {
   const check = compileArgumentCheck(searchSchema)!;
 
   it('accepts valid arguments', () => {
@@ -66,5 +66,12 @@ describe('argument validation (JSON Schema 2020-12)', () => {
 
   it('does not block a tool whose schema it cannot compile', () => {
     assert.equal(compileArgumentCheck({ type: 'object', properties: { a: { $ref: '#/nowhere' } } }), undefined);
+  });
+
+  it('checks a structured result against the outputSchema', () => {
+    const c = compileResultCheck({ type: 'object', properties: { total: { type: 'integer' } }, required: ['total'] })!;
+    assert.deepEqual(c({ total: 3 }), []);
+    assert.deepEqual(c({ total: 'x' }), ['/total must be integer']);
+    assert.deepEqual(c({}), ["(root) must have required property 'total'"]);
   });
 });

@@ -1,9 +1,12 @@
-// Checks tool arguments against the tool's inputSchema (JSON Schema 2020-12) before anything goes to Odoo,
-// and says in words which argument is wrong, so the model can correct itself.
+// Checks values against a tool's JSON Schemas (2020-12): the arguments against `inputSchema` before anything
+// goes to Odoo (saying in words which argument is wrong, so the model can correct itself), and Odoo's
+// structured result against `outputSchema` before it reaches the client (the spec's MUST, kept by the relay).
 
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 
+/** Returns the problems found in a value; empty when it is valid. */
 export type ArgumentCheck = (args: unknown) => string[];
+export type ResultCheck = (structuredContent: unknown) => string[];
 
 // One Ajv instance: compiled schemas are cached by it, and tool schemas come from Odoo, so unknown
 // keywords or formats must not make a tool unusable (strict off).
@@ -36,11 +39,7 @@ function describe(e: ErrorObject): string {
   }
 }
 
-/**
- * Compiles a checker for `schema`; it returns the problems found (empty when the arguments are fine).
- * A schema Ajv cannot compile yields `undefined`: Odoo validates again, so the call is not blocked.
- */
-export function compileArgumentCheck(schema: object): ArgumentCheck | undefined {
+function compile(schema: object): ValidateFunction | undefined {
   // `$id` would clash when the same tool is compiled again after a list refresh; it is not needed here.
   const { $id: _id, ...anonymous } = schema as Record<string, unknown>;
   let validate: ValidateFunction;
@@ -52,9 +51,28 @@ export function compileArgumentCheck(schema: object): ArgumentCheck | undefined 
     // Ajv caches by schema object; the compiled function lives on in the catalog, the cache entry need not.
     ajv.removeSchema(anonymous);
   }
+  return validate;
+}
+
+/**
+ * Compiles a checker for a tool's inputSchema, naming the wrong arguments.
+ * A schema Ajv cannot compile yields `undefined`: Odoo validates again, so the call is not blocked.
+ */
+export function compileArgumentCheck(schema: object): ArgumentCheck | undefined {
+  const validate = compile(schema);
+  if (!validate) return undefined;
   return (args) => {
     if (validate(args)) return [];
-    const problems = (validate.errors ?? []).map(describe);
-    return [...new Set(problems)];
+    return [...new Set((validate.errors ?? []).map(describe))];
+  };
+}
+
+/** Compiles a checker for a tool's outputSchema (`undefined` when Ajv cannot compile it). */
+export function compileResultCheck(schema: object): ResultCheck | undefined {
+  const validate = compile(schema);
+  if (!validate) return undefined;
+  return (value) => {
+    if (validate(value)) return [];
+    return [...new Set((validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`))];
   };
 }

@@ -1,0 +1,39 @@
+// Concurrency sweep with autocannon: N connections, each sending the target's request back to back, bounded
+// by time. A reply that is not a success of the path (HTTP status or JSON-RPC/tool error) counts as an error.
+import autocannon from 'autocannon';
+import type { Target } from './targets.js';
+
+export interface SweepFigures { connections: number; requests: number; rps: number; p50: number; p97_5: number; p99: number; errors: number }
+
+export async function sweep(target: Target, connections: number, seconds: number): Promise<SweepFigures> {
+  let badBodies = 0;
+  const result = await autocannon({
+    url: target.url,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: target.body,
+    requests: [{
+      method: 'POST',
+      body: target.body,
+      onResponse: (status: number, body: string) => {
+        try {
+          target.check({ status, headers: {}, body });
+        } catch {
+          badBodies++;
+        }
+      },
+    }],
+  });
+  const errors = result.errors + result.timeouts + result.non2xx + badBodies;
+  return {
+    connections,
+    requests: result.requests.total,
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p97_5: result.latency.p97_5,
+    p99: result.latency.p99,
+    errors,
+  };
+}

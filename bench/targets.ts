@@ -1,0 +1,173 @@
+// The request paths being compared. Each target is a fixed HTTP request plus a check of its reply, so the
+// same definition drives the sequential latency rounds and the concurrency sweep.
+import { postJson, type Reply } from './http.js';
+import type { BenchConfig } from './config.js';
+
+export interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  /** Throws when the reply is not a success of this path. */
+  check(reply: Reply): void;
+  /** A request the path must send first on every call (a per-call login); such paths are not swept. */
+  before?: { url: string; body: string };
+}
+
+// The query every path answers: 20 companies with 4 fields.
+export const QUERY = {
+  model: 'res.partner',
+  domain: [['is_company', '=', true]],
+  fields: ['name', 'email', 'phone', 'city'],
+  limit: 20,
+} as const;
+
+const MODERN = '2026-07-28';
+const LEGACY = '2025-11-25';
+
+interface JsonRpcMessage<T> {
+  result?: T;
+  error?: { code: number; message: string; data?: { message?: string } };
+}
+
+export interface ToolResult {
+  isError?: boolean;
+  content: { type: string; text?: string }[];
+  structuredContent?: { records?: Record<string, unknown>[] };
+}
+
+interface ListResult { tools?: unknown[]; supportedVersions?: string[]; serverInfo?: unknown }
+
+function parse<T>(text: string): JsonRpcMessage<T> {
+  return JSON.parse(text) as JsonRpcMessage<T>;
+}
+
+function jsonRpcResult<T = ListResult>(reply: Reply): T {
+  if (reply.status !== 200) throw new Error(`HTTP ${reply.status}: ${reply.body.slice(0, 200)}`);
+  // 2025-era answers may arrive as one SSE event; take its data line.
+  const text = reply.body.startsWith('event:') || reply.body.startsWith('data:') || reply.body.startsWith('id:')
+    ? reply.body.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).join('')
+    : reply.body;
+  const msg = parse<T>(text);
+  if (msg.error || msg.result === undefined) throw new Error(`JSON-RPC error: ${JSON.stringify(msg.error).slice(0, 200)}`);
+  return msg.result;
+}
+
+function mcpToolResult(reply: Reply): ToolResult {
+  const result = jsonRpcResult<ToolResult>(reply);
+  if (result.isError) throw new Error(`tool error: ${JSON.stringify(result.content).slice(0, 200)}`);
+  return result;
+}
+
+function modernRequest(base: string, key: string, method: string, params: Record<string, unknown>, name?: string): Target['headers'] & { body: string } {
+  const headers: Record<string, string> = {
+    accept: 'application/json, text/event-stream',
+    authorization: `Bearer ${key}`,
+    'mcp-protocol-version': MODERN,
+    'mcp-method': method,
+  };
+  if (name) headers['mcp-name'] = name;
+  const body = JSON.stringify({
+    jsonrpc: '2.0', id: 1, method,
+    params: {
+      ...params,
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': MODERN,
+        'io.modelcontextprotocol/clientCapabilities': {},
+        'io.modelcontextprotocol/clientInfo': { name: 'llm_mcp_server-bench', version: '1' },
+      },
+    },
+  });
+  return { ...headers, body };
+}
+
+function mcpTarget(name: string, base: string, key: string, method: string, params: Record<string, unknown>,
+  check: (r: Reply) => void, toolName?: string): Target {
+  const { body, ...headers } = modernRequest(base, key, method, params, toolName);
+  return { name, url: `${base}/mcp`, headers, body, check };
+}
+
+/** Logs in to the web client once; the session cookie is what the floor path reuses. */
+export async function webSession(cfg: BenchConfig): Promise<string> {
+  const reply = await postJson(`${cfg.odooUrl}/web/session/authenticate`, {
+    jsonrpc: '2.0', method: 'call', id: 1, params: { db: cfg.db, login: cfg.login, password: cfg.password },
+  });
+  const result = parse<{ uid?: number }>(reply.body);
+  if (result.error || !result.result?.uid) throw new Error(`web login failed for ${cfg.login}: ${reply.body.slice(0, 200)}`);
+  const cookie = ([] as string[]).concat(reply.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).find((c) => c!.startsWith('session_id='));
+  if (!cookie) throw new Error('web login returned no session cookie');
+  return cookie;
+}
+
+export async function rpcUid(cfg: BenchConfig): Promise<number> {
+  const reply = await postJson(`${cfg.odooUrl}/jsonrpc`, {
+    jsonrpc: '2.0', method: 'call', id: 1,
+    params: { service: 'common', method: 'login', args: [cfg.db, cfg.login, cfg.rpcKey] },
+  });
+  const uid = parse<number>(reply.body).result;
+  if (typeof uid !== 'number' || uid <= 0) throw new Error(`/jsonrpc login with the rpc key failed: ${reply.body.slice(0, 200)}`);
+  return uid;
+}
+
+export function buildTargets(cfg: BenchConfig, cookie: string, uid: number): Record<string, Target> {
+  const odooOk = (reply: Reply) => {
+    if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
+    const msg = parse<unknown>(reply.body);
+    if (msg.error) throw new Error(`Odoo error: ${msg.error.data?.message ?? msg.error.message}`);
+    if (!Array.isArray(msg.result)) throw new Error('Odoo answered no records');
+  };
+  const searchArgs = { model: QUERY.model, domain: QUERY.domain, fields: QUERY.fields, limit: QUERY.limit };
+  const listOk = (r: Reply) => { if (!Array.isArray(jsonRpcResult(r).tools)) throw new Error('no tools in tools/list'); };
+  return {
+    floor_call_kw: {
+      name: 'floor_call_kw', url: `${cfg.odooUrl}/web/dataset/call_kw/res.partner/search_read`,
+      headers: { cookie },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'call', id: 1, params: {
+        model: QUERY.model, method: 'search_read', args: [],
+        kwargs: { domain: QUERY.domain, fields: QUERY.fields, limit: QUERY.limit } } }),
+      check: odooOk,
+    },
+    standalone_jsonrpc: {
+      name: 'standalone_jsonrpc', url: `${cfg.odooUrl}/jsonrpc`, headers: {},
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'call', id: 1, params: { service: 'object', method: 'execute_kw',
+        args: [cfg.db, uid, cfg.rpcKey, QUERY.model, 'search_read', [QUERY.domain], { fields: QUERY.fields, limit: QUERY.limit }] } }),
+      check: odooOk,
+    },
+    // Servers that authenticate on every call pay a login (the key checked as a password, then as a key).
+    standalone_jsonrpc_login: {
+      name: 'standalone_jsonrpc_login', url: `${cfg.odooUrl}/jsonrpc`, headers: {},
+      before: { url: `${cfg.odooUrl}/jsonrpc`, body: JSON.stringify({ jsonrpc: '2.0', method: 'call', id: 1,
+        params: { service: 'common', method: 'login', args: [cfg.db, cfg.login, cfg.rpcKey] } }) },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'call', id: 1, params: { service: 'object', method: 'execute_kw',
+        args: [cfg.db, uid, cfg.rpcKey, QUERY.model, 'search_read', [QUERY.domain], { fields: QUERY.fields, limit: QUERY.limit }] } }),
+      check: odooOk,
+    },
+    mcp_call_proxy: mcpTarget('mcp_call_proxy', cfg.proxyUrl, cfg.mcpKey, 'tools/call',
+      { name: 'odoo_search', arguments: searchArgs }, mcpToolResult, 'odoo_search'),
+    mcp_call_direct: mcpTarget('mcp_call_direct', cfg.sidecarUrl, cfg.mcpKey, 'tools/call',
+      { name: 'odoo_search', arguments: searchArgs }, mcpToolResult, 'odoo_search'),
+    mcp_tools_list: mcpTarget('mcp_tools_list', cfg.proxyUrl, cfg.mcpKey, 'tools/list', {}, listOk),
+    mcp_discover: mcpTarget('mcp_discover', cfg.proxyUrl, cfg.mcpKey, 'server/discover', {},
+      (r) => { if (!jsonRpcResult(r).supportedVersions) throw new Error('no supportedVersions in server/discover'); }),
+    mcp_initialize: {
+      name: 'mcp_initialize', url: `${cfg.proxyUrl}/mcp`,
+      headers: { accept: 'application/json, text/event-stream', authorization: `Bearer ${cfg.mcpKey}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {
+        protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'llm_mcp_server-bench', version: '1' } } }),
+      check: (r) => { if (!jsonRpcResult(r).serverInfo) throw new Error('no serverInfo in initialize'); },
+    },
+  };
+}
+
+/** Sends one target's request and checks the reply. */
+export async function hit(target: Target): Promise<Reply> {
+  if (target.before) {
+    const login = await postJson(target.before.url, target.before.body);
+    if (login.status !== 200 || typeof parse<number>(login.body).result !== 'number') throw new Error('per-call login failed');
+  }
+  const reply = await postJson(target.url, target.body, target.headers);
+  target.check(reply);
+  return reply;
+}
+
+export { jsonRpcResult, mcpToolResult, parse };

@@ -1,0 +1,26 @@
+// Turns a typed failure thrown before the MCP layer (guards, auth, identity, body size) into its HTTP answer,
+// as errorMapping.httpAnswerFor says, and notes it for the request's log line.
+
+import type { Middleware } from 'koa';
+import type { RequestFacts } from '../caller.js';
+import { httpAnswerFor } from '../errorMapping.js';
+import { AuthError, ForbiddenOrigin } from '../errors.js';
+
+export function errorAnswers(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const answer = httpAnswerFor(err);
+      answer.body.id = (ctx.state.facts as RequestFacts | undefined)?.rpcId ?? null;
+      ctx.status = answer.status;
+      ctx.set(answer.headers);
+      ctx.body = answer.body;
+      ctx.state.failure = {
+        message: err instanceof Error ? err.message : String(err),
+        // A client's mistake (no key, foreign Origin) is not the sidecar's problem: logged at info, not warn.
+        expected: err instanceof AuthError || err instanceof ForbiddenOrigin,
+      };
+    }
+  };
+}
