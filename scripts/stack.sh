@@ -159,7 +159,6 @@ db_port = $PG_PORT
 db_user = odoo
 db_password = False
 db_name = $DB
-dbfilter = ^$DB\$
 list_db = False
 admin_passwd = $master
 http_interface = 127.0.0.1
@@ -217,8 +216,10 @@ start_odoo() {
     else
         port_in_use "$ODOO_PORT" && die "port $ODOO_PORT (Odoo) is already in use by another program: set STACK_ODOO_PORT"
         step "Starting Odoo on http://127.0.0.1:$ODOO_PORT (database '$DB' only)"
+        # One database, by -d alone: no --db-filter (docs/contract.md: with a filter Odoo lists the databases,
+        # a fresh PostgreSQL connection, on every session-less request such as the addon's routes).
         # setsid: Odoo gets its own process group, so `down` stops it with all its children.
-        setsid "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$DB" --db-filter="^$DB\$" \
+        setsid "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$DB" \
             >>"$LOGS/odoo.stdout.log" 2>&1 </dev/null &
         echo $! >"$RUN/odoo.pid"
     fi
