@@ -303,6 +303,22 @@ start_nginx() {
     wait_http "$PROXY_URL/web/health" 15 "" "$LOGS/nginx-error.log" "nginx (proxy to Odoo)"
 }
 
+# ---- Odoo settings that depend on this stack's URLs ----------------------------------------------------------
+# web.base.url is the proxy (so the New MCP Key wizard shows <proxy>/mcp), and the MCP settings' sidecar URL is
+# where this stack runs the sidecar (their "Test connection" button). Applied when they change.
+configure_odoo() {
+    local wanted="$PROXY_URL|http://127.0.0.1:$SIDECAR_PORT"
+    [[ "$(cat "$ODOO_DIR/settings.applied" 2>/dev/null)" == "$wanted" ]] && return 0
+    step "Setting web.base.url=$PROXY_URL and the MCP settings' sidecar URL=http://127.0.0.1:$SIDECAR_PORT"
+    odoo_shell >/dev/null <<PY || { tail_log "$LOGS/odoo-shell.log"; die "odoo-bin shell failed to apply the settings (log: $LOGS/odoo-shell.log)"; }
+env['ir.config_parameter'].set_param('web.base.url', '$PROXY_URL')
+env['llm.mcp.config'].get_config().write({'sidecar_url': 'http://127.0.0.1:$SIDECAR_PORT'})
+env.cr.commit()
+env.registry.signal_changes()
+PY
+    printf '%s' "$wanted" >"$ODOO_DIR/settings.applied"
+}
+
 # ---- the admin key ------------------------------------------------------------------------------------------
 # A key is checked against the addon's identity route, which accepts MCP-scoped and global keys.
 key_works() {
@@ -379,6 +395,7 @@ cmd_up() {
     start_odoo
     start_sidecar
     start_nginx
+    configure_odoo
     ensure_admin_key
     check_proxy_mcp
     echo
