@@ -402,7 +402,11 @@ cmd_up() {
     echo "Stack is up."
     echo "  Odoo (web):   $PROXY_URL/odoo   (login admin / admin, demo data)"
     echo "  MCP endpoint: $PROXY_URL/mcp"
-    echo "  Admin key:    $(cat "$KEY_FILE")   (also in $KEY_FILE, mode 600; local use only)"
+    if [[ "${STACK_SHOW_KEY:-1}" == 0 ]]; then
+        echo "  Admin key:    in $KEY_FILE (mode 600; local use only)"
+    else
+        echo "  Admin key:    $(cat "$KEY_FILE")   (also in $KEY_FILE, mode 600; local use only)"
+    fi
     echo "  Logs:         $LOGS"
     echo "  Stop with:    scripts/stack.sh down"
 }

@@ -28,6 +28,7 @@ export const stackEnv: NodeJS.ProcessEnv = {
   STACK_HOST: '127.0.0.1',
   AUTH_CACHE_TTL_MS: String(e2e.authCacheTtlMs),
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  STACK_SHOW_KEY: '0', // test output is a log: the key file's path only
 };
 
 /** Runs a command to its end; rejects with its output when it fails. */
