@@ -27,7 +27,7 @@ function readEnvFile(path: string): Record<string, string> {
   return out;
 }
 
-/** Reads the configuration; fails with the name of the missing setting. */
+/** Reads the configuration (scripts/bench.sh sets it from the dev stack); fails naming the missing setting. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   const file = readEnvFile(env.BENCH_ENV_FILE ?? '.state/stack/bench.env');
   const get = (name: string, fallback?: string): string => {

@@ -142,6 +142,33 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
       assert.equal(a.status, 200);
     });
 
+    it('answers a CORS preflight from an allowed origin, and names it on answers (401 included)', async () => {
+      const pre = await fetch(sidecar.mcpUrl, {
+        method: 'OPTIONS',
+        headers: {
+          Origin: 'http://localhost:6274',
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'authorization, content-type, mcp-protocol-version',
+        },
+      });
+      assert.equal(pre.status, 204);
+      assert.equal(pre.headers.get('access-control-allow-origin'), 'http://localhost:6274');
+      assert.equal(pre.headers.get('access-control-allow-methods'), 'POST');
+      assert.match(pre.headers.get('access-control-allow-headers')!, /authorization/);
+      const ok = await post(sidecar.mcpUrl, listTools, { ...legacy(ALICE_KEY), Origin: 'http://localhost:6274' });
+      assert.equal(ok.headers.get('access-control-allow-origin'), 'http://localhost:6274');
+      const denied = await post(sidecar.mcpUrl, listTools, { 'MCP-Protocol-Version': '2025-11-25', Origin: 'http://localhost:6274' });
+      assert.equal(denied.status, 401);
+      assert.equal(denied.headers.get('access-control-allow-origin'), 'http://localhost:6274');
+      assert.match(denied.headers.get('access-control-expose-headers')!, /WWW-Authenticate/);
+      const foreign = await fetch(sidecar.mcpUrl, {
+        method: 'OPTIONS',
+        headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' },
+      });
+      assert.equal(foreign.status, 403);
+      assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+    });
+
     it('refuses a foreign Host with 403, even with a valid key', async () => {
       const { request } = await import('node:http');
       const status = await new Promise<number>((resolve, reject) => {

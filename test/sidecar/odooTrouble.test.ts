@@ -110,7 +110,7 @@ describe('Odoo trouble, timeouts and cancellation', () => {
 
   it('aborts only the caller\'s own call when a notifications/cancelled arrives separately', async () => {
     const slow = (id: string, key: string) =>
-      post(sidecar.mcpUrl, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow_echo', arguments: { ms: 1200 } } }, legacy(key));
+      post(sidecar.mcpUrl, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow_echo', arguments: { ms: 5000 } } }, legacy(key));
     const aliceCall = slow('same-id', ALICE_KEY);
     // Request ids are only unique per client: bob's notification with the same id must not touch alice's call.
     await waitFor(() => odoo.calls.filter((c) => c.request_id === 'same-id').length === 1);

@@ -31,6 +31,20 @@ for (const version of ['2025-11-25', '2025-06-18', '2025-03-26'] as const) {
 }
 
 const admin = await connect2x(url, keys.admin!, '2026-07-28');
+// Every tool with an outputSchema, called once: the sidecar checks Odoo's result against it.
+const samples: Record<string, Record<string, unknown>> = {
+  odoo_list_models: {},
+  odoo_describe_model: { model: 'res.partner' },
+  odoo_search: { model: 'res.partner', limit: 2 },
+  odoo_count: { model: 'res.partner' },
+  odoo_read: { model: 'res.partner', ids: [1] },
+  odoo_aggregate: { model: 'res.partner', groupby: ['is_company'] },
+};
+for (const [name, args] of Object.entries(samples)) {
+  const r = await admin.callTool({ name, arguments: args });
+  assert.equal(r.isError, false, `${name}: ${JSON.stringify(r.content).slice(0, 300)}`);
+  step(`${name} → ${JSON.stringify(r.structuredContent).slice(0, 100)}…`);
+}
 const bad = await admin.callTool({ name: 'odoo_search', arguments: { limit: 'x' } });
 assert.equal(bad.isError, true);
 step(`bad arguments → isError: ${JSON.stringify(bad.content)}`);

@@ -138,6 +138,19 @@ class TestNewMcpKeyWizard(TransactionCase):
             self._create(self.users.user, duration="365")
         self.assertFalse(self._apikey(self.users.user))
 
+    def test_offered_tools_follow_settings_and_read_only(self):
+        tools = self.env["llm.tool"].search([])
+        read_only = tools.filtered("read_only_hint")
+        self.assertTrue(read_only and tools - read_only, "the built-in tools have both kinds")
+        wizard = self._wizard(self.users.user)
+        self.assertTrue(wizard.offered_tool_ids & (tools - read_only), "write tools are offered by default")
+        wizard.read_only = True
+        self.assertEqual(wizard.offered_tool_ids & tools, wizard.offered_tool_ids & read_only)
+        self.assertTrue(wizard.offered_tool_ids)
+        # The settings expose a selection: only that is offered.
+        self.config.write({"tool_exposure": "selected", "tool_ids": [(6, 0, read_only[:1].ids)]})
+        self.assertEqual(self._wizard(self.users.user).offered_tool_ids, read_only[:1])
+
     def test_portal_users_cannot_create_mcp_keys(self):
         with self.assertRaises(AccessError):
             self._create(self.users.portal)
@@ -165,7 +178,7 @@ class TestNewMcpKeyWizard(TransactionCase):
 
         desktop = json.loads(context["default_config_claude_desktop"])["mcpServers"]["odoo-mcp"]
         self.assertEqual(desktop["command"], "npx")
-        self.assertEqual(desktop["args"], ["-y", "mcp-remote", PUBLIC_URL, "--header",
+        self.assertEqual(desktop["args"], ["-y", "mcp-remote@0.15.1", PUBLIC_URL, "--header",
                                            "Authorization:${AUTH_HEADER}"])
         self.assertEqual(desktop["env"], {"AUTH_HEADER": bearer})
 

@@ -35,11 +35,16 @@ def _json(value):
     return json.dumps(value, indent=2) + "\n"
 
 
+MCP_REMOTE = "mcp-remote@0.15.1"
+
+
 def claude_desktop(slug, url, key):
     # Claude Desktop only starts stdio servers: mcp-remote bridges to HTTP. The header value travels in
     # `env` and is written "Authorization:${AUTH_HEADER}" without a space: Claude Desktop on Windows
-    # splits arguments on spaces, which is mcp-remote's documented pitfall.
-    args = ["-y", "mcp-remote", url, "--header", "Authorization:${AUTH_HEADER}"]
+    # splits arguments on spaces, which is mcp-remote's documented pitfall. The version is pinned to the one
+    # our tests run: npx would otherwise reuse whatever release it has cached, and early releases (0.1.x)
+    # print the whole key to stderr.
+    args = ["-y", MCP_REMOTE, url, "--header", "Authorization:${AUTH_HEADER}"]
     if is_cleartext_remote(url):
         # mcp-remote refuses http:// to anything but localhost unless told otherwise.
         args.append("--allow-http")

@@ -1,4 +1,5 @@
 import datetime
+from types import SimpleNamespace
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -44,9 +45,28 @@ class LlmMcpKeyWizard(models.TransientModel):
     expiration_date = fields.Datetime(compute="_compute_expiration_date")
     read_only = fields.Boolean(
         "Read-only", help="Only tools that do not change data are listed and can be run with this key.")
+    offered_tool_ids = fields.Many2many("llm.tool", compute="_compute_offered_tool_ids")
     tool_ids = fields.Many2many(
-        "llm.tool", string="Only these tools", domain=[("active", "=", True)],
+        "llm.tool", string="Only these tools", domain="[('id', 'in', offered_tool_ids)]",
         help="Leave empty to allow every tool the MCP server exposes to you.")
+
+    @api.depends("read_only")
+    def _compute_offered_tool_ids(self):
+        """The tools this key could run: the user's own, after the settings and the read-only choice.
+
+        Asks the same rules the MCP endpoints apply (llm.mcp.config._mcp_allows), so the choice offered here
+        is exactly what the key will be able to list.
+        """
+        config = self.env["llm.mcp.config"].get_config()
+        settings = config._mcp_settings()
+        entries = self.env["llm.tool"]._available_tool_entries().values()
+        for wizard in self:
+            key = SimpleNamespace(read_only=wizard.read_only, allowed_tools=None)
+            wizard.offered_tool_ids = [entry.id for entry in entries if config._mcp_allows(settings, key, entry)]
+
+    @api.onchange("read_only")
+    def _onchange_read_only(self):
+        self.tool_ids &= self.offered_tool_ids
 
     @api.depends("duration")
     def _compute_expiration_date(self):

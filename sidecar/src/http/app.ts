@@ -12,6 +12,7 @@ import { createServerFactory } from '../mcp/server.js';
 import { InFlightCalls } from '../mcp/inFlightCalls.js';
 import { ToolCatalog } from '../mcp/toolCatalog.js';
 import { authenticate } from './auth.js';
+import { corsForAllowedOrigins } from './cors.js';
 import { originAndHostGuard } from './guards.js';
 import { addHealthRoutes } from './health.js';
 import { IdentityCache } from './identityCache.js';
@@ -84,7 +85,9 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
   const router = new Router();
   addHealthRoutes(router, odoo, config.odooDb);
   const guard = originAndHostGuard(config.allowedOrigins, config.allowedHosts);
-  router.post('/mcp', guard, authenticate(identities), mcpRoute(mcp, config.maxBodyBytes, log));
+  const cors = corsForAllowedOrigins(config.allowedOrigins);
+  router.options('/mcp', guard, cors, methodNotAllowed);
+  router.post('/mcp', guard, cors, authenticate(identities), mcpRoute(mcp, config.maxBodyBytes, log));
   router.get('/mcp', guard, methodNotAllowed);
   router.all('/mcp', guard, methodNotAllowed);
   app.use(router.routes());

@@ -195,6 +195,15 @@ tours.add("llm_mcp_settings_tour", {
             content: "Saved",
             trigger: ".o_form_view .o_form_saved",
         },
+        {
+            content: "Open the audit log from the settings",
+            trigger: ".o_form_view .oe_stat_button:contains(Audit Log)",
+            run: "click",
+        },
+        {
+            content: "The audit log is shown",
+            trigger: ".o_breadcrumb:contains(MCP Audit Log)",
+        },
     ],
 });
 
