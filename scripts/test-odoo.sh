@@ -35,7 +35,8 @@ DEBS=(python3-asn1crypto python3-babel python3-cbor2 python3-chardet python3-cry
   python3-psycopg2 python3-pydot python3-pypdf2 python3-qrcode python3-renderpm python3-reportlab
   python3-requests python3-rjsmin python3-stdnum python3-tz python3-urllib3 python3-vobject
   python3-werkzeug python3-xlrd python3-xlsxwriter python3-xlwt python3-zeep python3-phonenumbers
-  postgresql-client python3-packaging)
+  postgresql-client python3-packaging
+  chromium python3-websocket)  # the browser tours of llm_mcp_server (HttpCase.start_tour)
 missing=()
 for deb in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
@@ -59,12 +60,13 @@ fi
 
 # -- a free HTTP port for HttpCase (8170 unless taken: other runs may share this machine) ---------------------
 port_free() { "$PYTHON" -c 'import socket, sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null; }
-if [[ -z "$HTTP_PORT" ]]; then
-  for candidate in $(seq 8170 8199); do
-    if port_free "$candidate"; then HTTP_PORT=$candidate; break; fi
+pick_port() {
+  local candidate
+  for candidate in $(seq "${1:-8170}" 8199); do
+    if port_free "$candidate"; then echo "$candidate"; return 0; fi
   done
-  [[ -n "$HTTP_PORT" ]] || { log "no free HTTP port in 8170-8199"; exit 1; }
-fi
+  return 1
+}
 
 # -- throw-away database, config and data dir ------------------------------------------------------------------
 DB="llmtest_$(date +%s)_$$"
@@ -77,7 +79,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat >"$WORK/odoo.conf" <<CONF
+write_conf() {
+  cat >"$WORK/odoo.conf" <<CONF
 [options]
 addons_path = $ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$ROOT/odoo_addon
 data_dir = $WORK/data
@@ -86,18 +89,34 @@ db_port = $PGPORT
 db_user = $PGUSER
 db_password = $PGPASSWORD
 http_interface = 127.0.0.1
-http_port = $HTTP_PORT
+http_port = $1
 db_filter = ^$DB\$
 list_db = False
 CONF
+}
 
 INSTALL="llm_mcp_server${EXTRA_MODULES:+,$EXTRA_MODULES}"
-log "database $DB: installing $INSTALL and running the tests of $MODULES (log: $LOG)"
-set +e
-"$PYTHON" "$ODOO_SRC/odoo-bin" -c "$WORK/odoo.conf" -d "$DB" -i "$INSTALL" \
-  --test-enable --test-tags "/llm,/llm_tool,/llm_mcp_server" --stop-after-init --log-level=info >"$LOG" 2>&1
-status=$?
-set -e
+status=1
+for attempt in 1 2 3 4 5; do
+  port="$HTTP_PORT"
+  if [[ -z "$port" ]]; then
+    port="$(pick_port $((8170 + (attempt - 1) * 3)))" || { log "no free HTTP port in 8170-8199"; exit 1; }
+  fi
+  write_conf "$port"
+  log "database $DB: installing $INSTALL and running the tests of $MODULES on port $port (log: $LOG)"
+  set +e
+  "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$WORK/odoo.conf" -d "$DB" -i "$INSTALL" \
+    --test-enable --test-tags "/llm,/llm_tool,/llm_mcp_server" --stop-after-init --log-level=info >"$LOG" 2>&1
+  status=$?
+  set -e
+  # another run on this machine may take the port between our check and Odoo's bind: pick another, retry
+  if [[ -z "$HTTP_PORT" ]] && grep -q "Address already in use" "$LOG" && ! grep -q "odoo.modules.loading" "$LOG"; then
+    log "port $port was taken meanwhile; retrying"
+    dropdb --if-exists "$DB" 2>/dev/null || true
+    continue
+  fi
+  break
+done
 
 # -- verdict -----------------------------------------------------------------------------------------------------
 grep -E "odoo\.tests\.(stats|result)|(ERROR|FAIL): |[Ss]kipped" "$LOG" | tail -n 40 || true
@@ -111,6 +130,10 @@ if [[ -n "$problems" ]]; then
   log "ERROR/CRITICAL lines in the Odoo log:"; echo "$problems" | head -n 40; fail=1
 fi
 if [[ -z "$summary" || -z "$ran" || "$ran" -eq 0 ]]; then log "no test summary in the log: no test ran"; fail=1; fi
+# Odoo skips browser tours silently (INFO) when it finds no Chrome: a skipped tour is a failed tour here
+if grep -qE "Chrome executable not found|websocket-client.*not (found|installed)" "$LOG"; then
+  log "browser tours were skipped (no chromium / python3-websocket)"; fail=1
+fi
 if [[ -n "$summary" && ! "$summary" =~ \ 0\ failed,\ 0\ error ]]; then fail=1; fi
 
 if ((fail)); then

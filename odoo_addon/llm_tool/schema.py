@@ -199,6 +199,11 @@ def validate_arguments(schema, arguments):
             _check(additional, value, name)
 
 
+def check_value(schema, value, path="value"):
+    """Raise ToolInputError if ``value`` does not fit ``schema`` (same keywords as validate_arguments)."""
+    _check(schema, value, path)
+
+
 def _check(schema, value, path):
     expected = schema.get("type")
     if expected:

@@ -116,9 +116,11 @@ class McpEndpoints(http.Controller):
             if not isinstance(arguments, dict):
                 raise ContractError(400, "bad_request", "'arguments' must be a JSON object.")
             audit["arguments"] = arguments
-            self._enabled_settings()
+            settings = self._enabled_settings()
             entry = self._visible_entry(mcp_key, name)
             audit["tool_id"] = entry.id
+            # a read-only tool leaves nothing but the audit row to commit: no need to wait for the disk
+            audit["durable"] = not entry.read_only or settings["durable_read_audit"]
             try:
                 # this request's transaction holds nothing but the tool's work: no savepoint needed, a
                 # failed tool is undone by rolling the whole transaction back, then the audit row is written
@@ -194,6 +196,7 @@ class McpEndpoints(http.Controller):
             client=audit.get("client"),
             request_id=audit.get("request_id"),
             protocol_version=audit.get("protocol_version"),
+            durable=audit.get("durable", False),
         )
         return response
 

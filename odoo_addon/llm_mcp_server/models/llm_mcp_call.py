@@ -60,21 +60,26 @@ class LlmMcpCall(models.Model):
 
     @api.model
     def _log_call(self, mcp_key, *, tool_name, outcome, arguments=None, message=None, duration_ms=0,
-                  tool_id=None, client=None, request_id=None, protocol_version=None):
+                  tool_id=None, client=None, request_id=None, protocol_version=None, durable=True):
         """Write the one audit row of an MCP call.
 
         A single INSERT on the hot path of every call (the ORM's create would also fetch the user for
         defaults and the clock); nobody can create rows through the ORM (see ir.model.access.csv).
+        ``durable=False`` is for transactions that wrote nothing else: their commit then does not wait
+        for the disk (synchronous_commit off, in the same round trip). PostgreSQL stays consistent; only a
+        database crash in the next fraction of a second could lose such a row.
         """
         client = client if isinstance(client, dict) else {}
         self.env.cr.execute(SQL(
             """
+            %s
             INSERT INTO llm_mcp_call (user_id, key_id, key_name, tool_name, tool_id, arguments, outcome, message,
                                       duration_ms, client_name, client_version, request_id, protocol_version,
                                       create_uid, write_uid, create_date, write_date)
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
                     now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc')
             """,
+            SQL() if durable else SQL("SET LOCAL synchronous_commit TO OFF;"),
             mcp_key.user_id, mcp_key.mcp_key_id, mcp_key.name, _text(tool_name, 128), tool_id,
             arguments_for_audit(arguments) if arguments is not None else None, outcome,
             _text(message, MESSAGE_MAX_CHARS), duration_ms, _text(client.get("name"), 128),

@@ -78,6 +78,10 @@ class LlmMcpConfig(models.Model):
             "exposed": frozenset(config.tool_ids.ids) if config.tool_exposure == "selected" else None,
             "allow_write_tools": config.allow_write_tools,
             "allow_consent_tools": config.allow_consent_tools,
+            # opt-out of the faster, non-durable commit of read-only calls' audit rows (see llm.mcp.call)
+            "durable_read_audit": self.env["ir.config_parameter"].sudo().get_param(
+                "llm_mcp_server.durable_read_audit", "False"
+            ).lower() in ("1", "true", "yes"),
         }
 
     @api.model

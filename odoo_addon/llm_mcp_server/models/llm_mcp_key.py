@@ -24,7 +24,10 @@ class LlmMcpKey(models.Model):
     read_only = fields.Boolean(help="Only read-only tools are listed and runnable with this key.")
     tool_ids = fields.Many2many(
         "llm.tool", "llm_mcp_key_llm_tool_rel", "key_id", "tool_id", string="Allowed Tools",
-        help="If set, only these tools are listed and runnable with this key.",
+        # restrict: deleting a key's last allowed tool must not turn the key into an unrestricted one
+        ondelete="restrict",
+        help="If set, only these tools are listed and runnable with this key. Archive a tool rather than "
+             "deleting it while keys use it.",
     )
     expiration_date = fields.Datetime(readonly=True)
     last_used = fields.Datetime(compute="_compute_last_used", help="Last request with this key (to the minute).")

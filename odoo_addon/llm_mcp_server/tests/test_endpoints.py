@@ -10,6 +10,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.llm_mcp_server.models import res_users_apikeys
+from odoo.addons.llm_tool.schema import check_value
 
 from .common import CALL, HEALTH, IDENTITY, TOOLS, WRITE_TOOLS, McpHttpCase
 
@@ -91,6 +92,15 @@ class TestAuthentication(McpHttpCase):
         self.assertNotIn("result", refused)
         global_key = self.make_raw_key(self.user, None, "global for rpc")
         self.assertIsInstance(self.jsonrpc_count(global_key, self.user.id).get("result"), int)
+
+    @mute_logger("odoo.http")
+    def test_mcp_key_is_refused_by_odoo_bearer_routes(self):
+        def json_route(key):
+            return self.opener.get(self.base_url() + "/json/1/action-base.action_partner_form",
+                                   headers={"Authorization": f"Bearer {key}"}, timeout=30, allow_redirects=False)
+        self.assertEqual(json_route(self.user_key).status_code, 401, "auth='bearer' asks for scope rpc")
+        global_key = self.make_raw_key(self.user, None, "global for bearer")
+        self.assertNotEqual(json_route(global_key).status_code, 401)
 
     def test_wrong_method_and_bad_bodies(self):
         response = self.opener.get(self.base_url() + TOOLS, headers={"Authorization": f"Bearer {self.user_key}"}, timeout=20)
@@ -275,6 +285,30 @@ class TestCall(McpHttpCase):
         self.assertEqual(json.loads(body["content"][0]["text"]), body["structuredContent"])
         self.assertEqual(body["content"][0]["type"], "text")
 
+    def test_results_conform_to_the_output_schemas(self):
+        definitions = {tool["name"]: tool for tool in self.post(TOOLS, key=self.user_key).json()["tools"]}
+        calls = [
+            ("odoo_search", {"model": "res.partner", "fields": ["name", "parent_id", "image_128", "write_date"]}),
+            ("odoo_read", {"model": "res.partner", "ids": [self.user.partner_id.id]}),
+            ("odoo_count", {"model": "res.partner"}),
+            ("odoo_aggregate", {"model": "res.partner", "groupby": ["create_date:month", "company_id"]}),
+            ("odoo_list_models", {"query": "res.p"}),
+            ("odoo_describe_model", {"model": "res.partner", "query": "name"}),
+            ("odoo_create", {"model": "res.partner", "values": [{"name": "Schema MCP 1"}, {"name": "Schema MCP 2"}]}),
+        ]
+        for name, arguments in calls:
+            body = self.call(self.user_key, name, arguments).json()
+            self.assertIs(body["isError"], False, (name, body))
+            schema = definitions[name]["outputSchema"]
+            check_value(schema, body["structuredContent"], name)  # raises if it does not conform
+            for required in schema.get("required", []):
+                self.assertIn(required, body["structuredContent"], name)
+        ids = self.env["res.partner"].search([("name", "like", "Schema MCP")]).ids
+        for name, arguments in [("odoo_update", {"model": "res.partner", "ids": ids, "values": {"phone": "1"}}),
+                                ("odoo_delete", {"model": "res.partner", "ids": ids})]:
+            body = self.call(self.user_key, name, arguments).json()
+            check_value(definitions[name]["outputSchema"], body["structuredContent"], name)
+
     def test_search_without_fields_is_small(self):
         body = self.call(self.user_key, "odoo_search", {"model": "res.partner"}).json()
         records = body["structuredContent"]["records"]
@@ -353,6 +387,23 @@ class TestCall(McpHttpCase):
             for secret in ("hunter2", "k-123456", "t-987654"):
                 self.assertNotIn(secret, row.arguments or "")
         self.assertIn("[redacted]", rows[1].arguments)
+
+    def synchronous_commit(self):
+        self.env.cr.execute("SHOW synchronous_commit")  # HttpCase: the requests share this transaction
+        return self.env.cr.fetchone()[0]
+
+    def test_write_calls_commit_durably(self):
+        self.call(self.user_key, "odoo_create", {"model": "res.partner", "values": {"name": "Durable MCP"}})
+        self.assertEqual(self.synchronous_commit(), "on")
+
+    def test_read_calls_do_not_wait_for_the_disk(self):
+        self.call(self.user_key, "odoo_count", {"model": "res.partner"})
+        self.assertEqual(self.synchronous_commit(), "off")
+
+    def test_read_calls_commit_durably_when_asked(self):
+        self.env["ir.config_parameter"].set_param("llm_mcp_server.durable_read_audit", "True")
+        self.call(self.user_key, "odoo_count", {"model": "res.partner"})
+        self.assertEqual(self.synchronous_commit(), "on")
 
     def test_stored_arguments_are_capped(self):
         self.call(self.user_key, "odoo_search", {"model": "res.partner", "domain": [["name", "=", "x" * 20000]]})

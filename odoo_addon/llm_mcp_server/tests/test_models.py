@@ -5,6 +5,7 @@ from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.service.model import get_public_method
 from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.llm_mcp_server.models.res_users_apikeys import McpKey
 
@@ -34,6 +35,14 @@ class TestMcpKeys(TransactionCase):
         mcp_key = self.env["res.users.apikeys"]._llm_mcp_authenticate(secret)
         self.assertEqual(mcp_key, McpKey(row.apikey_id.id, self.ann.id, "Claude Desktop", "mcp", row.id, True,
                                          ("odoo_search",), mcp_key.key_sha256))
+
+    def test_a_keys_allowed_tool_cannot_be_deleted_from_under_it(self):
+        tool = self.env["llm.tool"].create({"name": "llm_short_lived", "implementation": "function"})
+        secret = self.make_key(self.ann, "limited", tool_ids=tool.ids)
+        with mute_logger("odoo.sql_db"), self.assertRaises(Exception), self.env.cr.savepoint():
+            tool.unlink()
+        mcp_key = self.env["res.users.apikeys"]._llm_mcp_authenticate(secret)
+        self.assertEqual(mcp_key.allowed_tools, ("llm_short_lived",), "the restriction must survive")
 
     def test_create_mcp_key_is_not_reachable_over_rpc(self):
         with self.assertRaises(AccessError):

@@ -127,6 +127,25 @@ class TestToolRegistry(TransactionCase):
         self.assertNotIn("odoo_count", self.Tool.with_user(self.user)._available_tool_entries())
         self.assertIn("odoo_count", self.Tool.with_user(self.env.ref("base.user_admin"))._available_tool_entries())
 
+    def test_tools_on_a_model_the_user_cannot_read_are_not_theirs(self):
+        @llm_tool(read_only_hint=True)
+        def llm_test_settings_tool(self, key: str) -> dict:
+            """Read a system parameter."""
+            return {"value": self.get_param(key)}
+
+        model_class = type(self.env["ir.config_parameter"])
+        model_class.llm_test_settings_tool = llm_test_settings_tool
+        self.addCleanup(delattr, model_class, "llm_test_settings_tool")
+        self.Tool._sync_decorated_tools({("ir.config_parameter", "llm_test_settings_tool"): llm_test_settings_tool})
+        self.assertIn("llm_test_settings_tool", self.Tool._tool_catalog())
+        self.assertNotIn("llm_test_settings_tool", self.Tool.with_user(self.user)._available_tool_entries())
+        self.assertIsNone(self.Tool.with_user(self.user)._available_tool_entry("llm_test_settings_tool"))
+        admin_tools = self.Tool.with_user(self.env.ref("base.user_admin"))._available_tool_entries()
+        self.assertIn("llm_test_settings_tool", admin_tools)
+        result = self.Tool.with_user(self.env.ref("base.user_admin"))._run_tool_entry(
+            admin_tools["llm_test_settings_tool"], {"key": "web.base.url"})
+        self.assertTrue(result["value"])
+
     def test_execute_is_the_apexive_entry_point(self):
         tool = self.Tool.search([("name", "=", "odoo_count")])
         result = tool.with_user(self.user).execute({"model": "res.partner", "domain": [["id", "=", self.user.partner_id.id]]})
