@@ -227,7 +227,18 @@ start_odoo() {
 }
 
 # ---- sidecar ------------------------------------------------------------------------------------------------
+# A fingerprint of the sidecar's code and locked dependencies: a running sidecar with other code is restarted.
+sidecar_fingerprint() {
+    (cd "$REPO" && find sidecar/src package-lock.json -type f -print0 | LC_ALL=C sort -z | xargs -0 sha1sum | sha1sum | cut -d' ' -f1)
+}
+
 start_sidecar() {
+    local fingerprint
+    fingerprint="$(sidecar_fingerprint)"
+    if pid_alive "$RUN/sidecar.pid" && [[ "$(cat "$RUN/sidecar.fingerprint" 2>/dev/null)" != "$fingerprint" ]]; then
+        step "The sidecar's code changed since it started: restarting it"
+        stop_pidfile sidecar "$RUN/sidecar.pid"
+    fi
     if pid_alive "$RUN/sidecar.pid"; then
         info "Sidecar already running (pid $(cat "$RUN/sidecar.pid"), http://127.0.0.1:$SIDECAR_PORT)"
     else
@@ -243,6 +254,7 @@ start_sidecar() {
             exec setsid npm start --silent >>"$LOGS/sidecar.log" 2>&1 </dev/null
         ) &
         echo $! >"$RUN/sidecar.pid"
+        printf '%s' "$fingerprint" >"$RUN/sidecar.fingerprint"
     fi
     wait_http "http://127.0.0.1:$SIDECAR_PORT/healthz" 30 "$RUN/sidecar.pid" "$LOGS/sidecar.log" "the sidecar"
     wait_http "http://127.0.0.1:$SIDECAR_PORT/readyz" 30 "$RUN/sidecar.pid" "$LOGS/sidecar.log" "the sidecar's readiness (Odoo reachable)"
