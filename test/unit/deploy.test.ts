@@ -230,6 +230,32 @@ describe('nginx config shared by scripts/stack.sh and docker-compose.yml', () =>
   });
 });
 
+describe('nginx config as the docker-compose nginx service renders it', function () {
+  this.timeout(20000);
+
+  it('is accepted by nginx -t (service names resolved as on the compose network)', async function () {
+    if (!NGINX || process.getuid?.() !== 0) this.skip(); // needs root for a private /etc/hosts
+    const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service> };
+    const env = compose.services.nginx?.environment ?? {};
+    // What the image's entrypoint does: envsubst of the variables defined in the container's environment.
+    const rendered = read(TEMPLATE).replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (m, name: string) => env[name] ?? m);
+    assert.doesNotMatch(rendered.replace(/^\s*#.*$/gm, ''), /\$\{[A-Z]/, 'a template variable is left unset');
+    const dir = mkdtempSync(join(tmpdir(), 'llm-mcp-compose-nginx-'));
+    try {
+      writeFileSync(join(dir, 'default.conf'), rendered);
+      writeFileSync(join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+        events {} http { access_log off; include ${dir}/default.conf; }`);
+      writeFileSync(join(dir, 'hosts'), '127.0.0.1 localhost odoo sidecar db\n');
+      const probe = await run('unshare', ['--mount', 'true']).then(() => true, () => false);
+      if (!probe) this.skip(); // no mount namespaces here
+      await run('unshare', ['--mount', 'sh', '-c',
+        `mount --bind ${dir}/hosts /etc/hosts && ${NGINX} -t -q -p ${dir} -c ${dir}/nginx.conf -e ${dir}/error.log`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('nginx running the configuration stack.sh renders', function () {
   this.timeout(20000);
   let dir: string;
