@@ -15,6 +15,7 @@ import psycopg2
 from odoo import http, release
 from odoo.http import request
 from odoo.modules.module import get_manifest
+from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_ERRORS_TO_RETRY
 
 from odoo.addons.llm_tool.errors import ToolExecutionError, ToolInputError
 
@@ -141,8 +142,20 @@ class McpEndpoints(http.Controller):
             if isinstance(error, CallRefused) and error.tool_id:
                 audit["tool_id"] = error.tool_id
             return self._finish_call(started, audit, outcome, error_response(error), message=error.message)
-        except psycopg2.OperationalError:
-            raise  # serialization failure or deadlock: let Odoo retry the whole request
+        except psycopg2.OperationalError as exc:
+            # serialization failure, deadlock: Odoo replays the whole request (auth included) a few times;
+            # on its last try, answer like any failed tool rather than with Odoo's HTML error page
+            concurrency = exc.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY
+            request.llm_mcp_attempt = getattr(request, "llm_mcp_attempt", 0) + 1
+            if concurrency and request.llm_mcp_attempt < MAX_TRIES_ON_CONCURRENCY_FAILURE:
+                raise
+            _logger.warning("MCP call %r failed on try %d: %s", audit.get("tool_name"), request.llm_mcp_attempt, exc)
+            request.env.cr.rollback()
+            if not concurrency:
+                error = ContractError(500, "internal_error", "Odoo could not complete the call; its log has the details.")
+                return self._finish_call(started, audit, "tool_error", error_response(error), message=error.message)
+            message = "Other changes to the same records were in progress; nothing was changed. Try again."
+            return self._finish_call(started, audit, "tool_error", self._tool_error(message), message=message)
         except Exception:
             _logger.exception("MCP call %r failed unexpectedly", audit.get("tool_name"))
             request.env.cr.rollback()
