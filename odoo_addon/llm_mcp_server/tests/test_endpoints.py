@@ -409,6 +409,18 @@ class TestCall(McpHttpCase):
         self.call(self.user_key, "odoo_search", {"model": "res.partner", "domain": [["name", "=", "x" * 20000]]})
         self.assertLessEqual(len(self.audit_rows()[-1].arguments), 4000)
 
+    @mute_logger("odoo.addons.llm_mcp_server.controllers.main")
+    def test_unexpected_failures_are_a_json_500_without_traceback(self):
+        config_class = type(self.env["llm.mcp.config"])
+        with patch.object(config_class, "_mcp_visible_tool", side_effect=RuntimeError("boom")), \
+                patch.object(config_class, "_mcp_visible_tools", side_effect=RuntimeError("boom")):
+            for response in (self.call(self.user_key, "odoo_count", {"model": "res.partner"}),
+                             self.post(TOOLS, key=self.user_key), self.post(IDENTITY, key=self.user_key)):
+                body = self.assertContractError(response, 500, "internal_error")
+                self.assertNotIn("boom", json.dumps(body))
+        row = self.audit_rows()[-1]
+        self.assertEqual((row.tool_name, row.outcome), ("odoo_count", "tool_error"))
+
     def test_write_and_method_tools(self):
         created = self.call(self.user_key, "odoo_create", {"model": "res.partner", "values": {"name": "Made by MCP"}}).json()
         self.assertIs(created["isError"], False, created)
