@@ -125,11 +125,11 @@ stderr: ${this.stderr.slice(-2000)}`)), timeoutMs);
 }
 
 /**
- * mcp-remote 0.15.1 (the project's pinned devDependency, which npx finds) exactly as Claude Desktop's config
+ * mcp-remote 0.15.1 (the project's pinned devDependency, which npx finds) exactly as the Claude Desktop config
  * starts it: the key in an env var, referenced from the --header argument.
  */
 export function mcpRemote(key: string): StdioClient {
-  return new StdioClient('npx', ['-y', 'mcp-remote', mcpUrl, '--header', 'Authorization:${AUTH_HEADER}'],
+  return new StdioClient('npx', ['-y', 'mcp-remote@0.15.1', mcpUrl, '--header', 'Authorization:${AUTH_HEADER}'],
     { AUTH_HEADER: `Bearer ${key}` });
 }
 

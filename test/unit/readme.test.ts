@@ -30,6 +30,18 @@ describe('README.md', () => {
     }
   });
 
+  it("shows the Claude Desktop configuration the New MCP Key wizard makes", () => {
+    const wizard = readFileSync(new URL('odoo_addon/llm_mcp_server/wizards/client_configs.py', root), 'utf8');
+    const pinned = /^MCP_REMOTE = "([^"]+)"/m.exec(wizard)?.[1];
+    const block = /```json\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('claude_desktop_config.json')))?.[1];
+    assert.ok(pinned && block);
+    const config = JSON.parse(block) as { mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }> };
+    const server = config.mcpServers['odoo-mcp'];
+    assert.deepEqual(server?.args, ['-y', pinned, 'http://127.0.0.1:8069/mcp', '--header', 'Authorization:${AUTH_HEADER}']);
+    assert.equal(server?.command, 'npx');
+    assert.match(server?.env.AUTH_HEADER ?? '', /^Bearer /);
+  });
+
   it('names only stack.sh commands and npm scripts that exist', () => {
     const stackSh = readFileSync(new URL('scripts/stack.sh', root), 'utf8');
     for (const [, command] of readme.matchAll(/scripts\/stack\.sh ([a-z-]+)/g)) {
