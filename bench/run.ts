@@ -3,7 +3,7 @@
 import { loadConfig } from './config.js';
 import { closeConnections } from './http.js';
 import { measureLatency, type LatencyFigures } from './latency.js';
-import { rssMb, sampleRss } from './memory.js';
+import { rssMb, sampleRss, sidecarProcess } from './memory.js';
 import { responseSizes } from './size.js';
 import { sweep, type SweepFigures } from './sweep.js';
 import { buildTargets, hit, rpcUid, webSession } from './targets.js';
@@ -15,6 +15,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
   const cfg = loadConfig();
+  cfg.sidecarPid = sidecarProcess(cfg.sidecarPid);
   const cookie = await webSession(cfg);
   const uid = await rpcUid(cfg);
   const targets = buildTargets(cfg, cookie, uid);
