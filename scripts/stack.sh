@@ -159,7 +159,6 @@ db_port = $PG_PORT
 db_user = odoo
 db_password = False
 db_name = $DB
-dbfilter = ^$DB\$
 list_db = False
 admin_passwd = $master
 http_interface = 127.0.0.1
@@ -217,8 +216,10 @@ start_odoo() {
     else
         port_in_use "$ODOO_PORT" && die "port $ODOO_PORT (Odoo) is already in use by another program: set STACK_ODOO_PORT"
         step "Starting Odoo on http://127.0.0.1:$ODOO_PORT (database '$DB' only)"
+        # One database, by -d alone: no --db-filter (docs/contract.md: with a filter Odoo lists the databases,
+        # a fresh PostgreSQL connection, on every session-less request such as the addon's routes).
         # setsid: Odoo gets its own process group, so `down` stops it with all its children.
-        setsid "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$DB" --db-filter="^$DB\$" \
+        setsid "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$DB" \
             >>"$LOGS/odoo.stdout.log" 2>&1 </dev/null &
         echo $! >"$RUN/odoo.pid"
     fi
@@ -226,7 +227,18 @@ start_odoo() {
 }
 
 # ---- sidecar ------------------------------------------------------------------------------------------------
+# A fingerprint of the sidecar's code and locked dependencies: a running sidecar with other code is restarted.
+sidecar_fingerprint() {
+    (cd "$REPO" && find sidecar/src package-lock.json -type f -print0 | LC_ALL=C sort -z | xargs -0 sha1sum | sha1sum | cut -d' ' -f1)
+}
+
 start_sidecar() {
+    local fingerprint
+    fingerprint="$(sidecar_fingerprint)"
+    if pid_alive "$RUN/sidecar.pid" && [[ "$(cat "$RUN/sidecar.fingerprint" 2>/dev/null)" != "$fingerprint" ]]; then
+        step "The sidecar's code changed since it started: restarting it"
+        stop_pidfile sidecar "$RUN/sidecar.pid"
+    fi
     if pid_alive "$RUN/sidecar.pid"; then
         info "Sidecar already running (pid $(cat "$RUN/sidecar.pid"), http://127.0.0.1:$SIDECAR_PORT)"
     else
@@ -242,6 +254,7 @@ start_sidecar() {
             exec setsid npm start --silent >>"$LOGS/sidecar.log" 2>&1 </dev/null
         ) &
         echo $! >"$RUN/sidecar.pid"
+        printf '%s' "$fingerprint" >"$RUN/sidecar.fingerprint"
     fi
     wait_http "http://127.0.0.1:$SIDECAR_PORT/healthz" 30 "$RUN/sidecar.pid" "$LOGS/sidecar.log" "the sidecar"
     wait_http "http://127.0.0.1:$SIDECAR_PORT/readyz" 30 "$RUN/sidecar.pid" "$LOGS/sidecar.log" "the sidecar's readiness (Odoo reachable)"
@@ -300,6 +313,22 @@ start_nginx() {
         nginx_cmd 2>>"$LOGS/nginx-error.log" || { tail_log "$LOGS/nginx-error.log"; die "nginx did not start"; }
     fi
     wait_http "$PROXY_URL/web/health" 15 "" "$LOGS/nginx-error.log" "nginx (proxy to Odoo)"
+}
+
+# ---- Odoo settings that depend on this stack's URLs ----------------------------------------------------------
+# web.base.url is the proxy (so the New MCP Key wizard shows <proxy>/mcp), and the MCP settings' sidecar URL is
+# where this stack runs the sidecar (their "Test connection" button). Applied when they change.
+configure_odoo() {
+    local wanted="$PROXY_URL|http://127.0.0.1:$SIDECAR_PORT"
+    [[ "$(cat "$ODOO_DIR/settings.applied" 2>/dev/null)" == "$wanted" ]] && return 0
+    step "Setting web.base.url=$PROXY_URL and the MCP settings' sidecar URL=http://127.0.0.1:$SIDECAR_PORT"
+    odoo_shell >/dev/null <<PY || { tail_log "$LOGS/odoo-shell.log"; die "odoo-bin shell failed to apply the settings (log: $LOGS/odoo-shell.log)"; }
+env['ir.config_parameter'].set_param('web.base.url', '$PROXY_URL')
+env['llm.mcp.config'].get_config().write({'sidecar_url': 'http://127.0.0.1:$SIDECAR_PORT'})
+env.cr.commit()
+env.registry.signal_changes()
+PY
+    printf '%s' "$wanted" >"$ODOO_DIR/settings.applied"
 }
 
 # ---- the admin key ------------------------------------------------------------------------------------------
@@ -378,13 +407,18 @@ cmd_up() {
     start_odoo
     start_sidecar
     start_nginx
+    configure_odoo
     ensure_admin_key
     check_proxy_mcp
     echo
     echo "Stack is up."
     echo "  Odoo (web):   $PROXY_URL/odoo   (login admin / admin, demo data)"
     echo "  MCP endpoint: $PROXY_URL/mcp"
-    echo "  Admin key:    $(cat "$KEY_FILE")   (also in $KEY_FILE, mode 600; local use only)"
+    if [[ "${STACK_SHOW_KEY:-1}" == 0 ]]; then
+        echo "  Admin key:    in $KEY_FILE (mode 600; local use only)"
+    else
+        echo "  Admin key:    $(cat "$KEY_FILE")   (also in $KEY_FILE, mode 600; local use only)"
+    fi
     echo "  Logs:         $LOGS"
     echo "  Stop with:    scripts/stack.sh down"
 }

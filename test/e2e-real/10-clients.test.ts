@@ -1,6 +1,6 @@
 // Every kind of MCP client a user runs, against the real stack through the proxy URL, with a real key.
 import assert from 'node:assert/strict';
-import { connect, inspector, LEGACY_VERSIONS, McpRemote, MODERN_VERSION, textOf, type McpSession } from './clients.js';
+import { connect, inspector, LEGACY_VERSIONS, mcpRemote, MODERN_VERSION, textOf, type McpSession, type StdioClient } from './clients.js';
 import { DEMO_COMPANIES, DEMO_COMPANY_NAMES, fixtures, SEARCH_TOOL } from './fixtures.js';
 import { mcpUrl } from './stack.js';
 
@@ -45,8 +45,8 @@ describe('MCP clients through the proxy', () => {
   });
 
   describe('mcp-remote 0.15.1 as Claude Desktop runs it', () => {
-    let remote: McpRemote;
-    before(() => (remote = new McpRemote(fixtures.admin.key)));
+    let remote: StdioClient;
+    before(() => (remote = mcpRemote(fixtures.admin.key)));
     after(async () => remote?.close());
 
     it('initializes, lists tools and calls one over stdio', async () => {

@@ -33,6 +33,7 @@ result(env['res.users.apikeys'].search_count([('id', '=', ${fixtures.revocable.a
       assert.ok(lastError, `still served ${after} ms after revocation`);
       const message = lastError instanceof Error ? lastError.message : JSON.stringify(lastError);
       assert.match(message, /401|unauthori[sz]ed|rejected|revoked|invalid/i);
+      console.log(`      locked out ${after} ms after revocation: ${message.slice(0, 160)}`);
     } finally {
       await session.close().catch(() => undefined);
     }

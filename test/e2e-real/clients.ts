@@ -77,25 +77,19 @@ export function connect(key: string, version: string): Promise<McpSession> {
   return version === MODERN_VERSION ? connectModern(key) : connectLegacy(key, version);
 }
 
-/**
- * mcp-remote 0.15.1 exactly as Claude Desktop's config starts it (the key in an env var, referenced from the
- * --header argument), spoken to over stdin/stdout as Claude Desktop does.
- */
-/** A JSON-RPC answer as mcp-remote writes it on stdout. */
+/** A JSON-RPC answer as a stdio server (mcp-remote) writes it on stdout. */
 export interface RpcAnswer { id?: number; result?: any; error?: { code: number; message: string } }
 
-export class McpRemote {
+/** An MCP server started as a stdio child process, spoken to over stdin/stdout as Claude Desktop does. */
+export class StdioClient {
   private child: ChildProcessWithoutNullStreams;
   private buffer = '';
   private waiting = new Map<number, (message: RpcAnswer) => void>();
   stderr = '';
 
-  constructor(key: string, extraArgs: string[] = []) {
-    this.child = spawn(process.execPath,
-      [join(root, 'node_modules/mcp-remote/dist/proxy.js'), mcpUrl, '--header', 'Authorization:${AUTH_HEADER}',
-        ...extraArgs],
-      { env: { ...process.env, AUTH_HEADER: `Bearer ${key}`,
-        MCP_REMOTE_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'e2e-mcp-remote-')) } });
+  constructor(command: string, args: string[], env: Record<string, string>) {
+    this.child = spawn(command, args, { cwd: root, env: { ...process.env,
+      MCP_REMOTE_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'e2e-mcp-remote-')), ...env } });
     this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.child.stdout.on('data', (d: Buffer) => {
       this.buffer += d.toString();
@@ -112,7 +106,7 @@ export class McpRemote {
 
   request(id: number, method: string, params: Record<string, unknown>, timeoutMs = 60_000) {
     return new Promise<RpcAnswer>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`mcp-remote: no answer to ${method} in ${timeoutMs} ms;
+      const timer = setTimeout(() => reject(new Error(`no answer to ${method} in ${timeoutMs} ms;
 stderr: ${this.stderr.slice(-2000)}`)), timeoutMs);
       this.waiting.set(id, (m) => { clearTimeout(timer); resolve(m); });
       this.child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
@@ -128,6 +122,15 @@ stderr: ${this.stderr.slice(-2000)}`)), timeoutMs);
     this.child.kill('SIGTERM');
     if (this.child.exitCode === null) await new Promise((r) => this.child.once('exit', r));
   }
+}
+
+/**
+ * mcp-remote 0.15.1 (the project's pinned devDependency, which npx finds) exactly as the Claude Desktop config
+ * starts it: the key in an env var, referenced from the --header argument.
+ */
+export function mcpRemote(key: string): StdioClient {
+  return new StdioClient('npx', ['-y', 'mcp-remote@0.15.1', mcpUrl, '--header', 'Authorization:${AUTH_HEADER}'],
+    { AUTH_HEADER: `Bearer ${key}` });
 }
 
 /**

@@ -8,6 +8,7 @@ export const mochaHooks = {
     this.timeout(900_000); // a fresh database takes about a minute and a half on 2 cores
     console.log(`e2e: starting the stack (state ${e2e.stateDir}, ${mcpUrl})`);
     await stack('up');
+    await stack('status'); // exits non-zero when a part does not answer
     await createFixtures();
   },
   async afterAll(this: Mocha.Context) {

@@ -1,14 +1,26 @@
 // The real stack the end-to-end suite runs against: scripts/stack.sh with a state folder and ports of its own
 // (so it never touches a developer's `scripts/stack.sh up`), and Odoo's ORM through `stack.sh shell`.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
 export const root = new URL('../../', import.meta.url).pathname;
 const port = Number(process.env.E2E_PORT ?? 8196);
 
+/**
+ * `.state/e2e` in the repository, unless the suite runs as root in a checkout the `postgres` user cannot
+ * reach (say under /root): PostgreSQL runs as that user, so the state then goes to /var/tmp.
+ */
+function defaultStateDir(): string {
+  const inRepo = join(root, '.state/e2e');
+  if (process.getuid?.() !== 0) return inRepo;
+  if (spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', root]).status === 0) return inRepo;
+  return join('/var/tmp', `llm-mcp-e2e-${createHash('sha1').update(root).digest('hex').slice(0, 10)}`);
+}
+
 /** How the suite's stack is configured; the sidecar's identity cache is short so revocation is quick to see. */
 export const e2e = {
-  stateDir: process.env.E2E_STATE_DIR ?? join(root, '.state/e2e'),
+  stateDir: process.env.E2E_STATE_DIR ?? defaultStateDir(),
   db: process.env.E2E_DB ?? 'llm_mcp_e2e',
   port,
   odooPort: port + 1, // Odoo's gevent port (unused in threaded mode) is odooPort + 1
@@ -28,6 +40,7 @@ export const stackEnv: NodeJS.ProcessEnv = {
   STACK_HOST: '127.0.0.1',
   AUTH_CACHE_TTL_MS: String(e2e.authCacheTtlMs),
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  STACK_SHOW_KEY: '0', // test output is a log: the key file's path only
 };
 
 /** Runs a command to its end; rejects with its output when it fails. */
