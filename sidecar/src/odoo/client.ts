@@ -16,6 +16,7 @@ import {
   type ToolCall,
   type ToolList,
 } from './contract.js';
+import { exchange, type Exchange } from './exchange.js';
 
 /** What authenticates one request to Odoo: the caller's key, plus the fast-path token when one is held. */
 export interface Credentials {
@@ -37,8 +38,6 @@ export interface OdooClientOptions {
    */
   maxConcurrency: number;
 }
-
-const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
 export class OdooClient {
   private readonly slots: PQueue;
@@ -92,7 +91,7 @@ export class OdooClient {
     callerSignal: AbortSignal | undefined,
     read: (v: unknown) => T,
   ): Promise<T> {
-    const url = this.options.baseUrl + path;
+    const url = new URL(this.options.baseUrl + path);
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
     const headers: Record<string, string> = { Accept: 'application/json' };
@@ -101,22 +100,13 @@ export class OdooClient {
       headers.Authorization = `Bearer ${credentials.key}`;
       if (credentials.token) headers['X-LLM-MCP-Token'] = credentials.token;
     }
-    const send = async (): Promise<{ response: Response; text: string }> => {
-      const response = await fetch(url, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal,
-        // A redirect would send the key elsewhere, and means Odoo is not set up per the contract.
-        redirect: 'manual',
-      });
-      return { response, text: await readLimited(response) };
-    };
-    let response: Response;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const send = (): Promise<Exchange> => exchange(url, method, headers, payload, signal);
+    let status: number;
     let text: string;
     try {
       // A request whose signal aborts while it waits for a slot leaves the queue and is never sent.
-      ({ response, text } = await (credentials ? this.slots.add(send, { signal }) : send()));
+      ({ status, text } = await (credentials ? this.slots.add(send, { signal }) : send()));
     } catch (err) {
       if (callerSignal?.aborted) throw new RequestCancelled();
       if (timeout.aborted) throw new OdooUnavailable(this.baseUrl, 'timeout', `no answer from ${path} within ${timeoutMs} ms`);
@@ -128,7 +118,6 @@ export class OdooClient {
     } catch {
       json = undefined;
     }
-    const status = response.status;
     if (status === 200) {
       if (json === undefined) throw new OdooUnavailable(this.baseUrl, 'bad_answer', `${path} did not answer JSON`);
       try {
@@ -162,16 +151,8 @@ export class OdooClient {
 /** Internal marker: Odoo's 404 `unknown_tool`, turned into UnknownTool with the tool name by callTool. */
 class UnknownToolAnswer extends Error {}
 
-async function readLimited(response: Response): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (declared > MAX_ANSWER_BYTES) throw new Error(`answer too large (${declared} bytes)`);
-  const text = await response.text();
-  if (text.length > MAX_ANSWER_BYTES) throw new Error('answer too large');
-  return text;
-}
-
 function networkReason(err: unknown): string {
-  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  if (cause && typeof cause.code === 'string') return `${cause.code}${typeof cause.message === 'string' ? ` (${cause.message})` : ''}`;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && err instanceof Error) return `${code} (${err.message})`;
   return err instanceof Error ? err.message : String(err);
 }
