@@ -28,7 +28,7 @@ export function sidecarProcess(pid: number | undefined): number | undefined {
   const queue = [pid];
   while (queue.length > 0) {
     const p = queue.shift()!;
-    if (/^(\S*\/)?node .*sidecar\/src\/main\.ts/.test(cmdline(p))) return p;
+    if (/^(\S*\/)?node .*sidecar\/(src\/main\.ts|dist\/main\.mjs)/.test(cmdline(p))) return p;
     queue.push(...childrenOf(p));
   }
   return pid;

@@ -137,10 +137,15 @@ describe('sidecar/Dockerfile', () => {
     assert.match(final, /npm ci --omit=dev/);
   });
 
-  it('bundles the entry point the npm start script runs', () => {
-    const start = JSON.parse(read('package.json')).scripts.start as string;
-    const entry = start.split(' ').find((w) => w.endsWith('.ts'))!;
-    assert.ok(dockerfile.includes(entry), `Dockerfile does not build ${entry}`);
+  it('builds and runs the same bundle, with the same heap cap, as npm start', () => {
+    const scripts = JSON.parse(read('package.json')).scripts as Record<string, string>;
+    const bundleStep = /^RUN node_modules\/\.bin\/(esbuild .*)$/m.exec(dockerfile.replace(/\\\n\s*/g, ''))?.[1] ?? '';
+    const flags = (command: string) => command.split(/\s+/).filter((w) => w !== '--log-level=warning');
+    assert.deepEqual(flags(bundleStep), flags(scripts.build!), 'the Dockerfile bundles differently from `npm run build`');
+    const outfile = /--outfile=(\S+)/.exec(scripts.build!)?.[1] ?? '';
+    assert.match(scripts.start!, new RegExp(`^npm run --silent build && node --max-old-space-size=\\$\\{SIDECAR_MAX_OLD_SPACE_MB:-(\\d+)\\} ${outfile}$`));
+    const heap = /SIDECAR_MAX_OLD_SPACE_MB:-(\d+)/.exec(scripts.start!)?.[1];
+    assert.match(dockerfile, new RegExp(`^CMD \\["node", "--max-old-space-size=${heap}", "${outfile}"\\]$`, 'm'));
   });
 
   it('is built from a context that leaves out secrets, state and node_modules', () => {
