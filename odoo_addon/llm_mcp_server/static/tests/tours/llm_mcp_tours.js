@@ -43,6 +43,34 @@ const openAccountSecurity = () => [
     },
 ];
 
+// From the home screen to the open LLM → Configuration menu.
+const openLlmConfiguration = () => [
+    {
+        content: "Open the app menu",
+        trigger: ".o_navbar_apps_menu button",
+        run: "click",
+    },
+    {
+        content: "Open LLM",
+        trigger: ".o_app[data-menu-xmlid='llm.menu_llm_root']",
+        run: "click",
+    },
+    {
+        // The navbar re-renders once the app's first action is loaded: a dropdown opened before closes.
+        content: "Wait for the LLM app to load",
+        trigger: ".o_menu_brand:contains(LLM)",
+    },
+    {
+        content: "Wait for the app's first view",
+        trigger: ".o_action_manager .o_view_controller",
+    },
+    {
+        content: "Open Configuration",
+        trigger: ".o_menu_sections button:contains(Configuration)",
+        run: "click",
+    },
+];
+
 // An internal user creates a read-only MCP key from Preferences and copies the Claude Desktop config.
 tours.add("llm_mcp_key_wizard_tour", {
     url: "/odoo",
@@ -133,30 +161,7 @@ tours.add("llm_mcp_key_wizard_tour", {
 tours.add("llm_mcp_settings_tour", {
     url: "/odoo",
     steps: () => [
-        {
-            content: "Open the app menu",
-            trigger: ".o_navbar_apps_menu button",
-            run: "click",
-        },
-        {
-            content: "Open LLM",
-            trigger: ".o_app[data-menu-xmlid='llm.menu_llm_root']",
-            run: "click",
-        },
-        {
-            // The navbar re-renders once the app's first action is loaded: a dropdown opened before closes.
-            content: "Wait for the LLM app to load",
-            trigger: ".o_menu_brand:contains(LLM)",
-        },
-        {
-            content: "Wait for the app's first view",
-            trigger: ".o_action_manager .o_view_controller",
-        },
-        {
-            content: "Open Configuration",
-            trigger: ".o_menu_sections button:contains(Configuration)",
-            run: "click",
-        },
+        ...openLlmConfiguration(),
         {
             content: "Open MCP Server",
             trigger: ".dropdown-item:contains(MCP Server)",
@@ -260,30 +265,7 @@ tours.add("llm_mcp_key_revoke_tour", {
 tours.add("llm_mcp_audit_log_tour", {
     url: "/odoo",
     steps: () => [
-        {
-            content: "Open the app menu",
-            trigger: ".o_navbar_apps_menu button",
-            run: "click",
-        },
-        {
-            content: "Open LLM",
-            trigger: ".o_app[data-menu-xmlid='llm.menu_llm_root']",
-            run: "click",
-        },
-        {
-            // The navbar re-renders once the app's first action is loaded: a dropdown opened before closes.
-            content: "Wait for the LLM app to load",
-            trigger: ".o_menu_brand:contains(LLM)",
-        },
-        {
-            content: "Wait for the app's first view",
-            trigger: ".o_action_manager .o_view_controller",
-        },
-        {
-            content: "Open Configuration",
-            trigger: ".o_menu_sections button:contains(Configuration)",
-            run: "click",
-        },
+        ...openLlmConfiguration(),
         {
             content: "Open MCP Audit Log",
             trigger: ".dropdown-item:contains(MCP Audit Log)",
