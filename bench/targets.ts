@@ -59,7 +59,7 @@ function mcpToolResult(reply: Reply): ToolResult {
   return result;
 }
 
-function modernRequest(base: string, key: string, method: string, params: Record<string, unknown>, name?: string): Target['headers'] & { body: string } {
+function modernRequest(key: string, method: string, params: Record<string, unknown>, name?: string): Pick<Target, 'headers' | 'body'> {
   const headers: Record<string, string> = {
     accept: 'application/json, text/event-stream',
     authorization: `Bearer ${key}`,
@@ -78,12 +78,12 @@ function modernRequest(base: string, key: string, method: string, params: Record
       },
     },
   });
-  return { ...headers, body };
+  return { headers, body };
 }
 
 function mcpTarget(name: string, base: string, key: string, method: string, params: Record<string, unknown>,
   check: (r: Reply) => void, toolName?: string): Target {
-  const { body, ...headers } = modernRequest(base, key, method, params, toolName);
+  const { headers, body } = modernRequest(key, method, params, toolName);
   return { name, url: `${base}/mcp`, headers, body, check };
 }
 
