@@ -134,7 +134,7 @@ export class OdooClient {
       throw new OdooUnavailable(
         this.baseUrl,
         'bad_answer',
-        `${path} redirected (HTTP ${status}) — does Odoo serve exactly one database to these routes (--db-filter)?`,
+        `${path} redirected (HTTP ${status}) — does Odoo serve exactly one database to these routes (-d DB)?`,
       );
     }
     if (status === 401) throw new AuthError('rejected', error?.message ?? 'Odoo refused the API key');
