@@ -3,16 +3,15 @@
 import dataclasses
 import functools
 import hashlib
-import hmac as hmac_lib
+import hmac
 import logging
 import time
 
 import psycopg2
 
-from odoo import SUPERUSER_ID, api, models
+from odoo import api, models
 from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
 from odoo.tools import SQL
-from odoo.tools.misc import hmac
 
 from ..contract import MCP_KEY_SCOPE, TOKEN_HMAC_SCOPE, TOKEN_TTL_SECONDS
 
@@ -30,7 +29,9 @@ class McpKey:
     mcp_key_id: int | None  # the llm.mcp.key row; None for global keys and bare mcp-scoped keys
     read_only: bool
     allowed_tools: tuple | None  # None: no limit
-    key_sha256: str
+    key_sha256: str = dataclasses.field(repr=False)
+    # the stored pbkdf2 hash of the key (res_users_apikeys.key): the token's signing secret
+    key_hash: str = dataclasses.field(repr=False)
 
 
 # One indexed query gives the key, its user's state and its restrictions (same conditions as Odoo's own
@@ -62,22 +63,23 @@ class ResUsersApikeys(models.Model):
         A valid fast-path ``token`` for this very key skips the pbkdf2 hash; the key row is still looked
         up, so revocation, expiry and user deactivation apply at once.
         """
-        if not key:
+        if not key or not isinstance(key, str) or len(key) > 256:
             return None
-        key_sha256 = hashlib.sha256(key.encode()).hexdigest()
-        claimed = self._llm_mcp_token_claims(token, key_sha256) if token else None
+        key_sha256 = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        claimed = _token_claims(token) if token else None
+        rows = []
         if claimed:
             self.env.cr.execute(
                 _KEY_SELECT + " AND k.id = %(id)s AND k.user_id = %(uid)s",
                 {"scope": MCP_KEY_SCOPE, "id": claimed[0], "uid": claimed[1]},
             )
-            rows = self.env.cr.fetchall()
-        else:
+            rows = [row for row in self.env.cr.fetchall() if _token_valid(token, claimed, row[8], key_sha256)]
+        if not rows:
             self.env.cr.execute(_KEY_SELECT + " AND k.index = %(index)s", {"scope": MCP_KEY_SCOPE, "index": key[:INDEX_SIZE]})
             rows = [row for row in self.env.cr.fetchall() if KEY_CRYPT_CONTEXT.verify(key, row[8])]
         if not rows:
             return None
-        apikey_id, user_id, name, scope, mcp_key_id, read_only, allowed, stale, _hash = rows[0]
+        apikey_id, user_id, name, scope, mcp_key_id, read_only, allowed, stale, key_hash = rows[0]
         if stale:
             self._llm_mcp_touch(mcp_key_id)
         return McpKey(
@@ -89,6 +91,7 @@ class ResUsersApikeys(models.Model):
             read_only=bool(read_only),
             allowed_tools=tuple(allowed) if allowed else None,
             key_sha256=key_sha256,
+            key_hash=key_hash,
         )
 
     @api.model
@@ -110,25 +113,7 @@ class ResUsersApikeys(models.Model):
         """A fast-path token for ``mcp_key`` and its expiry (epoch seconds), as the contract defines it."""
         expires = int(time.time()) + TOKEN_TTL_SECONDS
         claims = f"{mcp_key.apikey_id}.{mcp_key.user_id}.{expires}"
-        return f"{claims}.{self._llm_mcp_token_signature(claims, mcp_key.key_sha256)}", expires
-
-    @api.model
-    def _llm_mcp_token_claims(self, token, key_sha256):
-        """(key id, user id) if ``token`` is unexpired and signed for this key; None otherwise (never raises)."""
-        parts = token.split(".")
-        if len(parts) != 4 or not all(part.isdigit() for part in parts[:3]):
-            return None
-        apikey_id, user_id, expires = (int(part) for part in parts[:3])
-        if expires <= time.time():
-            return None
-        expected = self._llm_mcp_token_signature(".".join(parts[:3]), key_sha256)
-        if not hmac_lib.compare_digest(expected, parts[3]):
-            return None
-        return apikey_id, user_id
-
-    @api.model
-    def _llm_mcp_token_signature(self, claims, key_sha256):
-        return hmac(self.env(user=SUPERUSER_ID, su=True), TOKEN_HMAC_SCOPE, f"{claims}.{key_sha256}")
+        return f"{claims}.{_token_signature(claims, mcp_key.key_hash, mcp_key.key_sha256)}", expires
 
     @api.model
     def _llm_mcp_key_id_for(self, key):
@@ -143,6 +128,34 @@ class ResUsersApikeys(models.Model):
             if KEY_CRYPT_CONTEXT.verify(key, hashed):
                 return apikey_id
         return None
+
+
+def _token_signature(claims, key_hash, key_sha256):
+    """HMAC-SHA256 of the claims and the presented key's SHA-256, keyed by the key's stored hash.
+
+    The stored hash is per key, random-salted, and reachable by no ORM read, no tool and no system
+    parameter: a token can only be made by whoever checked the key itself (docs/contract.md, Fast path).
+    """
+    message = f"{TOKEN_HMAC_SCOPE}.{claims}.{key_sha256}".encode()
+    return hmac.new(key_hash.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _token_claims(token):
+    """(key id, user id, expiry) of a well-formed, unexpired token, or None (never raises)."""
+    parts = token.split(".") if isinstance(token, str) and len(token) < 256 else ()
+    if len(parts) != 4 or not all(part.isascii() and part.isdigit() for part in parts[:3]):
+        return None
+    apikey_id, user_id, expires = (int(part) for part in parts[:3])
+    now = time.time()
+    # the lifetime is capped here too: a token claiming a later expiry than Odoo ever issues is no token
+    if not now < expires <= now + TOKEN_TTL_SECONDS:
+        return None
+    return apikey_id, user_id, expires
+
+
+def _token_valid(token, claims, key_hash, key_sha256):
+    expected = _token_signature(".".join(map(str, claims)), key_hash, key_sha256)
+    return hmac.compare_digest(expected, token.rsplit(".", 1)[1])
 
 
 def _record_key_use(cr, mcp_key_id):

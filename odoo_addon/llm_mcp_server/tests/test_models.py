@@ -34,7 +34,7 @@ class TestMcpKeys(TransactionCase):
         self.assertEqual(row.expiration_date, row.apikey_id.expiration_date)
         mcp_key = self.env["res.users.apikeys"]._llm_mcp_authenticate(secret)
         self.assertEqual(mcp_key, McpKey(row.apikey_id.id, self.ann.id, "Claude Desktop", "mcp", row.id, True,
-                                         ("odoo_search",), mcp_key.key_sha256))
+                                         ("odoo_search",), mcp_key.key_sha256, mcp_key.key_hash))
 
     def test_a_keys_allowed_tool_cannot_be_deleted_from_under_it(self):
         tool = self.env["llm.tool"].create({"name": "llm_short_lived", "implementation": "function"})
@@ -99,7 +99,7 @@ class TestAuditLog(TransactionCase):
         cls.portal = new_test_user(cls.env, login="audit_portal", groups="base.group_portal")
         Call = cls.env["llm.mcp.call"]
         for user in (cls.ann, cls.bob):
-            key = McpKey(0, user.id, f"{user.login} key", None, None, False, None, "")
+            key = McpKey(0, user.id, f"{user.login} key", None, None, False, None, "", "")
             Call._log_call(key, tool_name="odoo_search", outcome="ok", arguments={"model": "res.partner"})
 
     def test_users_read_only_their_own_calls_managers_all(self):
