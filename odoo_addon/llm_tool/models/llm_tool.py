@@ -255,12 +255,21 @@ class LlmTool(models.Model):
             definition["outputSchema"] = output_schema
         definition["annotations"] = {
             "title": title,
-            "readOnlyHint": self.read_only_hint,
+            "readOnlyHint": self._effective_read_only(func),
             "destructiveHint": self.destructive_hint,
             "idempotentHint": self.idempotent_hint,
             "openWorldHint": self.open_world_hint,
         }
         return definition
+
+    def _effective_read_only(self, func):
+        """Whether the tool counts as read-only: what its code declares, else the record's hint.
+
+        Read-only keys run exactly these tools, so an edit of the record (by hand, by a module's data)
+        cannot make a method that writes look read-only.
+        """
+        declared = getattr(func, "_llm_tool_metadata", {}).get("read_only_hint") if func is not None else None
+        return self.read_only_hint if declared is None else bool(declared)
 
     @api.model
     @tools.ormcache()
@@ -278,7 +287,7 @@ class LlmTool(models.Model):
                 name=tool.name,
                 definition=types.MappingProxyType(definition),
                 input_schema=definition["inputSchema"],
-                read_only=tool.read_only_hint,
+                read_only=definition["annotations"]["readOnlyHint"],
                 requires_consent=tool.requires_user_consent,
                 model=tool.decorator_model,
                 method=tool.decorator_method,

@@ -7,16 +7,19 @@ web client.
 """
 
 import datetime
+import re
 from typing import Annotated
 
 from odoo import _, api, models
-from odoo.exceptions import MissingError, UserError
+from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.service.model import get_public_method
 
 from ..decorators import llm_tool
 
 SEARCH_DEFAULT_LIMIT = 20
 SEARCH_MAX_LIMIT = 200
+IDS_MAX = 1000
+MISSING_IDS_SHOWN = 10
 AGGREGATE_MAX_GROUPS = 1000
 # Fields worth showing when a search names none: the record's name plus the fields people recognise a
 # record by. Anything else must be asked for (a partner has ~160 fields; returning them all is ~100 KB).
@@ -26,6 +29,31 @@ DEFAULT_FIELD_CANDIDATES = (
 )
 DEFAULT_FIELDS_MAX = 8
 _UNSHOWN_BY_DEFAULT = {"binary", "one2many", "many2many", "html", "properties", "properties_definition", "json"}
+# Models no generic tool reads, writes or calls, whoever the user is (admin included): credentials, sessions,
+# system secrets and settings, logs. A model that follows an instruction injected into a record must not be
+# able to read a secret or lift its own key's restrictions with them (docs/security.md). Add-ons extend
+# the set with _tool_hidden_models (llm_mcp_server adds its keys, audit log and settings).
+HIDDEN_MODELS = frozenset({
+    "res.users.apikeys", "res.users.apikeys.description", "res.users.apikeys.show", "res.users.identitycheck",
+    "change.password.wizard", "change.password.user", "change.password.own", "auth_totp.wizard",
+    "res.users.deletion", "res.device", "res.device.log", "res.users.log",
+    "ir.config_parameter", "res.config.settings", "ir.mail_server", "fetchmail.server",
+    "ir.logging", "ir.profile", "ir.model.data",
+    "llm.tool", "llm.tool.builtin",
+})
+# Models whose records run code or grant rights: readable (to understand the database), never created,
+# changed, deleted or called through a generic tool, since that would let a key escape its restrictions.
+READ_ONLY_MODELS = frozenset({
+    "ir.actions.server", "ir.cron", "ir.cron.trigger", "base.automation", "ir.actions.actions",
+    "ir.actions.act_window", "ir.actions.report", "ir.actions.client", "ir.actions.act_url",
+    "ir.model", "ir.model.fields", "ir.model.fields.selection", "ir.model.constraint", "ir.model.relation",
+    "ir.model.access", "ir.rule", "res.groups", "ir.ui.view", "ir.ui.menu", "ir.asset", "ir.default",
+    "ir.module.module", "ir.module.module.dependency", "ir.module.category", "base.module.upgrade",
+    "base.module.uninstall", "base.module.update", "base.language.install", "base.language.import",
+    "ir.http", "ir.qweb", "ir.sequence", "mail.template", "res.users",
+})
+# Method names that manage credentials: odoo_call_method never calls them, on any model.
+CREDENTIAL_METHOD = re.compile(r"pass(word|wd)|secret|token|api_?key|totp|credential|identity|signup|login", re.I)
 _AGGREGATE_FUNCTIONS = {"sum", "avg", "min", "max", "count", "count_distinct", "bool_and", "bool_or"}
 _DOMAIN_OPERATORS = {"&", "|", "!"}
 
@@ -39,7 +67,7 @@ Domain = Annotated[
     "child_of, parent_of, =like, =ilike. Example: ['|', ['name', 'ilike', 'acme'], ['email', 'ilike', "
     "'@acme.com']]. Empty: every record.",
 ]
-Ids = Annotated[list[int], {"minItems": 1}, "Record ids."]
+Ids = Annotated[list[int], {"minItems": 1, "maxItems": IDS_MAX}, "Record ids."]
 FieldNames = Annotated[
     list[str],
     "Field names to return (see odoo_describe_model). Omitted: the record's name and a few key fields.",
@@ -88,8 +116,9 @@ class LlmToolBuiltin(models.AbstractModel):
         `offset` to page through large result sets, or odoo_count / odoo_aggregate for figures.
         """
         Model = self._tool_model(model).with_context(bin_size=True)
-        domain = self._tool_domain(domain)
+        domain = self._tool_domain(Model, domain)
         field_names = self._tool_field_names(Model, fields)
+        self._tool_check_order(Model, order)
         # like search_read: the search applied the record rules, so the rows need no second access check
         records = Model.search_fetch(domain, field_names, offset=offset, limit=limit, order=order)
         rows = records._read_format(field_names)
@@ -125,7 +154,7 @@ class LlmToolBuiltin(models.AbstractModel):
     def odoo_count(self, model: ModelName, domain: Domain = None) -> dict:
         """Count the records of an Odoo model that match a domain."""
         Model = self._tool_model(model)
-        return {"count": Model.search_count(self._tool_domain(domain))}
+        return {"count": Model.search_count(self._tool_domain(Model, domain))}
 
     @llm_tool(
         title="Aggregate records",
@@ -171,8 +200,11 @@ class LlmToolBuiltin(models.AbstractModel):
                 ))
         field_names = {spec.partition(":")[0] for spec in [*groupby, *aggregates] if spec != "__count"}
         Model.check_field_access_rights("read", [name.split(".")[0] for name in field_names])
+        for name in field_names:
+            self._tool_check_path(Model, name)
+        self._tool_check_order(Model, order)
         rows = Model._read_group(
-            self._tool_domain(domain), groupby, aggregates, order=order or None, limit=limit
+            self._tool_domain(Model, domain), groupby, aggregates, order=order or None, limit=limit
         )
         specs = [*groupby, *aggregates]
         return {"groups": [{spec: self._tool_group_value(spec, value) for spec, value in zip(specs, row)} for row in rows]}
@@ -201,10 +233,11 @@ class LlmToolBuiltin(models.AbstractModel):
     ) -> dict:
         """List the Odoo models you may read, with their labels (e.g. sale.order: Sales Order)."""
         needle = (query or "").lower()
+        hidden = self._tool_hidden_models()
         found = []
         for name in sorted(self.env.registry):
             Model = self.env[name]
-            if Model._abstract or Model._transient:
+            if Model._abstract or Model._transient or name in hidden:
                 continue
             label = Model._description or name
             if needle and needle not in name.lower() and needle not in label.lower():
@@ -273,10 +306,12 @@ class LlmToolBuiltin(models.AbstractModel):
         ],
     ) -> dict:
         """Create one or several records of an Odoo model. All or nothing: if one fails, none is created."""
-        Model = self._tool_model(model)
+        Model = self._tool_model(model, write=True)
         vals_list = [values] if isinstance(values, dict) else values
         if not vals_list:
             raise UserError(_("Nothing to create: 'values' is empty."))
+        for vals in vals_list:
+            self._tool_check_values(Model, vals)
         records = Model.create(vals_list)
         return {"ids": records.ids, "records": [{"id": r.id, "display_name": r.display_name} for r in records]}
 
@@ -294,8 +329,9 @@ class LlmToolBuiltin(models.AbstractModel):
         values: Annotated[dict, "Field values to write on every record (same formats as odoo_create)."],
     ) -> dict:
         """Write the same field values on records of an Odoo model. All or nothing."""
-        Model = self._tool_model(model)
-        records = self._tool_existing(Model, ids)
+        Model = self._tool_model(model, write=True)
+        self._tool_check_values(Model, values)
+        records = self._tool_existing(Model, ids, "write")
         records.write(values)
         return {"updated": len(records), "ids": records.ids}
 
@@ -309,8 +345,8 @@ class LlmToolBuiltin(models.AbstractModel):
     def odoo_delete(self, model: ModelName, ids: Ids) -> dict:
         """Delete records of an Odoo model by id. All or nothing. Prefer archiving (odoo_update with
         active=false) for records other documents refer to."""
-        Model = self._tool_model(model)
-        records = self._tool_existing(Model, ids)
+        Model = self._tool_model(model, write=True)
+        records = self._tool_existing(Model, ids, "unlink")
         count = len(records)
         records.unlink()
         return {"deleted": count, "ids": list(ids)}
@@ -330,9 +366,10 @@ class LlmToolBuiltin(models.AbstractModel):
     ) -> dict:
         """Call a public business method of an Odoo model, as a button in the web client would: confirm a
         quotation, post an invoice, validate a transfer. Methods starting with '_' cannot be called."""
-        Model = self._tool_model(model)
-        if model in self._tool_call_method_forbidden_models():
-            raise UserError(_("Methods of %(model)s cannot be called through this tool.", model=model))
+        Model = self._tool_model(model, write=True)
+        if not isinstance(method, str) or CREDENTIAL_METHOD.search(method):
+            raise AccessError(_("%(method)r manages credentials or identities: it cannot be called through MCP "
+                                "tools.", method=method))
         try:
             function = get_public_method(Model, method)
         except AttributeError as exc:
@@ -352,18 +389,85 @@ class LlmToolBuiltin(models.AbstractModel):
     # -- helpers ------------------------------------------------------------------------------------------
 
     @api.model
-    def _tool_call_method_forbidden_models(self):
-        """Models whose methods odoo_call_method refuses (credentials and the audit trail)."""
-        return {"res.users.apikeys", "res.users.apikeys.description", "res.users.identitycheck", "llm.tool.builtin"}
+    def _tool_hidden_models(self):
+        """Hook: models no generic tool reads, writes or calls (see HIDDEN_MODELS)."""
+        return HIDDEN_MODELS
 
     @api.model
-    def _tool_model(self, model):
-        if model not in self.env.registry or self.env[model]._abstract:
+    def _tool_read_only_models(self):
+        """Hook: models the generic tools may read but never change or call (see READ_ONLY_MODELS)."""
+        return READ_ONLY_MODELS
+
+    @api.model
+    def _tool_model(self, model, write=False):
+        """The model named ``model`` for a tool; refuses unknown, hidden and (when ``write``) read-only ones."""
+        if not isinstance(model, str) or model not in self.env.registry or self.env[model]._abstract:
             raise UserError(_("Unknown model %(model)r. odoo_list_models lists the models you may use.", model=model))
+        if model in self._tool_hidden_models():
+            raise AccessError(_("%(model)s is not available to MCP tools: it holds credentials, secrets or the "
+                                "server's own settings.", model=model))
+        if write and model in self._tool_read_only_models():
+            raise AccessError(_("%(model)s can be read but not changed through MCP tools: its records run code "
+                                "or grant rights. Use the web client.", model=model))
         return self.env[model]
 
     @api.model
-    def _tool_domain(self, domain):
+    def _tool_check_path(self, Model, path):
+        """Refuse a field path (``partner_id.country_id.code``) that reaches a hidden model."""
+        hidden = self._tool_hidden_models()
+        for name in path.split("."):
+            field = Model._fields.get(name)
+            if field is None:
+                return  # unknown fields are Odoo's to report
+            if field.relational:
+                if field.comodel_name in hidden:
+                    raise AccessError(_("Field %(field)s of %(model)s leads to %(comodel)s, which is not available "
+                                        "to MCP tools.", field=name, model=Model._name, comodel=field.comodel_name))
+                Model = self.env[field.comodel_name]
+            elif field.type == "many2one_reference" and field.model_field:
+                return  # the target model is data; reading the id alone reveals nothing hidden
+
+    @api.model
+    def _tool_check_values(self, Model, values, depth=0):
+        """Refuse values (create/write) whose relational fields reach a hidden model, at any depth."""
+        if not isinstance(values, dict):
+            return
+        if depth > 8:
+            raise UserError(_("Values nested more than 8 levels deep are not accepted."))
+        for name, value in values.items():
+            field = Model._fields.get(name) if isinstance(name, str) else None
+            if field is None or not field.relational:
+                continue
+            self._tool_check_path(Model, name)
+            if field.type in ("one2many", "many2many") and isinstance(value, list):
+                comodel = self.env[field.comodel_name]
+                for command in value:
+                    if not isinstance(command, (list, tuple)) or not command:
+                        continue
+                    # create, update or delete a related record: the same rule as writing that model directly
+                    if command[0] in (0, 1, 2) and comodel._name in self._tool_read_only_models():
+                        raise AccessError(_(
+                            "Field %(field)s of %(model)s would change %(comodel)s records, which MCP tools "
+                            "cannot change.", field=name, model=Model._name, comodel=comodel._name,
+                        ))
+                    if len(command) == 3 and isinstance(command[2], dict):
+                        self._tool_check_values(comodel, command[2], depth + 1)
+
+    @api.model
+    def _tool_check_domain(self, Model, domain):
+        for item in domain:
+            if isinstance(item, tuple):
+                self._tool_check_path(Model, item[0])
+
+    @api.model
+    def _tool_check_order(self, Model, order):
+        for term in (order or "").split(","):
+            words = term.split()
+            if words:
+                self._tool_check_path(Model, words[0].split(":")[0])
+
+    @api.model
+    def _tool_domain(self, Model, domain):
         """The domain with its conditions as tuples, after a shape check whose errors name the position."""
         normalized = []
         for index, item in enumerate(domain or []):
@@ -378,17 +482,28 @@ class LlmToolBuiltin(models.AbstractModel):
                     "domain[%(index)s] must be an operator ('&', '|', '!') or a condition "
                     "[field, operator, value], got %(item)r.", index=index, item=item,
                 ))
+        self._tool_check_domain(Model, normalized)
         return normalized
 
     @api.model
-    def _tool_existing(self, Model, ids):
+    def _tool_existing(self, Model, ids, operation="read"):
+        """The records ``ids``, all of which must exist and be visible to the user.
+
+        The model's access right is checked first and records hidden by a record rule count as missing, so
+        the answer for an id never tells whether a record the user may not see exists.
+        """
+        Model.check_access(operation)
         records = Model.browse(ids)
-        existing = records.exists()
-        if len(existing) != len(set(ids)):
-            missing = sorted(set(ids) - set(existing.ids))
+        # what the user may read is no secret; whether a record beyond that exists is
+        visible = records.exists()._filtered_access("read")
+        if len(visible) != len(set(ids)):
+            missing = sorted(set(ids) - set(visible.ids))
+            shown = ", ".join(map(str, missing[:MISSING_IDS_SHOWN]))
+            if len(missing) > MISSING_IDS_SHOWN:
+                shown += _(" and %(count)s more", count=len(missing) - MISSING_IDS_SHOWN)
             raise MissingError(_(
-                "No %(label)s (%(model)s) with id %(ids)s.",
-                label=Model._description, model=Model._name, ids=", ".join(map(str, missing)),
+                "No %(label)s (%(model)s) with id %(ids)s, or you may not see it.",
+                label=Model._description, model=Model._name, ids=shown,
             ))
         return records
 
@@ -401,6 +516,8 @@ class LlmToolBuiltin(models.AbstractModel):
                     "Unknown field(s) %(fields)s on %(model)s; odoo_describe_model lists them.",
                     fields=", ".join(unknown), model=Model._name,
                 ))
+            for name in fields:
+                self._tool_check_path(Model, name)
             return list(dict.fromkeys(fields))
         names = ["display_name"]
         candidates = [Model._rec_name] if Model._rec_name else []

@@ -1,3 +1,5 @@
 from . import test_schema
 from . import test_registry
 from . import test_builtin_tools
+from . import test_protected_models
+from . import test_existence_oracle

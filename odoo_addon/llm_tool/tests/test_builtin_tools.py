@@ -145,9 +145,10 @@ class TestModelTools(ToolCase):
     def test_list_models_shows_only_readable_models(self):
         models = {m["model"]: m["name"] for m in self.run_tool("odoo_list_models", {})["models"]}
         self.assertEqual(models["res.partner"], "Contact")
-        self.assertNotIn("ir.config_parameter", models, "a model the user cannot read is not listed")
+        self.assertNotIn("ir.cron", models, "a model the user cannot read is not listed")
         admin_models = {m["model"] for m in self.run_tool("odoo_list_models", {}, user=self.env.ref("base.user_admin"))["models"]}
-        self.assertIn("ir.config_parameter", admin_models)
+        self.assertIn("ir.cron", admin_models)
+        self.assertNotIn("ir.config_parameter", admin_models, "a hidden model is listed to nobody")
         filtered = self.run_tool("odoo_list_models", {"query": "partner"})["models"]
         self.assertTrue(filtered and all("partner" in (m["model"] + m["name"]).lower() for m in filtered))
 
@@ -213,15 +214,15 @@ class TestWriteTools(ToolCase):
                                                   "ids": [self.crane.id]}, "Private methods")
         self.assertToolError("odoo_call_method", {"model": "res.partner", "method": "no_such_method"}, "no_such_method")
         self.assertToolError("odoo_call_method", {"model": "res.users.apikeys", "method": "remove", "ids": [1]},
-                             "cannot be called")
+                             "not available to MCP tools")
         self.assertToolError("odoo_call_method", {"model": "llm.tool", "method": "execute", "ids": [1]},
-                             "cannot be called remotely")
+                             "not available to MCP tools")
 
 
 @tagged("post_install", "-at_install")
 class TestAccessRules(ToolCase):
     def test_access_error_is_a_clear_tool_error(self):
-        message = self.assertToolError("odoo_search", {"model": "ir.config_parameter"}, "ir.config_parameter")
+        message = self.assertToolError("odoo_search", {"model": "ir.cron"}, "ir.cron")
         self.assertIn("not allowed", message)
         self.assertNotIn("Traceback", message)
 
