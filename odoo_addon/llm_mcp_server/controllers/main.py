@@ -19,7 +19,9 @@ from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_
 
 from odoo.addons.llm_tool.errors import ToolExecutionError, ToolInputError
 
+from .. import json_input
 from ..contract import ContractError, error_response, json_response
+from ..result_budget import ResultTooLarge, fit
 
 _logger = logging.getLogger(__name__)
 
@@ -120,6 +122,9 @@ class McpEndpoints(http.Controller):
             settings = self._enabled_settings()
             entry = self._visible_entry(mcp_key, name)
             audit["tool_id"] = entry.id
+            problem = json_input.problem_of(arguments)
+            if problem:
+                return self._finish_call(started, audit, "invalid", self._tool_error(problem), message=problem)
             # a read-only tool leaves nothing but the audit row to commit: no need to wait for the disk
             audit["durable"] = not entry.read_only or settings["durable_read_audit"]
             try:
@@ -131,6 +136,15 @@ class McpEndpoints(http.Controller):
             except ToolExecutionError as exc:
                 return self._finish_call(started, audit, "tool_error", self._tool_error(str(exc)), message=str(exc))
             structured = result if isinstance(result, dict) else {"result": result}
+            try:
+                structured = fit(structured, settings["result_max_bytes"])
+            except ResultTooLarge as exc:
+                request.env.cr.rollback()  # a write whose answer cannot be given is not kept either
+                message = (
+                    f"The result is {exc.size} bytes, over the result budget of {exc.budget} bytes, and cannot "
+                    "be cut: ask for less (fewer fields or records). Nothing was changed."
+                )
+                return self._finish_call(started, audit, "tool_error", self._tool_error(message), message=message)
             payload = {
                 "content": [{"type": "text", "text": json.dumps(structured, ensure_ascii=False)}],
                 "structuredContent": structured,
@@ -173,6 +187,8 @@ class McpEndpoints(http.Controller):
     def _json_body(self):
         try:
             body = json.loads(request.httprequest.get_data() or b"")
+        except RecursionError:
+            raise ContractError(400, "bad_request", "The body is nested too deep.") from None
         except ValueError:
             body = None
         if not isinstance(body, dict):
@@ -197,7 +213,7 @@ class McpEndpoints(http.Controller):
         return json_response({"content": [{"type": "text", "text": message}], "isError": True})
 
     def _finish_call(self, started, audit, outcome, response, message=None):
-        """Write the call's one audit row, then answer."""
+        """Write the call's one audit row, then answer (every value is made storable by _log_call)."""
         request.env["llm.mcp.call"]._log_call(
             request.llm_mcp_key,
             tool_name=audit.get("tool_name"),

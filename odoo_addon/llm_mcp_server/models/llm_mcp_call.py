@@ -2,8 +2,13 @@ import json
 import logging
 import re
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
+
+from odoo.addons.llm_tool.models.llm_tool_builtin import CREDENTIAL_METHOD
+
+from .. import json_input
 
 _logger = logging.getLogger(__name__)
 
@@ -12,23 +17,37 @@ MESSAGE_MAX_CHARS = 2000
 REDACTED = "[redacted]"
 # Argument keys whose values never reach the audit log.
 _SECRET_KEY = re.compile(r"pass(word|wd)?|token|api[_-]?key|secret|credential", re.IGNORECASE)
+# An Odoo API key (40 hex digits) pasted into any value.
+_KEY_LIKE = re.compile(r"\b[0-9a-fA-F]{40}\b")
 
 
 def redact(value):
-    """A copy of ``value`` with the values under secret-looking keys replaced, at any depth."""
+    """A copy of ``value`` with secrets replaced, at any depth.
+
+    Withheld: values under secret-looking keys, anything shaped like an API key, and every argument of a
+    method call whose method name is about credentials (odoo_call_method refuses those, but the refused
+    call is audited too, and positional arguments have no key to go by).
+    """
     if isinstance(value, dict):
+        method = value.get("method")
+        secret_call = isinstance(method, str) and CREDENTIAL_METHOD.search(method)
         return {
-            key: REDACTED if isinstance(key, str) and _SECRET_KEY.search(key) else redact(item)
+            key: REDACTED if (isinstance(key, str) and _SECRET_KEY.search(key))
+            or (secret_call and key in ("args", "kwargs")) else redact(item)
             for key, item in value.items()
         }
     if isinstance(value, list):
         return [redact(item) for item in value]
+    if isinstance(value, str):
+        return _KEY_LIKE.sub(REDACTED, value)
     return value
 
 
 def arguments_for_audit(arguments):
-    """Redacted JSON of the call's arguments, cut to ARGUMENTS_MAX_CHARS."""
-    text = json.dumps(redact(arguments), ensure_ascii=False, default=str)
+    """Redacted JSON of the call's arguments, storable, cut to ARGUMENTS_MAX_CHARS."""
+    if json_input.too_deep(arguments):
+        return json.dumps({"not_stored": f"nested more than {json_input.MAX_DEPTH} levels deep"})
+    text = json_input.storable(json.dumps(redact(arguments), ensure_ascii=False, default=str))
     if len(text) > ARGUMENTS_MAX_CHARS:
         text = text[: ARGUMENTS_MAX_CHARS - 20] + "…[truncated]"
     return text
@@ -87,6 +106,17 @@ class LlmMcpCall(models.Model):
             mcp_key.user_id, mcp_key.user_id,
         ))
 
+    def write(self, vals):
+        if not self.env.su:
+            raise AccessError(_("The MCP audit log cannot be changed."))
+        return super().write(vals)
+
+    def unlink(self):
+        # only the retention job removes rows (it runs as superuser); nobody deletes them by hand or by RPC
+        if not self.env.su:
+            raise AccessError(_("MCP calls are removed only by the audit retention job."))
+        return super().unlink()
+
     @api.model
     def _gc_old_calls(self):
         """Cron: delete the calls older than the retention setting (0 keeps everything)."""
@@ -103,4 +133,4 @@ class LlmMcpCall(models.Model):
 def _text(value, limit):
     if value is None or value is False:
         return None
-    return str(value)[:limit]
+    return json_input.storable(str(value)[:limit])

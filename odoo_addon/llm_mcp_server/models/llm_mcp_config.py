@@ -3,6 +3,10 @@ import json
 
 from odoo import api, fields, models, tools
 
+RESULT_BUDGET_DEFAULT = 256 * 1024
+# The sidecar reads at most ODOO_MAX_ANSWER_BYTES (2 MiB) of an answer, which carries the result twice.
+RESULT_BUDGET_MAX = 768 * 1024
+
 
 class LlmMcpConfig(models.Model):
     _name = "llm.mcp.config"
@@ -32,6 +36,16 @@ class LlmMcpConfig(models.Model):
         default=False, help="On: tools flagged as requiring user consent are offered too."
     )
     audit_retention_days = fields.Integer(default=90, help="MCP calls older than this are deleted; 0 keeps them.")
+    result_max_bytes = fields.Integer(
+        string="Result budget (bytes)", default=RESULT_BUDGET_DEFAULT,
+        help="Largest tool result sent to a client. A longer list is cut to fit and the cut is said in the "
+             "result, so the model can page; the sidecar refuses answers much larger than this.",
+    )
+
+    _sql_constraints = [(
+        "result_max_bytes_range", f"CHECK(result_max_bytes BETWEEN 1024 AND {RESULT_BUDGET_MAX})",
+        f"The result budget must be between 1 KB and {RESULT_BUDGET_MAX // 1024} KB.",
+    )]
 
     def _compute_name(self):
         for config in self:
@@ -78,6 +92,7 @@ class LlmMcpConfig(models.Model):
             "exposed": frozenset(config.tool_ids.ids) if config.tool_exposure == "selected" else None,
             "allow_write_tools": config.allow_write_tools,
             "allow_consent_tools": config.allow_consent_tools,
+            "result_max_bytes": config.result_max_bytes or RESULT_BUDGET_DEFAULT,
             # opt-out of the faster, non-durable commit of read-only calls' audit rows (see llm.mcp.call)
             "durable_read_audit": self.env["ir.config_parameter"].sudo().get_param(
                 "llm_mcp_server.durable_read_audit", "False"

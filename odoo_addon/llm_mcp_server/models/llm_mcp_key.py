@@ -94,9 +94,27 @@ class LlmMcpKey(models.Model):
         return secret
 
     def write(self, vals):
-        if not self.env.su and {"user_id", "apikey_id", "expiration_date", "name"} & set(vals):
+        """Restrictions can be tightened, never loosened: a key must not lift its own limits (over MCP or RPC).
+
+        Loosening means a new key, made through the identity-checked New MCP Key wizard.
+        """
+        if self.env.su:
+            return super().write(vals)
+        if {"user_id", "apikey_id", "expiration_date", "name"} & set(vals):
             raise AccessError(_("The key, its owner, name and dates cannot be changed; revoke it and make a new one."))
-        return super().write(vals)
+        before = {key.id: (key.read_only, set(key.tool_ids.ids)) for key in self}
+        result = super().write(vals)
+        for key in self:
+            was_read_only, had_tools = before[key.id]
+            loosened = (was_read_only and not key.read_only) or (
+                had_tools and (not key.tool_ids or not set(key.tool_ids.ids) <= had_tools)
+            )
+            if loosened:
+                raise AccessError(_(
+                    "The restrictions of MCP key %(name)s can only be tightened (read-only on, fewer tools). For "
+                    "more, make a new key with New MCP Key and revoke this one.", name=key.name,
+                ))
+        return result
 
     def action_revoke(self):
         """Delete the underlying API keys (and so these rows): they stop working at once."""

@@ -2,3 +2,4 @@ from . import test_models
 from . import test_endpoints
 from . import test_wizard
 from . import test_ui
+from . import test_security
