@@ -54,6 +54,17 @@ READ_ONLY_MODELS = frozenset({
 })
 # Method names that manage credentials: odoo_call_method never calls them, on any model.
 CREDENTIAL_METHOD = re.compile(r"pass(word|wd)|secret|token|api_?key|totp|credential|identity|signup|login", re.I)
+# Field names that hold secrets (passwords, signup and access tokens, TOTP secrets, payment providers' keys):
+# never read, searched, grouped by or written through a generic tool, on any model.
+SECRET_FIELD = re.compile(r"passw|secret|token|api_?key|hmac|totp|private_key|credential", re.I)
+# The ORM's own reading and writing methods: odoo_call_method refuses them, because the dedicated tools
+# (search, read, create, update, delete...) apply the checks above and these would bypass them.
+GENERIC_ORM_METHODS = frozenset({
+    "create", "write", "unlink", "copy", "copy_data", "copy_multi", "read", "search", "search_read",
+    "search_count", "search_fetch", "fetch", "read_group", "web_read", "web_search_read", "web_save",
+    "web_save_multi", "web_read_group", "read_progress_bar", "name_search", "web_name_search", "export_data",
+    "load", "onchange", "default_get", "web_resequence", "browse", "exists",
+})
 _AGGREGATE_FUNCTIONS = {"sum", "avg", "min", "max", "count", "count_distinct", "bool_and", "bool_or"}
 _DOMAIN_OPERATORS = {"&", "|", "!"}
 
@@ -370,6 +381,9 @@ class LlmToolBuiltin(models.AbstractModel):
         if not isinstance(method, str) or CREDENTIAL_METHOD.search(method):
             raise AccessError(_("%(method)r manages credentials or identities: it cannot be called through MCP "
                                 "tools.", method=method))
+        if method in GENERIC_ORM_METHODS:
+            raise UserError(_("%(method)s is not a business method: use odoo_search, odoo_read, odoo_create, "
+                              "odoo_update or odoo_delete instead.", method=method))
         try:
             function = get_public_method(Model, method)
         except AttributeError as exc:
@@ -416,6 +430,9 @@ class LlmToolBuiltin(models.AbstractModel):
         """Refuse a field path (``partner_id.country_id.code``) that reaches a hidden model."""
         hidden = self._tool_hidden_models()
         for name in path.split("."):
+            if SECRET_FIELD.search(name):
+                raise AccessError(_("Field %(field)s of %(model)s holds a secret: MCP tools do not read, search or "
+                                    "write it.", field=name, model=Model._name))
             field = Model._fields.get(name)
             if field is None:
                 return  # unknown fields are Odoo's to report
@@ -435,10 +452,12 @@ class LlmToolBuiltin(models.AbstractModel):
         if depth > 8:
             raise UserError(_("Values nested more than 8 levels deep are not accepted."))
         for name, value in values.items():
-            field = Model._fields.get(name) if isinstance(name, str) else None
-            if field is None or not field.relational:
+            if not isinstance(name, str):
                 continue
             self._tool_check_path(Model, name)
+            field = Model._fields.get(name)
+            if field is None or not field.relational:
+                continue
             if field.type in ("one2many", "many2many") and isinstance(value, list):
                 comodel = self.env[field.comodel_name]
                 for command in value:

@@ -69,7 +69,11 @@ class TestProtectedModels(ToolCase):
         ]
         for tool, arguments in attempts:
             with self.subTest(tool=tool, arguments=arguments):
-                self.assertToolError(tool, arguments, "res.users.apikeys", user=admin)
+                self.assertToolError(tool, arguments, "MCP tools", user=admin)
+        # a relation to a hidden model whose name says nothing secret: the model decides
+        for arguments in ({"model": "res.users", "fields": ["log_ids"]},
+                          {"model": "res.users", "domain": [["log_ids.create_date", "!=", False]]}):
+            self.assertToolError("odoo_search", arguments, "res.users.log", user=admin)
 
     def test_records_that_run_code_or_grant_rights_cannot_be_made_or_changed(self):
         admin = self.admin
@@ -106,3 +110,38 @@ class TestProtectedModels(ToolCase):
             with self.subTest(method=method):
                 self.assertToolError("odoo_call_method", {"model": "res.partner", "method": method,
                                                           "ids": self.acme.ids}, method, user=self.admin)
+
+    def test_secret_fields_are_never_read_searched_or_written(self):
+        admin = self.admin
+        attempts = [
+            ("odoo_search", {"model": "res.users", "fields": ["password"]}),
+            ("odoo_search", {"model": "res.partner", "domain": [["user_ids.password", "!=", False]]}),
+        ]
+        if "sale.order" in self.env:  # portal access tokens open a document to anyone who has them
+            order = self.env["sale.order"].search([], limit=1)
+            attempts += [
+                ("odoo_read", {"model": "sale.order", "ids": order.ids, "fields": ["access_token"]}),
+                ("odoo_count", {"model": "sale.order", "domain": [["access_token", "!=", False]]}),
+                ("odoo_aggregate", {"model": "sale.order", "groupby": ["access_token"]}),
+                ("odoo_search", {"model": "sale.order", "order": "access_token"}),
+                ("odoo_update", {"model": "sale.order", "ids": order.ids, "values": {"access_token": "known"}}),
+            ]
+        for tool, arguments in attempts:
+            with self.subTest(tool=tool, arguments=arguments):
+                self.assertToolError(tool, arguments, "holds a secret", user=admin)
+
+    def test_the_orms_own_methods_cannot_bypass_the_dedicated_tools(self):
+        system = self.env.ref("base.group_system")
+        attempts = [
+            ("write", self.acme.ids, [{"user_ids": [[0, 0, {"login": "intruder2", "name": "I",
+                                                           "groups_id": [[4, system.id]]}]]}]),
+            ("search_read", None, [[["user_ids.api_key_ids.name", "ilike", "a"]]]),
+            ("web_read", self.acme.ids, [{"user_ids": {"fields": {"api_key_ids": {"fields": {"name": {}}}}}}]),
+            ("read", self.acme.ids, [["user_ids"]]),
+            ("copy", self.acme.ids, []),
+        ]
+        for method, ids, args in attempts:
+            with self.subTest(method=method):
+                arguments = {"model": "res.partner", "method": method, "args": args, **({"ids": ids} if ids else {})}
+                self.assertToolError("odoo_call_method", arguments, "not a business method", user=self.admin)
+        self.assertFalse(self.env["res.users"].search([("login", "=", "intruder2")]))
