@@ -384,6 +384,9 @@ class LlmToolBuiltin(models.AbstractModel):
         if method in GENERIC_ORM_METHODS:
             raise UserError(_("%(method)s is not a business method: use odoo_search, odoo_read, odoo_create, "
                               "odoo_update or odoo_delete instead.", method=method))
+        if kwargs and "context" in kwargs:
+            # context keys such as default_<field> would reach every record the method creates, past the checks
+            raise UserError(_("A context cannot be passed through odoo_call_method."))
         try:
             function = get_public_method(Model, method)
         except AttributeError as exc:

@@ -145,3 +145,12 @@ class TestProtectedModels(ToolCase):
                 arguments = {"model": "res.partner", "method": method, "args": args, **({"ids": ids} if ids else {})}
                 self.assertToolError("odoo_call_method", arguments, "not a business method", user=self.admin)
         self.assertFalse(self.env["res.users"].search([("login", "=", "intruder2")]))
+
+    def test_a_context_cannot_smuggle_default_values_into_a_method(self):
+        system = self.env.ref("base.group_system")
+        self.assertToolError("odoo_call_method", {
+            "model": "res.partner", "method": "name_create", "args": ["Smuggler"],
+            "kwargs": {"context": {"default_user_ids": [[0, 0, {"login": "intruder3", "name": "I",
+                                                                "groups_id": [[4, system.id]]}]]}},
+        }, "context", user=self.admin)
+        self.assertFalse(self.env["res.users"].search([("login", "=", "intruder3")]))
