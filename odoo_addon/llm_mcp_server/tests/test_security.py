@@ -6,6 +6,7 @@ Each test is named after the attack it tries; each failed before its defence exi
 import hashlib
 import json
 import time
+import xmlrpc.client
 from datetime import timedelta
 from unittest.mock import MagicMock, patch
 
@@ -26,6 +27,15 @@ class SecurityCase(McpHttpCase):
             "args": [self.env.cr.dbname, uid, key, model, method, list(args), kwargs]}}
         return self.opener.post(self.base_url() + "/jsonrpc", data=json.dumps(payload),
                                 headers={"Content-Type": "application/json"}, timeout=30).json()
+
+    def xmlrpc(self, key, uid, model, method, *args):
+        """execute_kw over /xmlrpc/2/object: the Fault's text, or None if the call went through."""
+        proxy = xmlrpc.client.ServerProxy(self.base_url() + "/xmlrpc/2/object", allow_none=True)
+        try:
+            proxy.execute_kw(self.env.cr.dbname, uid, key, model, method, list(args))
+        except xmlrpc.client.Fault as fault:
+            return fault.faultString
+        return None
 
     def mcp_key_row(self, name):
         return self.env["llm.mcp.key"].search([("name", "=", name)])
@@ -109,6 +119,7 @@ class TestRestrictionsCannotBeLifted(SecurityCase):
                             (limited_row, {"tool_ids": [[4, self.env["llm.tool"].search([("name", "=", "odoo_delete")]).id]]})]:
             answer = self.jsonrpc(global_key, self.user.id, "llm.mcp.key", "write", row.ids, values)
             self.assertIn("error", answer, values)
+            self.assertIn("only be tightened", self.xmlrpc(global_key, self.user.id, "llm.mcp.key", "write", row.ids, values) or "")
         # tightening stays possible: fewer tools, read-only on
         self.assertIs(self.jsonrpc(global_key, self.user.id, "llm.mcp.key", "write", limited_row.ids,
                                    {"tool_ids": [[6, 0, search.ids]], "read_only": True}).get("result"), True)
@@ -128,6 +139,7 @@ class TestAuditIntegrity(SecurityCase):
         self.assertIn("error", self.jsonrpc(global_key, self.admin.id, "llm.mcp.call", "unlink", rows.ids))
         self.assertIn("error", self.jsonrpc(global_key, self.admin.id, "llm.mcp.call", "write", rows.ids,
                                             {"outcome": "ok", "arguments": "{}"}))
+        self.assertTrue(self.xmlrpc(global_key, self.admin.id, "llm.mcp.call", "unlink", rows.ids))
         self.assertEqual(self.audit_rows()[: len(rows)], rows)
 
     def test_only_the_retention_job_removes_rows(self):
