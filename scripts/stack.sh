@@ -19,7 +19,8 @@
 # Odoo 18 when there is no tree (scripts/lib/setup.sh says where).
 #
 # PostgreSQL: a cluster of our own under the state folder (scripts/lib/postgres.sh), not Debian's shared cluster,
-# so `destroy` removes every trace.
+# so `destroy` removes every trace. Odoo and the sidecar run under a supervisor (scripts/lib/supervise.sh) that
+# restarts them when they die; their pid files name the supervisors.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,6 +55,24 @@ PROXY_URL="http://$PUBLIC_HOST:$PUBLIC_PORT"
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Whether any process of the group a pid file names is left (a pid file names a group leader: see supervise).
+group_alive() { [[ -f "$1" ]] && { kill -0 -- "-$(cat "$1")" 2>/dev/null || kill -0 "$(cat "$1")" 2>/dev/null; }; }
+
+# Runs a command under scripts/lib/supervise.sh, which restarts it when it dies, in a process group of its own
+# (setsid, so `stop` ends the supervisor and everything under it by the group), output appended to a log; the pid
+# file names the supervisor. From a background subshell setsid needs no fork, so $! is the supervisor's pid.
+supervise() { # name pidfile log command...
+    local name="$1" pidfile="$2" log="$3"
+    shift 3
+    setsid bash "$REPO/scripts/lib/supervise.sh" "$name" -- "$@" >>"$log" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+}
+
+# A supervisor killed on its own leaves its group running, holding the port: end what is left before a start.
+stop_leftovers() { # name pidfile
+    if ! pid_alive "$2" && group_alive "$2"; then stop_pidfile "what is left of $1 (its supervisor died)" "$2"; fi
+}
 
 # Wait until a URL answers 2xx, or the process (pid file) dies, or the timeout passes.
 wait_http() { # url seconds pidfile log what
@@ -155,6 +174,7 @@ ensure_database() {
 }
 
 start_odoo() {
+    stop_leftovers Odoo "$RUN/odoo.pid"
     if pid_alive "$RUN/odoo.pid"; then
         info "Odoo already running (pid $(cat "$RUN/odoo.pid"), http://127.0.0.1:$ODOO_PORT)"
     else
@@ -162,10 +182,8 @@ start_odoo() {
         step "Starting Odoo on http://127.0.0.1:$ODOO_PORT (database '$DB' only)"
         # One database, by -d alone: no --db-filter (docs/contract.md: with a filter Odoo lists the databases,
         # a fresh PostgreSQL connection, on every session-less request such as the addon's routes).
-        # setsid: Odoo gets its own process group, so `down` stops it with all its children.
-        setsid "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$DB" \
-            >>"$LOGS/odoo.stdout.log" 2>&1 </dev/null &
-        echo $! >"$RUN/odoo.pid"
+        # Odoo's own log lines (logfile in odoo.conf) and the supervisor's go to the same file.
+        supervise Odoo "$RUN/odoo.pid" "$LOGS/odoo.log" "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$DB"
     fi
     wait_http "http://127.0.0.1:$ODOO_PORT/web/health" 90 "$RUN/odoo.pid" "$LOGS/odoo.log" "Odoo"
 }
@@ -179,6 +197,7 @@ sidecar_fingerprint() {
 start_sidecar() {
     local fingerprint
     fingerprint="$(sidecar_fingerprint)"
+    stop_leftovers sidecar "$RUN/sidecar.pid"
     if pid_alive "$RUN/sidecar.pid" && [[ "$(cat "$RUN/sidecar.fingerprint" 2>/dev/null)" != "$fingerprint" ]]; then
         step "The sidecar's code changed since it started: restarting it"
         stop_pidfile sidecar "$RUN/sidecar.pid"
@@ -195,9 +214,8 @@ start_sidecar() {
             export ODOO_URL="http://127.0.0.1:$ODOO_PORT" ODOO_DB="$DB" HOST=127.0.0.1 PORT="$SIDECAR_PORT" \
                 MCP_ALLOWED_HOSTS="${MCP_ALLOWED_HOSTS:-$hosts}" LOG_LEVEL="$LOG_LEVEL"
             [[ -z "${MCP_ALLOWED_ORIGINS:-}" ]] || export MCP_ALLOWED_ORIGINS
-            exec setsid npm start --silent >>"$LOGS/sidecar.log" 2>&1 </dev/null
-        ) &
-        echo $! >"$RUN/sidecar.pid"
+            supervise sidecar "$RUN/sidecar.pid" "$LOGS/sidecar.log" npm start --silent
+        )
         printf '%s' "$fingerprint" >"$RUN/sidecar.fingerprint"
     fi
     wait_http "http://127.0.0.1:$SIDECAR_PORT/healthz" 30 "$RUN/sidecar.pid" "$LOGS/sidecar.log" "the sidecar"
@@ -367,14 +385,16 @@ cmd_up() {
     echo "  Stop with:    scripts/stack.sh down"
 }
 
+# Stops the process group a pid file names (a supervisor and the program under it) and waits until none of it is
+# left: the supervisor may exit before a child that is still closing, and that child holds the port.
 stop_pidfile() { # name pidfile
     local name="$1" pidfile="$2" pid i
-    if ! pid_alive "$pidfile"; then rm -f "$pidfile"; info "$name not running"; return 0; fi
+    if ! group_alive "$pidfile"; then rm -f "$pidfile"; info "$name not running"; return 0; fi
     pid="$(cat "$pidfile")"
     step "Stopping $name (pid $pid)"
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    if kill -0 "$pid" 2>/dev/null; then
+    for ((i = 0; i < 60; i++)); do group_alive "$pidfile" || break; sleep 0.25; done
+    if group_alive "$pidfile"; then
         info "$name did not stop within 15 s: killing it"
         kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -407,6 +427,15 @@ cmd_stop() {
     esac
 }
 
+# "; restarted N times" when the running supervisor (pid file) has restarted its program: its lines in the log.
+restarts() { # name log
+    local pidfile n
+    pidfile="$RUN/$(tr '[:upper:]' '[:lower:]' <<<"$1").pid"
+    n="$(grep -c "supervise.sh\[$(cat "$pidfile")\] $1: restarted" "$2" 2>/dev/null)" || true
+    [[ "${n:-0}" -gt 0 ]] && printf '; restarted %s by its supervisor (log: %s)' "$( ((n == 1)) && echo once || echo "$n times")" "$2"
+    return 0
+}
+
 cmd_status() {
     local rc=0 line
     report() { # name ok detail
@@ -417,10 +446,12 @@ cmd_status() {
     PG_BIN="$(pg_find_bin)" || PG_BIN=/nonexistent
     if pg_running; then report postgres 1 "socket $PG_SOCK port $PG_PORT"; else report postgres 0 "(scripts/stack.sh up)"; fi
     if pid_alive "$RUN/odoo.pid" && curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$ODOO_PORT/web/health"; then
-        report odoo 1 "http://127.0.0.1:$ODOO_PORT database $DB"
+        report odoo 1 "http://127.0.0.1:$ODOO_PORT database $DB$(restarts Odoo "$LOGS/odoo.log")"
+    elif pid_alive "$RUN/odoo.pid"; then report odoo 0 "http://127.0.0.1:$ODOO_PORT (supervisor pid $(cat "$RUN/odoo.pid") runs, Odoo does not answer: $LOGS/odoo.log)"
     else report odoo 0 "http://127.0.0.1:$ODOO_PORT"; fi
     if pid_alive "$RUN/sidecar.pid" && curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$SIDECAR_PORT/readyz"; then
-        report sidecar 1 "http://127.0.0.1:$SIDECAR_PORT (ready)"
+        report sidecar 1 "http://127.0.0.1:$SIDECAR_PORT (ready)$(restarts sidecar "$LOGS/sidecar.log")"
+    elif pid_alive "$RUN/sidecar.pid"; then report sidecar 0 "http://127.0.0.1:$SIDECAR_PORT (supervisor pid $(cat "$RUN/sidecar.pid") runs, the sidecar does not answer: $LOGS/sidecar.log)"
     else report sidecar 0 "http://127.0.0.1:$SIDECAR_PORT"; fi
     if pid_alive "$RUN/nginx.pid" && curl -fsS -o /dev/null --max-time 3 "$PROXY_URL/web/health"; then
         report nginx 1 "$PROXY_URL  (MCP: $PROXY_URL/mcp)"

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync,
   utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
-// What sets a fresh machine up (scripts/lib/setup.sh, scripts/debian-packages.txt). The Debian packages are one
-// list: no script may name one itself, so the three copies issue 11 found (.ci/run, test-odoo.sh, stack.sh) cannot
-// come back. The functions run here against stand-ins (a PATH with a fake dpkg-query, apt-get and npm; a small git
-// repository shaped like Odoo), never against the machine's real packages or the network.
+// What sets a fresh machine up (scripts/lib/setup.sh, scripts/debian-packages.txt) and what keeps the stack's
+// programs running (scripts/lib/supervise.sh). The Debian packages are one list: no script may name one itself,
+// so the three copies issue 11 found (.ci/run, test-odoo.sh, stack.sh) cannot come back. The functions run here
+// against stand-ins (a PATH with a fake dpkg-query, apt-get and npm; a small git repository shaped like Odoo;
+// sleep as the supervised program), never against the machine's real packages or the network.
 
 const root = new URL('../../', import.meta.url).pathname;
 const LIST = 'scripts/debian-packages.txt';
@@ -233,5 +234,59 @@ describe('scripts/lib/setup.sh', function () {
       assert.equal(run.code, 1);
       assert.match(run.stderr, /has no branch or tag '17.0'/);
     });
+  });
+});
+
+describe('scripts/lib/supervise.sh', function () {
+  this.timeout(30_000);
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'llm-mcp-supervise-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Starts a supervisor in a process group of its own (as stack.sh does with setsid), output to a log. */
+  function supervise(command: string, env: NodeJS.ProcessEnv = {}) {
+    const log = join(dir, 'log');
+    const child = spawn('bash', ['-c', `exec bash "${root}scripts/lib/supervise.sh" demo -- bash -c '${command}' >>"${log}" 2>&1`],
+      { detached: true, stdio: 'ignore', env: { ...process.env, ...env } });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { pid: child.pid!, log: () => (existsSync(log) ? readFileSync(log, 'utf8') : ''), exited };
+  }
+  const until = async (what: string, check: () => boolean, ms = 10_000) => {
+    for (const end = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 50))) {
+      if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    }
+  };
+  /** Pid of the program's process (its marker file), written by the program itself. */
+  const programPid = () => (existsSync(join(dir, 'pid')) ? Number(readFileSync(join(dir, 'pid'), 'utf8')) : 0);
+
+  it('restarts a program that is killed, and says so in the log', async () => {
+    const sv = supervise(`echo $$ >${dir}/pid; exec sleep 600`, { SUPERVISE_STARTUP_S: '0' });
+    try {
+      await until('the first start', () => programPid() > 0);
+      const first = programPid();
+      process.kill(first, 'SIGKILL');
+      await until('the restart', () => /restarted/.test(sv.log()) && programPid() > 0 && programPid() !== first, 5000);
+      assert.match(sv.log(), /demo: exited \(SIGKILL, status 137\) after \d+s; restarting in 1s/);
+      assert.match(sv.log(), /demo: restarted \(pid \d+, restart 1\)/);
+    } finally {
+      process.kill(-sv.pid, 'SIGTERM');
+    }
+    assert.equal(await sv.exited, 0);
+    assert.match(sv.log(), /demo: stopped \(SIGTERM, status 143\)$/m);
+  });
+
+  it('stops the program and itself on SIGTERM to its group, without a restart', async () => {
+    const sv = supervise(`echo $$ >${dir}/pid; exec sleep 600`);
+    await until('the start', () => programPid() > 0);
+    process.kill(-sv.pid, 'SIGTERM');
+    assert.equal(await sv.exited, 0);
+    assert.throws(() => process.kill(programPid(), 0), 'the program survived');
+    assert.doesNotMatch(sv.log(), /restart/);
+  });
+
+  it('does not restart a program that fails at start-up, and exits with its status', async () => {
+    const sv = supervise('echo "bad setting" >&2; exit 3');
+    assert.equal(await sv.exited, 3);
+    assert.match(sv.log(), /bad setting\n[\s\S]*demo: exited \(status 3\) 0s after starting: a start-up failure, not restarting/);
   });
 });
