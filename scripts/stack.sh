@@ -54,10 +54,11 @@ PROXY_URL="http://$PUBLIC_HOST:$PUBLIC_PORT"
 # ---- helpers ------------------------------------------------------------------------------------------------
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# (One read of the file: nginx deletes its pid file as it exits, maybe between a test and a read.)
+pid_alive() { local pid; pid="$(cat "$1" 2>/dev/null)" && [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; }
 
 # Whether any process of the group a pid file names is left (a pid file names a group leader: see supervise).
-group_alive() { [[ -f "$1" ]] && { kill -0 -- "-$(cat "$1")" 2>/dev/null || kill -0 "$(cat "$1")" 2>/dev/null; }; }
+group_alive() { local pid; pid="$(cat "$1" 2>/dev/null)" && [[ -n "$pid" ]] && { kill -0 -- "-$pid" 2>/dev/null || kill -0 "$pid" 2>/dev/null; }; }
 
 # Runs a command under scripts/lib/supervise.sh, which restarts it when it dies, in a process group of its own
 # (setsid, so `stop` ends the supervisor and everything under it by the group), output appended to a log; the pid

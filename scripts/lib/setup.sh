@@ -109,11 +109,12 @@ ensure_odoo_src() { # dest
 # A shallow clone (one commit, about 1 GB checked out) into a hidden sibling, renamed into place when complete, so
 # an interrupted clone never looks like a tree.
 clone_odoo() { # dest
-    local dest="$1" url="$ODOO_GIT_URL" partial err
-    ensure_debian_packages fetch
+    local dest="$1" url="$ODOO_GIT_URL" partial err progress=--quiet
     # git clones a plain path with hard links and ignores --depth (it says so); a file:// URL gets a real shallow clone.
     if [[ "$url" != *://* && -d "$url" ]]; then url="file://$(cd "$url" && pwd)"; fi
     step "No Odoo tree at $dest: cloning Odoo $ODOO_GIT_REF from $url (shallow, about 1 GB on disk)"
+    ensure_debian_packages fetch
+    [[ -t 2 ]] && progress=--progress # git's progress on a terminal; in a log, thousands of \r-joined updates
     err="$(mktemp "${TMPDIR:-/tmp}/llm-mcp-git.XXXXXX")"
     # Ask first, with a time limit: an unreachable host then fails in seconds with git's reason, not mid-clone.
     local rc=0
@@ -135,7 +136,7 @@ clone_odoo() { # dest
     rm -rf -- "$partial"
     # low-speed limits: a stalled HTTP transfer ends after a minute instead of hanging the start.
     GIT_TERMINAL_PROMPT=0 git -c advice.detachedHead=false -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=60 \
-        clone --depth 1 --branch "$ODOO_GIT_REF" --single-branch --no-tags "$url" "$partial" \
+        clone "$progress" --depth 1 --branch "$ODOO_GIT_REF" --single-branch --no-tags "$url" "$partial" \
         || { rm -rf -- "$partial"; die "git clone of $url ($ODOO_GIT_REF) failed (see git's message above)"; }
     odoo_tree_ok "$partial" \
         || { rm -rf -- "$partial"; die "$url ($ODOO_GIT_REF) is not an Odoo source tree (no odoo-bin, odoo/addons/base)"; }
