@@ -73,7 +73,7 @@ if odoo_tree_ok "$ODOO_SRC"; then
     run_suite e2e mocha_counts npm run --silent test:e2e
 else
     SKIP="SKIPPED SUITES: odoo (scripts/test-odoo.sh) and e2e (test/e2e-real) — no Odoo 18 source tree at $ODOO_SRC (no odoo-bin). typecheck, lint and the sidecar suite ran.
-To run them: \`scripts/stack.sh up\` clones Odoo 18 there (from ODOO_GIT_URL, default $ODOO_GIT_URL), or set ODOO_SRC to an Odoo 18 tree."
+To run them: \`scripts/stack.sh up\` clones Odoo 18 there (from ODOO_GIT_URL=$ODOO_GIT_URL), or set ODOO_SRC to an Odoo 18 tree."
     printf '\n%s\n' "$SKIP"
     SUMMARY+=("suite odoo: SKIPPED (no Odoo tree at $ODOO_SRC)" "suite e2e: SKIPPED (no Odoo tree at $ODOO_SRC)")
 fi
