@@ -1,24 +1,23 @@
 #!/usr/bin/env bash
 # Regenerate docs/screenshots/*.png: a throw-away database with demo data and llm_mcp_server, an Odoo serving
 # it on a free loopback port, scripts/screenshots.py driving headless Chromium, then everything removed.
-#   ODOO_SRC (default /opt/odoo), PGHOST/PGPORT/PGUSER/PGPASSWORD (default 127.0.0.1:5432 odoo/odoo).
+# The database lives in a throw-away PostgreSQL cluster of its own (scripts/lib/postgres.sh).
+#   ODOO_SRC (default as scripts/stack.sh: /opt/odoo, else the cache folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-ODOO_SRC=${ODOO_SRC:-/opt/odoo}
+source scripts/lib/setup.sh
+source scripts/lib/postgres.sh
+ODOO_SRC="$(odoo_src_default)"
 PY=/usr/bin/python3
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-odoo} PGPASSWORD=${PGPASSWORD:-odoo}
 
-[ -x "$ODOO_SRC/odoo-bin" ] || { echo "No Odoo 18 source at $ODOO_SRC (set ODOO_SRC)" >&2; exit 1; }
-missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-$PY -c 'import websocket' 2>/dev/null || missing+=(python3-websocket)
-if [ ${#missing[@]} -gt 0 ]; then
-    apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+odoo_tree_ok "$ODOO_SRC" || die "no Odoo 18 source at $ODOO_SRC (scripts/stack.sh up fetches one, or set ODOO_SRC)"
+ensure_debian_packages odoo tours
 
 DB=screenshots_$$_$(date +%s)
 WORK=$(mktemp -d)
+chmod 711 "$WORK" # as root the cluster runs as `postgres`, which must traverse to its folder
+pg_cluster_at "$WORK/pg"
 # First free port of SCREENSHOTS_PORTS (default 8180-8189).
 PORT=$($PY - "${SCREENSHOTS_PORTS:-8180-8189}" <<'PYEOF'
 import socket, sys
@@ -37,10 +36,10 @@ PYEOF
 )
 cat > "$WORK/odoo.conf" <<CONF
 [options]
-db_host = $PGHOST
-db_port = $PGPORT
-db_user = $PGUSER
-db_password = $PGPASSWORD
+db_host = $PG_SOCK
+db_port = $PG_PORT
+db_user = odoo
+db_password = False
 addons_path = $ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$ROOT/odoo_addon
 data_dir = $WORK/data
 http_interface = 127.0.0.1
@@ -50,10 +49,11 @@ CONF
 ODOO_PID=
 cleanup() {
     [ -n "$ODOO_PID" ] && kill "$ODOO_PID" 2>/dev/null && wait "$ODOO_PID" 2>/dev/null || true
-    dropdb --if-exists "$DB" 2>/dev/null || true
+    pg_cluster_down >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+pg_cluster_up "$WORK/postgres.log"
 
 echo "Installing llm_mcp_server with demo data into $DB…"
 $PY "$ODOO_SRC/odoo-bin" -c "$WORK/odoo.conf" -d "$DB" -i llm_mcp_server --stop-after-init \

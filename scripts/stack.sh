@@ -2,7 +2,8 @@
 # The whole product on one machine: PostgreSQL, Odoo 18 with llm_mcp_server, the MCP sidecar, and nginx as the
 # reverse proxy on ONE public port (/mcp -> sidecar, everything else -> Odoo).
 #
-#   scripts/stack.sh up        start whatever is not running (idempotent); prints the proxy URL and an admin key
+#   scripts/stack.sh up        set up what is missing (Debian packages, npm ci, an Odoo 18 tree), start whatever is
+#                              not running (idempotent); prints the proxy URL and an admin key
 #   scripts/stack.sh down      stop everything this stack started (idempotent); keeps the data
 #   scripts/stack.sh status    say what runs, where, and whether it answers
 #   scripts/stack.sh stop odoo|sidecar|nginx|postgres   stop one component (`up` starts it again)
@@ -13,16 +14,21 @@
 # All state (database cluster, Odoo's data dir, logs, pid files, generated configs, the admin key) lives under
 # one folder, STACK_STATE_DIR (default: .state/stack in the repository; gitignored).
 #
-# PostgreSQL: a cluster of our own under the state folder (initdb + pg_ctl, socket only, no TCP port), not
-# Debian's shared cluster: it needs no root, no pg_hba edits, no role or database in anybody else's cluster,
-# cannot clash with another stack on the same machine, and `destroy` removes every trace. As root it runs as
-# the `postgres` system user (PostgreSQL refuses to run as root).
+# A fresh machine needs nothing but this script and Node 20: `up` installs the missing Debian packages (as root;
+# otherwise it prints the apt-get line and stops), runs `npm ci` when node_modules is missing or stale, and clones
+# Odoo 18 when there is no tree (scripts/lib/setup.sh says where).
+#
+# PostgreSQL: a cluster of our own under the state folder (scripts/lib/postgres.sh), not Debian's shared cluster,
+# so `destroy` removes every trace. Odoo and the sidecar run under a supervisor (scripts/lib/supervise.sh) that
+# restarts them when they die; their pid files name the supervisors.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$REPO/scripts/lib/setup.sh"
+source "$REPO/scripts/lib/postgres.sh"
 
 # ---- configuration (environment) -----------------------------------------------------------------------------
-ODOO_SRC="${ODOO_SRC:-/opt/odoo}"
+ODOO_SRC="$(odoo_src_default)"                  # ODOO_SRC, else /opt/odoo, else a cache folder (scripts/lib/setup.sh)
 STATE="${STACK_STATE_DIR:-$REPO/.state/stack}"
 PUBLIC_HOST="${STACK_HOST:-127.0.0.1}"          # the host name clients use in the URL (also allowed by the sidecar)
 PUBLIC_PORT="${STACK_PORT:-8069}"               # nginx: the one port users and MCP clients use
@@ -35,9 +41,7 @@ PYTHON="${STACK_PYTHON:-/usr/bin/python3}"      # Debian's interpreter, which ha
 NGINX="${STACK_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
 LOG_LEVEL="${LOG_LEVEL:-info}"
 
-PG_DIR="$STATE/postgres"
-PG_DATA="$PG_DIR/data"
-PG_SOCK="$PG_DIR/run"
+pg_cluster_at "$STATE/postgres"
 ODOO_DIR="$STATE/odoo"
 ODOO_CONF="$ODOO_DIR/odoo.conf"
 NGINX_DIR="$STATE/nginx"
@@ -47,17 +51,29 @@ RUN="$STATE/run"
 KEY_FILE="$STATE/admin-api-key"
 PROXY_URL="http://$PUBLIC_HOST:$PUBLIC_PORT"
 
-# ---- output -------------------------------------------------------------------------------------------------
-step() { printf '==> %s\n' "$*"; }
-info() { printf '    %s\n' "$*"; }
-die() { printf 'stack.sh: ERROR: %s\n' "$*" >&2; exit 1; }
-# Print the last lines of a log to stderr, to explain a failure.
-tail_log() { [[ -f "$1" ]] && { printf -- '---- last lines of %s ----\n' "$1" >&2; tail -n "${2:-25}" "$1" >&2; }; return 0; }
-
 # ---- helpers ------------------------------------------------------------------------------------------------
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# (One read of the file: nginx deletes its pid file as it exits, maybe between a test and a read.)
+pid_alive() { local pid; pid="$(cat "$1" 2>/dev/null)" && [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; }
+
+# Whether any process of the group a pid file names is left (a pid file names a group leader: see supervise).
+group_alive() { local pid; pid="$(cat "$1" 2>/dev/null)" && [[ -n "$pid" ]] && { kill -0 -- "-$pid" 2>/dev/null || kill -0 "$pid" 2>/dev/null; }; }
+
+# Runs a command under scripts/lib/supervise.sh, which restarts it when it dies, in a process group of its own
+# (setsid, so `stop` ends the supervisor and everything under it by the group), output appended to a log; the pid
+# file names the supervisor. From a background subshell setsid needs no fork, so $! is the supervisor's pid.
+supervise() { # name pidfile log command...
+    local name="$1" pidfile="$2" log="$3"
+    shift 3
+    setsid bash "$REPO/scripts/lib/supervise.sh" "$name" -- "$@" >>"$log" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+}
+
+# A supervisor killed on its own leaves its group running, holding the port: end what is left before a start.
+stop_leftovers() { # name pidfile
+    if ! pid_alive "$2" && group_alive "$2"; then stop_pidfile "what is left of $1 (its supervisor died)" "$2"; fi
+}
 
 # Wait until a URL answers 2xx, or the process (pid file) dies, or the timeout passes.
 wait_http() { # url seconds pidfile log what
@@ -72,73 +88,21 @@ wait_http() { # url seconds pidfile log what
     tail_log "$log"; die "$what did not answer $url within ${secs}s (log: $log)"
 }
 
-find_pg_bin() {
-    local d
-    for d in "${STACK_PG_BIN:-}" /usr/lib/postgresql/*/bin; do
-        [[ -n "$d" && -x "$d/initdb" && -x "$d/pg_ctl" && -x "$d/psql" ]] && { echo "$d"; return 0; }
-    done
-    d="$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)")"
-    [[ -x "$d/initdb" && -x "$d/pg_ctl" ]] && { echo "$d"; return 0; }
-    return 1
-}
-
-# PostgreSQL will not run as root: as root, run its commands as the `postgres` system user.
-as_pg() {
-    if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-psql_q() { # sql -> unaligned tuples
-    "$PG_BIN/psql" -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d "${2:-postgres}" -XqAt -v ON_ERROR_STOP=1 -c "$1"
-}
-
-pg_running() { [[ -f "$PG_DATA/PG_VERSION" ]] && as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
-
-check_prerequisites() {
-    step "Checking prerequisites"
-    [[ -x "$ODOO_SRC/odoo-bin" ]] || die "no Odoo 18 source tree at ODOO_SRC=$ODOO_SRC (odoo-bin missing); see docs in README.md"
+# Whatever a fresh machine lacks, set up here, each step saying what it does (scripts/lib/setup.sh): the Debian
+# packages, npm's node_modules, an Odoo 18 tree. Then the checks that no installation can fix.
+prepare_machine() {
+    step "Checking what this machine has"
+    [[ -f "$NGINX_TEMPLATE" ]] || die "nginx config $NGINX_TEMPLATE missing"
+    ensure_debian_packages base odoo
+    ensure_node_modules
+    ensure_odoo_src "$ODOO_SRC"
+    NGINX="${STACK_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}" # now that nginx is installed
     [[ -x "$PYTHON" ]] || die "Python interpreter $PYTHON not found (set STACK_PYTHON)"
     "$PYTHON" -c 'import psycopg2, werkzeug, lxml, babel, passlib' 2>/dev/null \
-        || die "$PYTHON lacks Odoo's dependencies (python3-psycopg2, python3-werkzeug, ...): run .ci/run or apt-get them"
-    PG_BIN="$(find_pg_bin)" || die "PostgreSQL server binaries (initdb, pg_ctl, psql) not found: apt-get install postgresql"
-    [[ -x "$NGINX" ]] || die "nginx not found (apt-get install nginx, or set STACK_NGINX)"
-    command -v curl >/dev/null || die "curl not found (apt-get install curl)"
-    [[ -d "$REPO/node_modules" ]] || die "node_modules missing: run 'npm ci' first"
-    [[ -f "$NGINX_TEMPLATE" ]] || die "nginx config $NGINX_TEMPLATE missing"
-    [[ $EUID -ne 0 ]] || id postgres >/dev/null 2>&1 || die "running as root needs the 'postgres' system user (apt-get install postgresql)"
-    local sock_path="$PG_SOCK/.s.PGSQL.$PG_PORT"
-    ((${#sock_path} < 100)) || die "state folder path too long for a Unix socket ($sock_path): set STACK_STATE_DIR to a shorter path"
+        || die "$PYTHON cannot import Odoo's dependencies although Debian's packages are installed: set STACK_PYTHON to Debian's /usr/bin/python3"
+    [[ -x "$NGINX" ]] || die "nginx not found at $NGINX (set STACK_NGINX)"
+    pg_check_dir
     info "Odoo: $ODOO_SRC   PostgreSQL: $PG_BIN   nginx: $NGINX   state: $STATE"
-}
-
-# ---- PostgreSQL ---------------------------------------------------------------------------------------------
-start_postgres() {
-    mkdir -p "$PG_DIR" "$LOGS" "$RUN"
-    if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
-        step "Creating a PostgreSQL cluster in $PG_DATA"
-        mkdir -p "$PG_DATA" "$PG_SOCK"
-        if [[ $EUID -eq 0 ]]; then
-            chown -R postgres: "$PG_DIR"
-            runuser -u postgres -- test -w "$PG_DATA" \
-                || die "the postgres user cannot reach $PG_DATA (a parent folder is not traversable); set STACK_STATE_DIR to a folder under /tmp or /var/tmp"
-        fi
-        # trust on the socket only; the socket lives in a folder only its owner can enter, and there is no TCP.
-        as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 \
-            || { tail_log "$PG_DIR/initdb.log"; die "initdb failed"; }
-        chmod 700 "$PG_SOCK"
-    fi
-    if pg_running; then
-        info "PostgreSQL already running (socket $PG_SOCK, port $PG_PORT)"
-    else
-        step "Starting PostgreSQL (socket in $PG_SOCK, no TCP)"
-        [[ $EUID -ne 0 ]] || { touch "$LOGS/postgres.log"; chown postgres: "$LOGS/postgres.log"; }
-        as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$LOGS/postgres.log" -w -t 60 \
-            -o "-k $PG_SOCK -p $PG_PORT -c listen_addresses=''" start >/dev/null \
-            || { tail_log "$LOGS/postgres.log"; die "PostgreSQL did not start"; }
-    fi
-    if [[ "$(psql_q "SELECT 1 FROM pg_roles WHERE rolname='odoo'")" != 1 ]]; then
-        step "Creating database role 'odoo' (LOGIN CREATEDB, not superuser)"
-        psql_q "CREATE ROLE odoo LOGIN CREATEDB" >/dev/null
-    fi
 }
 
 # ---- Odoo ---------------------------------------------------------------------------------------------------
@@ -175,7 +139,7 @@ odoo_bin() { "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" "$@"; }
 # `odoo-bin shell` on the stack's database, script on stdin; Odoo's own chatter goes to the shell log.
 odoo_shell() { "$PYTHON" "$ODOO_SRC/odoo-bin" shell -c "$ODOO_CONF" -d "$DB" --no-http --logfile "$LOGS/odoo-shell.log" "$@" 2>>"$LOGS/odoo-shell.log"; }
 
-module_state() { psql_q "SELECT state FROM ir_module_module WHERE name='llm_mcp_server'" "$DB" 2>/dev/null || true; }
+module_state() { pg_sql "SELECT state FROM ir_module_module WHERE name='llm_mcp_server'" "$DB" 2>/dev/null || true; }
 
 # A fingerprint of odoo_addon/ (file names and contents): when it changes, the installed modules are updated.
 addon_fingerprint() {
@@ -186,7 +150,7 @@ addon_fingerprint() {
 ensure_database() {
     [[ -d "$REPO/odoo_addon/llm_mcp_server" ]] || die "odoo_addon/llm_mcp_server is missing from this checkout: nothing to install"
     local exists fingerprint
-    exists="$(psql_q "SELECT 1 FROM pg_database WHERE datname='$DB'")"
+    exists="$(pg_sql "SELECT 1 FROM pg_database WHERE datname='$DB'")"
     fingerprint="$(addon_fingerprint)"
     if [[ "$exists" == 1 && "$(module_state)" == installed ]]; then
         if [[ "$(cat "$ODOO_DIR/addon.fingerprint" 2>/dev/null)" == "$fingerprint" ]]; then
@@ -211,6 +175,7 @@ ensure_database() {
 }
 
 start_odoo() {
+    stop_leftovers Odoo "$RUN/odoo.pid"
     if pid_alive "$RUN/odoo.pid"; then
         info "Odoo already running (pid $(cat "$RUN/odoo.pid"), http://127.0.0.1:$ODOO_PORT)"
     else
@@ -218,10 +183,8 @@ start_odoo() {
         step "Starting Odoo on http://127.0.0.1:$ODOO_PORT (database '$DB' only)"
         # One database, by -d alone: no --db-filter (docs/contract.md: with a filter Odoo lists the databases,
         # a fresh PostgreSQL connection, on every session-less request such as the addon's routes).
-        # setsid: Odoo gets its own process group, so `down` stops it with all its children.
-        setsid "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$DB" \
-            >>"$LOGS/odoo.stdout.log" 2>&1 </dev/null &
-        echo $! >"$RUN/odoo.pid"
+        # Odoo's own log lines (logfile in odoo.conf) and the supervisor's go to the same file.
+        supervise Odoo "$RUN/odoo.pid" "$LOGS/odoo.log" "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$DB"
     fi
     wait_http "http://127.0.0.1:$ODOO_PORT/web/health" 90 "$RUN/odoo.pid" "$LOGS/odoo.log" "Odoo"
 }
@@ -235,6 +198,7 @@ sidecar_fingerprint() {
 start_sidecar() {
     local fingerprint
     fingerprint="$(sidecar_fingerprint)"
+    stop_leftovers sidecar "$RUN/sidecar.pid"
     if pid_alive "$RUN/sidecar.pid" && [[ "$(cat "$RUN/sidecar.fingerprint" 2>/dev/null)" != "$fingerprint" ]]; then
         step "The sidecar's code changed since it started: restarting it"
         stop_pidfile sidecar "$RUN/sidecar.pid"
@@ -251,9 +215,8 @@ start_sidecar() {
             export ODOO_URL="http://127.0.0.1:$ODOO_PORT" ODOO_DB="$DB" HOST=127.0.0.1 PORT="$SIDECAR_PORT" \
                 MCP_ALLOWED_HOSTS="${MCP_ALLOWED_HOSTS:-$hosts}" LOG_LEVEL="$LOG_LEVEL"
             [[ -z "${MCP_ALLOWED_ORIGINS:-}" ]] || export MCP_ALLOWED_ORIGINS
-            exec setsid npm start --silent >>"$LOGS/sidecar.log" 2>&1 </dev/null
-        ) &
-        echo $! >"$RUN/sidecar.pid"
+            supervise sidecar "$RUN/sidecar.pid" "$LOGS/sidecar.log" npm start --silent
+        )
         printf '%s' "$fingerprint" >"$RUN/sidecar.fingerprint"
     fi
     wait_http "http://127.0.0.1:$SIDECAR_PORT/healthz" 30 "$RUN/sidecar.pid" "$LOGS/sidecar.log" "the sidecar"
@@ -398,10 +361,10 @@ check_proxy_mcp() {
 
 # ---- commands -----------------------------------------------------------------------------------------------
 cmd_up() {
-    check_prerequisites
+    prepare_machine
     # 711: other users may traverse (the postgres user must reach its data folder) but not list it.
     mkdir -p "$STATE" "$LOGS" "$RUN" && chmod 711 "$STATE"
-    start_postgres
+    pg_cluster_up "$LOGS/postgres.log"
     write_odoo_conf
     ensure_database
     start_odoo
@@ -423,14 +386,16 @@ cmd_up() {
     echo "  Stop with:    scripts/stack.sh down"
 }
 
+# Stops the process group a pid file names (a supervisor and the program under it) and waits until none of it is
+# left: the supervisor may exit before a child that is still closing, and that child holds the port.
 stop_pidfile() { # name pidfile
     local name="$1" pidfile="$2" pid i
-    if ! pid_alive "$pidfile"; then rm -f "$pidfile"; info "$name not running"; return 0; fi
+    if ! group_alive "$pidfile"; then rm -f "$pidfile"; info "$name not running"; return 0; fi
     pid="$(cat "$pidfile")"
     step "Stopping $name (pid $pid)"
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    if kill -0 "$pid" 2>/dev/null; then
+    for ((i = 0; i < 60; i++)); do group_alive "$pidfile" || break; sleep 0.25; done
+    if group_alive "$pidfile"; then
         info "$name did not stop within 15 s: killing it"
         kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -445,19 +410,11 @@ stop_nginx() {
     else info "nginx not running"; fi
 }
 
-stop_postgres() {
-    PG_BIN="$(find_pg_bin)" || { info "PostgreSQL binaries not found; nothing to stop"; return 0; }
-    if pg_running; then
-        step "Stopping PostgreSQL"
-        as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null
-    else info "PostgreSQL not running"; fi
-}
-
 cmd_down() {
     stop_nginx
     stop_pidfile sidecar "$RUN/sidecar.pid"
     stop_pidfile Odoo "$RUN/odoo.pid"
-    stop_postgres
+    pg_cluster_down
     echo "Stack is down (data kept in $STATE)."
 }
 
@@ -466,9 +423,18 @@ cmd_stop() {
         odoo) stop_pidfile Odoo "$RUN/odoo.pid" ;;
         sidecar) stop_pidfile sidecar "$RUN/sidecar.pid" ;;
         nginx) stop_nginx ;;
-        postgres) stop_postgres ;;
+        postgres) pg_cluster_down ;;
         *) die "usage: stack.sh stop odoo|sidecar|nginx|postgres" ;;
     esac
+}
+
+# "; restarted N times" when the running supervisor (pid file) has restarted its program: its lines in the log.
+restarts() { # name log
+    local pidfile n
+    pidfile="$RUN/$(tr '[:upper:]' '[:lower:]' <<<"$1").pid"
+    n="$(grep -c "supervise.sh\[$(cat "$pidfile")\] $1: restarted" "$2" 2>/dev/null)" || true
+    [[ "${n:-0}" -gt 0 ]] && printf '; restarted %s by its supervisor (log: %s)' "$( ((n == 1)) && echo once || echo "$n times")" "$2"
+    return 0
 }
 
 cmd_status() {
@@ -478,13 +444,15 @@ cmd_status() {
         printf '  %-11s %s  %s\n' "$1" "$line" "$3"
     }
     echo "Stack state: $STATE"
-    PG_BIN="$(find_pg_bin)" || PG_BIN=/nonexistent
+    PG_BIN="$(pg_find_bin)" || PG_BIN=/nonexistent
     if pg_running; then report postgres 1 "socket $PG_SOCK port $PG_PORT"; else report postgres 0 "(scripts/stack.sh up)"; fi
     if pid_alive "$RUN/odoo.pid" && curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$ODOO_PORT/web/health"; then
-        report odoo 1 "http://127.0.0.1:$ODOO_PORT database $DB"
+        report odoo 1 "http://127.0.0.1:$ODOO_PORT database $DB$(restarts Odoo "$LOGS/odoo.log")"
+    elif pid_alive "$RUN/odoo.pid"; then report odoo 0 "http://127.0.0.1:$ODOO_PORT (supervisor pid $(cat "$RUN/odoo.pid") runs, Odoo does not answer: $LOGS/odoo.log)"
     else report odoo 0 "http://127.0.0.1:$ODOO_PORT"; fi
     if pid_alive "$RUN/sidecar.pid" && curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$SIDECAR_PORT/readyz"; then
-        report sidecar 1 "http://127.0.0.1:$SIDECAR_PORT (ready)"
+        report sidecar 1 "http://127.0.0.1:$SIDECAR_PORT (ready)$(restarts sidecar "$LOGS/sidecar.log")"
+    elif pid_alive "$RUN/sidecar.pid"; then report sidecar 0 "http://127.0.0.1:$SIDECAR_PORT (supervisor pid $(cat "$RUN/sidecar.pid") runs, the sidecar does not answer: $LOGS/sidecar.log)"
     else report sidecar 0 "http://127.0.0.1:$SIDECAR_PORT"; fi
     if pid_alive "$RUN/nginx.pid" && curl -fsS -o /dev/null --max-time 3 "$PROXY_URL/web/health"; then
         report nginx 1 "$PROXY_URL  (MCP: $PROXY_URL/mcp)"
@@ -494,7 +462,7 @@ cmd_status() {
 }
 
 cmd_shell() {
-    PG_BIN="$(find_pg_bin)" || die "PostgreSQL binaries not found"
+    PG_BIN="$(pg_find_bin)" || die "PostgreSQL binaries not found"
     pg_running || die "PostgreSQL is not running: scripts/stack.sh up"
     [[ -f "$ODOO_CONF" ]] || die "no Odoo configuration yet: scripts/stack.sh up"
     mkdir -p "$LOGS"

@@ -2,61 +2,37 @@
 # Odoo tests of the addons (llm, llm_tool, llm_mcp_server) against a real Odoo 18.
 #
 # Creates a throw-away database (llmtest_*), installs the three modules with demo data (plus `sale`, which
-# the access-rights tests use) and runs their tests (--test-tags /llm,/llm_tool,/llm_mcp_server), then drops
-# the database. Exits non-zero on any failed test, test error or ERROR/CRITICAL log line: Odoo itself can
-# exit 0 with failed tests. Prepares a clean machine (as root): starts PostgreSQL, creates the `odoo` role,
-# installs the missing Debian packages Odoo needs. Without an Odoo tree it says so loudly and exits 0.
+# the access-rights tests use) and runs their tests (--test-tags /llm,/llm_tool,/llm_mcp_server), then removes
+# the database with its cluster. Exits non-zero on any failed test, test error or ERROR/CRITICAL log line: Odoo itself can
+# exit 0 with failed tests. Without an Odoo tree it says so loudly and exits 0.
 #
-# Settings (environment): ODOO_SRC (default /opt/odoo), LLM_TEST_HTTP_PORT (default: 8170, or the next free one),
-# LLM_TEST_EXTRA_MODULES (default sale), PGHOST/PGPORT/PGUSER/PGPASSWORD (default 127.0.0.1/5432/odoo/odoo),
-# LLM_TEST_KEEP_DB=1 keeps the database for inspection.
+# Depends on nothing an earlier run or another program left on the machine: it installs the Debian packages it
+# is missing (scripts/debian-packages.txt, groups odoo and tours; as root, else it stops with the apt-get line),
+# and runs a throw-away PostgreSQL cluster of its own in its work folder (scripts/lib/postgres.sh: socket only, no
+# TCP, role `odoo` created there), not the system's cluster and whatever roles that may or may not have.
+#
+# Settings (environment): ODOO_SRC (default as scripts/stack.sh: /opt/odoo, else the cache folder),
+# LLM_TEST_HTTP_PORT (default: 8170, or the next free one), LLM_TEST_EXTRA_MODULES (default sale),
+# LLM_TEST_KEEP_DB=1 keeps the work folder (cluster, database, log) for inspection.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-ODOO_SRC="${ODOO_SRC:-/opt/odoo}"
+source "$ROOT/scripts/lib/setup.sh"
+source "$ROOT/scripts/lib/postgres.sh"
+ODOO_SRC="$(odoo_src_default)"
 HTTP_PORT="${LLM_TEST_HTTP_PORT:-}"
 EXTRA_MODULES="${LLM_TEST_EXTRA_MODULES-sale}"
-export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-odoo}" PGPASSWORD="${PGPASSWORD:-odoo}"
 PYTHON=/usr/bin/python3
 MODULES="llm,llm_tool,llm_mcp_server"
 
-if [[ ! -f "$ODOO_SRC/odoo-bin" || ! -d "$ODOO_SRC/odoo/addons/base" ]]; then
-  echo "SKIPPED: Odoo addon tests — no Odoo 18 tree at $ODOO_SRC (set ODOO_SRC; see shared/ODOO.md)"
+if ! odoo_tree_ok "$ODOO_SRC"; then
+  echo "SKIPPED: Odoo addon tests — no Odoo 18 tree at $ODOO_SRC (scripts/stack.sh up fetches one, or set ODOO_SRC)"
   exit 0
 fi
 
 log() { echo "test-odoo: $*"; }
 
-# -- Debian packages Odoo 18 needs (only the missing ones) ------------------------------------------------
-DEBS=(python3-asn1crypto python3-babel python3-cbor2 python3-chardet python3-cryptography python3-dateutil
-  python3-decorator python3-docutils python3-freezegun python3-geoip2 python3-gevent python3-greenlet
-  python3-idna python3-pil python3-jinja2 python3-libsass python3-lxml python3-markupsafe python3-num2words
-  python3-ofxparse python3-openpyxl python3-openssl python3-passlib python3-polib python3-psutil
-  python3-psycopg2 python3-pydot python3-pypdf2 python3-qrcode python3-renderpm python3-reportlab
-  python3-requests python3-rjsmin python3-stdnum python3-tz python3-urllib3 python3-vobject
-  python3-werkzeug python3-xlrd python3-xlsxwriter python3-xlwt python3-zeep python3-phonenumbers
-  postgresql-client python3-packaging
-  chromium python3-websocket)  # the browser tours of llm_mcp_server (HttpCase.start_tour)
-missing=()
-for deb in "${DEBS[@]}"; do
-  dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
-done
-if ((${#missing[@]})); then
-  log "installing missing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-
-# -- PostgreSQL and the odoo role ----------------------------------------------------------------------------
-if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
-  log "starting PostgreSQL"
-  pg_ctlcluster 15 main start
-  for _ in $(seq 1 30); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 1; done
-fi
-if ! psql -d postgres -tAc "SELECT 1" >/dev/null 2>&1; then
-  log "creating the PostgreSQL role $PGUSER"
-  su postgres -c "psql -v ON_ERROR_STOP=1 -qc \"DO \\\$\\\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PGUSER') THEN CREATE ROLE \\\"$PGUSER\\\" LOGIN CREATEDB PASSWORD '$PGPASSWORD'; END IF; END\\\$\\\$\""
-fi
+ensure_debian_packages odoo tours # tours: the browser tours of llm_mcp_server (HttpCase.start_tour)
 
 # -- a free HTTP port for HttpCase (8170 unless taken: other runs may share this machine) ---------------------
 port_free() { "$PYTHON" -c 'import socket, sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null; }
@@ -68,26 +44,32 @@ pick_port() {
   return 1
 }
 
-# -- throw-away database, config and data dir ------------------------------------------------------------------
+# -- throw-away PostgreSQL cluster, database, config and data dir -------------------------------------------------
 DB="llmtest_$(date +%s)_$$"
 WORK="$(mktemp -d /tmp/llmtest.XXXXXX)"
+chmod 711 "$WORK" # as root the cluster runs as `postgres`, which must traverse to its folder
 LOG="$WORK/odoo.log"
 KEEP_LOG=0
+pg_cluster_at "$WORK/pg"
 cleanup() {
-  if [[ "${LLM_TEST_KEEP_DB:-}" == 1 ]]; then log "kept database $DB"; else dropdb --if-exists "$DB" 2>/dev/null || true; fi
-  if ((KEEP_LOG)); then log "kept $WORK"; else rm -rf "$WORK"; fi
+  pg_cluster_down >/dev/null 2>&1 || true
+  if [[ "${LLM_TEST_KEEP_DB:-}" == 1 ]]; then
+    log "kept $WORK: database $DB in the cluster $PG_DATA (stopped; start it with pg_ctl -D $PG_DATA -o \"-k $PG_SOCK -c listen_addresses=\" start, as the postgres user when root)"
+  elif ((KEEP_LOG)); then rm -rf "$WORK/pg"; log "kept $WORK"
+  else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+pg_cluster_up "$WORK/postgres.log"
 
 write_conf() {
   cat >"$WORK/odoo.conf" <<CONF
 [options]
 addons_path = $ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$ROOT/odoo_addon
 data_dir = $WORK/data
-db_host = $PGHOST
-db_port = $PGPORT
-db_user = $PGUSER
-db_password = $PGPASSWORD
+db_host = $PG_SOCK
+db_port = $PG_PORT
+db_user = odoo
+db_password = False
 http_interface = 127.0.0.1
 http_port = $1
 db_filter = ^$DB\$
@@ -112,7 +94,7 @@ for attempt in 1 2 3 4 5; do
   # another run on this machine may take the port between our check and Odoo's bind: pick another, retry
   if [[ -z "$HTTP_PORT" ]] && grep -q "Address already in use" "$LOG" && ! grep -q "odoo.modules.loading" "$LOG"; then
     log "port $port was taken meanwhile; retrying"
-    dropdb --if-exists "$DB" 2>/dev/null || true
+    pg_sql "DROP DATABASE IF EXISTS \"$DB\"" >/dev/null 2>&1 || true
     continue
   fi
   break
@@ -132,7 +114,7 @@ fi
 if [[ -z "$summary" || -z "$ran" || "$ran" -eq 0 ]]; then log "no test summary in the log: no test ran"; fail=1; fi
 # Odoo skips browser tours silently (INFO) when it finds no Chrome: a skipped tour is a failed tour here
 if grep -qE "Chrome executable not found|websocket-client.*not (found|installed)" "$LOG"; then
-  log "browser tours were skipped (no chromium / python3-websocket)"; fail=1
+  log "browser tours were skipped (no Chromium or no websocket module: group tours of scripts/debian-packages.txt)"; fail=1
 fi
 if [[ -n "$summary" && ! "$summary" =~ \ 0\ failed,\ 0\ error ]]; then fail=1; fi
 

@@ -2,31 +2,38 @@
 # TEST CODE ONLY (not part of `npm test`). The sidecar against a REAL Odoo 18 with the addon, end to end:
 # makes a throw-away database (sidecartest_*), installs contacts + llm_mcp_server, makes keys through the ORM,
 # serves Odoo (port 8185) and the sidecar (port 8186), runs test/support/realOdooFlow.ts, then stops both and
-# drops the database. Needs an Odoo 18 tree at ODOO_SRC (default /opt/odoo) and PostgreSQL as in shared/ODOO.md.
+# removes the database with its throw-away PostgreSQL cluster (scripts/lib/postgres.sh). Needs an Odoo 18 tree
+# (ODOO_SRC, default as scripts/stack.sh) and the Debian packages of scripts/stack.sh.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-ODOO_SRC="${ODOO_SRC:-/opt/odoo}"
+source "$ROOT/scripts/lib/setup.sh"
+source "$ROOT/scripts/lib/postgres.sh"
+ODOO_SRC="$(odoo_src_default)"
+odoo_tree_ok "$ODOO_SRC" || die "no Odoo 18 tree at $ODOO_SRC (scripts/stack.sh up fetches one, or set ODOO_SRC)"
 ODOO_PORT="${ODOO_PORT:-8185}" SIDECAR_PORT="${SIDECAR_PORT:-8186}"
-export PGHOST="${PGHOST:-127.0.0.1}" PGUSER="${PGUSER:-odoo}" PGPASSWORD="${PGPASSWORD:-odoo}"
 DB="sidecartest_$(date +%s)"
 WORK="$(mktemp -d /tmp/sidecartest.XXXXXX)"
+chmod 711 "$WORK" # as root the cluster runs as `postgres`, which must traverse to its folder
+pg_cluster_at "$WORK/pg"
 ODOO_PID="" SIDECAR_PID=""
 cleanup() {
   [[ -n "$SIDECAR_PID" ]] && kill "$SIDECAR_PID" 2>/dev/null || true
   [[ -n "$ODOO_PID" ]] && kill "$ODOO_PID" 2>/dev/null || true
   sleep 2
-  dropdb --if-exists "$DB" 2>/dev/null || true
+  pg_cluster_down >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+pg_cluster_up "$WORK/postgres.log"
 
 cat >"$WORK/odoo.conf" <<CONF
 [options]
 addons_path = $ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$ROOT/odoo_addon
 data_dir = $WORK/data
-db_host = $PGHOST
-db_user = $PGUSER
-db_password = $PGPASSWORD
+db_host = $PG_SOCK
+db_port = $PG_PORT
+db_user = odoo
+db_password = False
 http_interface = 127.0.0.1
 http_port = $ODOO_PORT
 CONF
