@@ -18,6 +18,7 @@
         "views/llm_mcp_key_wizard_views.xml",
         "views/res_users_views.xml",
         "views/menus.xml",
+        "views/oauth_templates.xml",
     ],
     "assets": {
         "web.assets_backend": ["llm_mcp_server/static/src/scss/*.scss"],

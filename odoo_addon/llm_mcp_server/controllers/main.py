@@ -19,7 +19,7 @@ from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_
 
 from odoo.addons.llm_tool.errors import ToolExecutionError, ToolInputError
 
-from .. import json_input
+from .. import json_input, oauth
 from ..contract import ContractError, error_response, json_response
 from ..result_budget import ResultTooLarge, fit
 
@@ -47,7 +47,15 @@ class McpEndpoints(http.Controller):
             "odoo_version": release.serie,
             "addon_version": get_manifest("llm_mcp_server").get("version"),
             "database": request.db,
+            "oauth": self._oauth_challenge(),
         })
+
+    def _oauth_challenge(self):
+        """What the sidecar puts in its 401 challenge, or None when OAuth is off (docs/contract.md, OAuth)."""
+        config = request.env(su=True)["llm.mcp.config"].get_config()
+        if not config.oauth_enabled:
+            return None
+        return {"resource_metadata": config._oauth_urls()["resource_metadata"], "scope": oauth.SCOPE}
 
     @http.route("/llm_mcp/v1/identity", auth="llm_mcp_key", **_ROUTE)
     def identity(self):

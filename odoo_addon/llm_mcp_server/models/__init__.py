@@ -2,5 +2,9 @@ from . import res_users_apikeys
 from . import ir_http
 from . import llm_mcp_config
 from . import llm_mcp_key
+from . import llm_mcp_oauth_client
+from . import llm_mcp_oauth_grant
+from . import llm_mcp_oauth_code
+from . import llm_mcp_oauth_refresh_token
 from . import llm_mcp_call
 from . import llm_tool_builtin

@@ -62,6 +62,9 @@ class LlmMcpCall(models.Model):
     user_id = fields.Many2one("res.users", required=True, readonly=True, index=True, ondelete="cascade")
     key_id = fields.Many2one("llm.mcp.key", string="MCP Key", readonly=True, index="btree_not_null", ondelete="set null")
     key_name = fields.Char(readonly=True)
+    oauth_client_id = fields.Many2one("llm.mcp.oauth.client", string="OAuth client", readonly=True,
+                                      index="btree_not_null", ondelete="set null",
+                                      help="The connected app whose access token made the call.")
     tool_name = fields.Char(readonly=True)
     tool_id = fields.Many2one("llm.tool", readonly=True, ondelete="set null")
     arguments = fields.Text(readonly=True, help="The call's arguments as JSON, secrets redacted, size-capped.")
@@ -92,14 +95,14 @@ class LlmMcpCall(models.Model):
         self.env.cr.execute(SQL(
             """
             %s
-            INSERT INTO llm_mcp_call (user_id, key_id, key_name, tool_name, tool_id, arguments, outcome, message,
+            INSERT INTO llm_mcp_call (user_id, key_id, key_name, oauth_client_id, tool_name, tool_id, arguments, outcome, message,
                                       duration_ms, client_name, client_version, request_id, protocol_version,
                                       create_uid, write_uid, create_date, write_date)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
                     now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc')
             """,
             SQL() if durable else SQL("SET LOCAL synchronous_commit TO OFF;"),
-            mcp_key.user_id, mcp_key.mcp_key_id, mcp_key.name, _text(tool_name, 128), tool_id,
+            mcp_key.user_id, mcp_key.mcp_key_id, mcp_key.name, mcp_key.oauth_client_id, _text(tool_name, 128), tool_id,
             arguments_for_audit(arguments) if arguments is not None else None, outcome,
             _text(message, MESSAGE_MAX_CHARS), duration_ms, _text(client.get("name"), 128),
             _text(client.get("version"), 64), _text(request_id, 128), _text(protocol_version, 32),

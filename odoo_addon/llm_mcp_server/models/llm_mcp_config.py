@@ -3,6 +3,8 @@ import json
 
 from odoo import api, fields, models, tools
 
+from .. import oauth
+
 RESULT_BUDGET_DEFAULT = 256 * 1024
 # The sidecar reads at most ODOO_MAX_ANSWER_BYTES (2 MiB) of an answer, which carries the result twice.
 RESULT_BUDGET_MAX = 768 * 1024
@@ -42,7 +44,25 @@ class LlmMcpConfig(models.Model):
              "result, so the model can page; the sidecar refuses answers much larger than this.",
     )
 
+    oauth_enabled = fields.Boolean(
+        string="OAuth sign-in", default=True,
+        help="On: MCP clients given only the URL (claude.ai, Claude Desktop connectors, ChatGPT) sign in with Odoo "
+             "and a consent screen. Off: only MCP keys work.")
+    oauth_dcr_enabled = fields.Boolean(
+        string="Dynamic client registration", default=True,
+        help="On: clients may register themselves (RFC 7591), as claude.ai and ChatGPT do. Rate-limited.")
+    oauth_cimd_domains = fields.Char(
+        string="Allowed client domains",
+        help="Comma-separated host names whose Client ID Metadata Documents are accepted (subdomains included). "
+             "Empty: any https client.")
+    oauth_access_token_minutes = fields.Integer(
+        string="Access token lifetime (minutes)", default=60,
+        help="How long an OAuth access token works before the client refreshes it (1 to 60 minutes).")
+
     _sql_constraints = [(
+        "oauth_access_token_minutes_range", "CHECK(oauth_access_token_minutes BETWEEN 1 AND 60)",
+        "The access token lifetime must be between 1 and 60 minutes.",
+    ), (
         "result_max_bytes_range", f"CHECK(result_max_bytes BETWEEN 1024 AND {RESULT_BUDGET_MAX})",
         f"The result budget must be between 1 KB and {RESULT_BUDGET_MAX // 1024} KB.",
     )]
@@ -66,6 +86,11 @@ class LlmMcpConfig(models.Model):
             return self.public_url
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""
         return base_url.rstrip("/") + "/mcp"
+
+    def _oauth_urls(self):
+        """The OAuth URLs (issuer, resource, endpoints, metadata), derived from the public MCP URL."""
+        self.ensure_one()
+        return oauth.public_urls(self.get_public_url())
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -30,6 +30,11 @@ class LlmMcpKey(models.Model):
              "deleting it while keys use it.",
     )
     expiration_date = fields.Datetime(readonly=True)
+    # set null, not cascade: a database-level cascade would delete restriction rows and leave their keys
+    # unrestricted; a grant revokes its keys itself before it goes (llm.mcp.oauth.grant._revoke)
+    oauth_grant_id = fields.Many2one("llm.mcp.oauth.grant", string="OAuth grant", readonly=True, index="btree_not_null",
+                                     ondelete="set null", help="Set on the access tokens of a connected app.")
+    oauth_client_id = fields.Many2one(related="oauth_grant_id.client_id", string="OAuth client")
     last_used = fields.Datetime(compute="_compute_last_used", help="Last request with this key (to the minute).")
     is_expired = fields.Boolean(compute="_compute_is_expired")
 
@@ -78,6 +83,12 @@ class LlmMcpKey(models.Model):
         """
         if request and request.session.get("identity-check-last", 0) < time.time() - IDENTITY_CHECK_SECONDS:
             raise AccessError(_("Confirm your password before creating an MCP key."))
+        return self._make_mcp_key(name, expiration_date, read_only=read_only, tool_ids=tool_ids)
+
+    @api.model
+    def _make_mcp_key(self, name, expiration_date, read_only=False, tool_ids=None, oauth_grant=None):
+        """The key itself, for the current user: after the wizard's identity check, or as an OAuth access token
+        (the consent page is the person's confirmation; ``oauth_grant`` links the key to it)."""
         name = (name or "").strip()
         if not name:
             raise UserError(_("Give the key a name, e.g. the MCP client that will use it."))
@@ -90,6 +101,7 @@ class LlmMcpKey(models.Model):
             "read_only": read_only,
             "tool_ids": [fields.Command.set(list(tool_ids or []))],
             "expiration_date": expiration_date,
+            "oauth_grant_id": oauth_grant.id if oauth_grant else False,
         })
         return secret
 
@@ -100,7 +112,7 @@ class LlmMcpKey(models.Model):
         """
         if self.env.su:
             return super().write(vals)
-        if {"user_id", "apikey_id", "expiration_date", "name"} & set(vals):
+        if {"user_id", "apikey_id", "expiration_date", "name", "oauth_grant_id"} & set(vals):
             raise AccessError(_("The key, its owner, name and dates cannot be changed; revoke it and make a new one."))
         before = {key.id: (key.read_only, set(key.tool_ids.ids)) for key in self}
         result = super().write(vals)

@@ -32,6 +32,8 @@ class McpKey:
     key_sha256: str = dataclasses.field(repr=False)
     # the stored pbkdf2 hash of the key (res_users_apikeys.key): the token's signing secret
     key_hash: str = dataclasses.field(repr=False)
+    # the OAuth client whose access token this key is (llm.mcp.oauth.client id), for the audit row
+    oauth_client_id: int | None = None
 
 
 # One indexed query gives the key, its user's state and its restrictions (same conditions as Odoo's own
@@ -42,11 +44,12 @@ _KEY_SELECT = """
                   WHERE r.key_id = m.id ORDER BY t.name),
            m.id IS NOT NULL AND (g.last_used IS NULL
                                  OR g.last_used < (now() AT TIME ZONE 'utc') - INTERVAL '1 minute'),
-           k.key
+           k.key, og.client_id
       FROM res_users_apikeys k
       JOIN res_users u ON u.id = k.user_id
  LEFT JOIN llm_mcp_key m ON m.apikey_id = k.id
  LEFT JOIN llm_mcp_key_usage g ON g.key_id = m.id
+ LEFT JOIN llm_mcp_oauth_grant og ON og.id = m.oauth_grant_id
      WHERE u.active
        AND (k.scope IS NULL OR k.scope = %(scope)s)
        AND (k.expiration_date IS NULL OR k.expiration_date >= now() AT TIME ZONE 'utc')
@@ -79,7 +82,7 @@ class ResUsersApikeys(models.Model):
             rows = [row for row in self.env.cr.fetchall() if KEY_CRYPT_CONTEXT.verify(key, row[8])]
         if not rows:
             return None
-        apikey_id, user_id, name, scope, mcp_key_id, read_only, allowed, stale, key_hash = rows[0]
+        apikey_id, user_id, name, scope, mcp_key_id, read_only, allowed, stale, key_hash, oauth_client_id = rows[0]
         if stale:
             self._llm_mcp_touch(mcp_key_id)
         return McpKey(
@@ -92,6 +95,7 @@ class ResUsersApikeys(models.Model):
             allowed_tools=tuple(allowed) if allowed else None,
             key_sha256=key_sha256,
             key_hash=key_hash,
+            oauth_client_id=oauth_client_id,
         )
 
     @api.model

@@ -3,3 +3,4 @@ from . import test_endpoints
 from . import test_wizard
 from . import test_ui
 from . import test_security
+from . import test_oauth
