@@ -36,10 +36,14 @@ function answer(status: number, code: number, message: string, headers: Record<s
 /** Maps a failure met before the MCP layer (guards, auth, identity) to the HTTP answer the client gets. */
 export function httpAnswerFor(err: unknown): HttpAnswer {
   if (err instanceof AuthError) {
+    // With OAuth on, the challenge is RFC 9728's: where the protected-resource metadata is, and the scope.
+    const base = err.oauth
+      ? `Bearer resource_metadata="${err.oauth.resourceMetadata}"${err.oauth.scope ? `, scope="${err.oauth.scope}"` : ''}`
+      : `Bearer realm="${AUTH_REALM}"`;
     const challenge =
       err.reason === 'missing'
-        ? `Bearer realm="${AUTH_REALM}"`
-        : `Bearer realm="${AUTH_REALM}", error="invalid_token", error_description="${err.message.replace(/"/g, "'")}"`;
+        ? base
+        : `${base}, error="invalid_token", error_description="${err.message.replace(/"/g, "'")}"`;
     return answer(401, -32001, err.message, { 'WWW-Authenticate': challenge });
   }
   if (err instanceof ForbiddenOrigin) return answer(403, -32000, err.message);

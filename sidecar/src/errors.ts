@@ -4,6 +4,8 @@
 /** The request carries no usable key, or Odoo refused it (unknown, revoked, expired, wrong scope). */
 export class AuthError extends Error {
   override name = 'AuthError';
+  /** Set when Odoo offers OAuth: the 401 challenge then tells the client where to sign in. */
+  oauth: { resourceMetadata: string; scope: string } | null = null;
   constructor(readonly reason: 'missing' | 'malformed' | 'rejected', message: string) {
     super(message);
   }

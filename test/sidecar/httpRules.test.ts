@@ -47,6 +47,24 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
       assert.equal(odoo.counts.unauthorized - before, 1);
     });
 
+    it('points a client without a key to the OAuth metadata Odoo names, when Odoo offers OAuth', async () => {
+      const sidecarWithOAuth = await startSidecar(odoo.url, { AUTH_NEGATIVE_TTL_MS: '60000' });
+      odoo.oauth = { resource_metadata: 'https://odoo.example.com/.well-known/oauth-protected-resource/mcp', scope: 'mcp' };
+      try {
+        const a = await post(sidecarWithOAuth.mcpUrl, listTools, { 'MCP-Protocol-Version': '2025-11-25' });
+        assert.equal(a.status, 401);
+        assert.equal(a.headers.get('www-authenticate'),
+          'Bearer resource_metadata="https://odoo.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp"');
+        const bad = await post(sidecarWithOAuth.mcpUrl, listTools, legacy('c0ffee0000000000000000000000000000000001'));
+        assert.match(bad.headers.get('www-authenticate')!, /^Bearer resource_metadata="[^"]+", scope="mcp", error="invalid_token"/);
+        // static keys are served as before
+        assert.equal((await post(sidecarWithOAuth.mcpUrl, listTools, legacy(ALICE_KEY))).status, 200);
+      } finally {
+        odoo.oauth = null;
+        await sidecarWithOAuth.close();
+      }
+    });
+
     it('answers a non-Bearer Authorization header with 401', async () => {
       const a = await post(sidecar.mcpUrl, listTools, { Authorization: 'Basic YWRtaW46YWRtaW4=' });
       assert.equal(a.status, 401);

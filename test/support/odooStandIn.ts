@@ -257,6 +257,8 @@ export class OdooStandIn {
   /** Added to every tool list (changes the fingerprint), to test cache invalidation. */
   extraToolDescription = '';
   mcpEnabled = true;
+  /** The health answer's OAuth hint (docs/contract.md, OAuth); null: OAuth off. */
+  oauth: { resource_metadata: string; scope: string } | null = null;
   private readonly keys: StandInKey[];
   private readonly secret = 'stand-in-database-secret';
   private server: Server | undefined;
@@ -385,7 +387,8 @@ export class OdooStandIn {
     if (path === '/llm_mcp/v1/health') {
       if (req.method !== 'GET') return this.fail(res, 405, 'method_not_allowed', 'Use GET');
       this.counts.health += 1;
-      return this.send(res, 200, { contract: 1, status: 'ok', odoo_version: '18.0', addon_version: '18.0.1.0.0', database: this.database });
+      return this.send(res, 200, { contract: 1, status: 'ok', odoo_version: '18.0', addon_version: '18.0.1.0.0', database: this.database,
+        oauth: this.oauth });
     }
     if (!['/llm_mcp/v1/identity', '/llm_mcp/v1/tools', '/llm_mcp/v1/call'].includes(path ?? '')) {
       res.writeHead(404, { 'Content-Type': 'text/html' });

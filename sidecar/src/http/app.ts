@@ -17,6 +17,7 @@ import { originAndHostGuard } from './guards.js';
 import { addHealthRoutes } from './health.js';
 import { IdentityCache } from './identityCache.js';
 import { mcpRoute } from './mcpRoute.js';
+import { OAuthChallenge } from './oauthChallenge.js';
 import { errorAnswers } from './errorAnswers.js';
 import { requestLog } from './requestLog.js';
 
@@ -92,7 +93,7 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
   const guard = originAndHostGuard(config.allowedOrigins, config.allowedHosts);
   const cors = corsForAllowedOrigins(config.allowedOrigins);
   router.options('/mcp', guard, cors, methodNotAllowed);
-  router.post('/mcp', guard, cors, authenticate(identities), mcpRoute(mcp, config.maxBodyBytes, log));
+  router.post('/mcp', guard, cors, authenticate(identities, new OAuthChallenge(odoo)), mcpRoute(mcp, config.maxBodyBytes, log));
   router.get('/mcp', guard, methodNotAllowed);
   router.all('/mcp', guard, methodNotAllowed);
   app.use(router.routes());

@@ -5,6 +5,7 @@ import type { Middleware } from 'koa';
 import type { Caller, RequestFacts } from '../caller.js';
 import { AuthError } from '../errors.js';
 import type { IdentityCache } from './identityCache.js';
+import type { OAuthChallenge } from './oauthChallenge.js';
 
 const BEARER = /^Bearer[ \t]+([A-Za-z0-9._~+/=-]+)[ \t]*$/i;
 
@@ -16,11 +17,19 @@ export function bearerKey(header: string | undefined): string {
   return match[1];
 }
 
-export function authenticate(identities: IdentityCache): Middleware {
+/** Checks the Bearer key with Odoo; a refusal carries Odoo's OAuth hint for the 401 challenge. */
+export function authenticate(identities: IdentityCache, challenge?: OAuthChallenge): Middleware {
   return async (ctx, next) => {
     const facts = ctx.state.facts as RequestFacts;
-    const key = bearerKey(ctx.get('authorization') || undefined);
-    const identity = await identities.resolve(key);
+    let identity;
+    let key;
+    try {
+      key = bearerKey(ctx.get('authorization') || undefined);
+      identity = await identities.resolve(key);
+    } catch (err) {
+      if (err instanceof AuthError && challenge) err.oauth = await challenge.current();
+      throw err;
+    }
     facts.userId = identity.user.id;
     facts.keyId = identity.key.id;
     const caller: Caller = { identity, credentials: { key, token: identity.token }, facts };

@@ -10,6 +10,14 @@ export interface Health {
   odooVersion: string;
   addonVersion: string;
   database: string;
+  /** Where MCP clients find how to sign in with OAuth (docs/contract.md, OAuth); null when OAuth is off. */
+  oauth: OAuthHint | null;
+}
+
+/** The parameters of the 401 challenge that start an MCP client's OAuth flow. */
+export interface OAuthHint {
+  resourceMetadata: string;
+  scope: string;
 }
 
 export interface Identity {
@@ -79,7 +87,18 @@ export function readHealth(v: unknown): Health {
     odooVersion: str(b.odoo_version, 'odoo_version'),
     addonVersion: str(b.addon_version, 'addon_version'),
     database: str(b.database, 'database'),
+    oauth: readOAuthHint(b.oauth),
   };
+}
+
+function readOAuthHint(v: unknown): OAuthHint | null {
+  if (v === null || v === undefined) return null;
+  const o = obj(v, 'oauth');
+  const resourceMetadata = str(o.resource_metadata, 'oauth.resource_metadata');
+  // it goes into a quoted header parameter: nothing that could end the quotes or the header
+  if (!/^https?:\/\/[^\s"\\]+$/.test(resourceMetadata)) throw new ContractViolation('oauth.resource_metadata is not a URL');
+  const scope = typeof o.scope === 'string' && /^[\x21\x23-\x5b\x5d-\x7e ]*$/.test(o.scope) ? o.scope : '';
+  return { resourceMetadata, scope };
 }
 
 export function readIdentity(v: unknown): Identity {
