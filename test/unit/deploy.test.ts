@@ -354,6 +354,18 @@ describe('nginx running the configuration stack.sh renders', function () {
     while (!(await reader.read()).done);
   });
 
+  it('routes the OAuth metadata and sign-in paths to Odoo with the client Host', async () => {
+    for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-authorization-server',
+      '/llm_mcp_oauth/authorize?client_id=x', '/llm_mcp_oauth/token']) {
+      seen.length = 0;
+      const res = await fetch(`http://127.0.0.1:${proxyPort}${path}`);
+      assert.equal(await res.text(), 'odoo', path);
+      assert.equal(seen[0]?.who, 'odoo', path);
+      assert.equal(seen[0].url, path);
+      assert.equal(seen[0].headers.host, `127.0.0.1:${proxyPort}`);
+    }
+  });
+
   it('routes Odoo paths, and paths that only start like /mcp, to Odoo', async () => {
     for (const path of ['/odoo', '/web/login', '/llm_mcp/v1/health', '/mcpx', '/jsonrpc']) {
       seen.length = 0;
