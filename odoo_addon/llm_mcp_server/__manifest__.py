@@ -14,6 +14,7 @@
         # Screens (views load after the settings record and the security they refer to).
         "views/llm_mcp_key_views.xml",
         "views/llm_mcp_call_views.xml",
+        "views/llm_mcp_oauth_grant_views.xml",
         "views/llm_mcp_config_views.xml",
         "views/llm_mcp_key_wizard_views.xml",
         "views/res_users_views.xml",

@@ -94,3 +94,49 @@ class TestMcpScreensTours(McpTourCase):
         self.assertEqual(answer.json()["error"]["code"], "unauthorized")
         self.assertTrue(self.env["llm.mcp.key"].sudo().search([("user_id", "=", self.users.other.id)]),
                         "the other user's key is untouched")
+
+
+@tagged("post_install", "-at_install")
+class TestOAuthScreensTours(McpTourCase):
+    """The consent page and Connected apps, used in a browser."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.users = make_users(cls.env)
+
+    def test_consent_page_read_only_then_allow(self):
+        import base64
+        import hashlib
+        import urllib.parse
+
+        config = self.env["llm.mcp.config"].get_config()
+        config.public_url = self.base_url() + "/mcp"
+        redirect = self.base_url() + "/odoo"
+        client = self.env["llm.mcp.oauth.client"]._register_dynamic(
+            {"client_name": "Tour Client", "redirect_uris": [redirect]}, "tour")
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(b"v" * 64).digest()).rstrip(b"=").decode()
+        query = urllib.parse.urlencode({
+            "response_type": "code", "client_id": client.client_id, "redirect_uri": redirect, "state": "tour",
+            "code_challenge": challenge, "code_challenge_method": "S256", "resource": config.get_public_url()})
+        self.assertIsNotNone(odoo_test_common.websocket, "python3-websocket is needed for the browser tours")
+        try:
+            odoo_test_common._find_executable()
+            self.start_tour("/llm_mcp_oauth/authorize?" + query, "llm_mcp_oauth_consent_tour", login=self.users.user.login)
+        except unittest.SkipTest as skipped:
+            self.fail("Tour could not run: %s" % skipped)
+        code = self.env["llm.mcp.oauth.code"].sudo().search([("client_id", "=", client.id)])
+        self.assertEqual((len(code), code.user_id, code.read_only, code.grant_days), (1, self.users.user, True, 7))
+
+    def test_connected_apps_in_preferences_revoke(self):
+        user = self.users.user
+        client = self.env["llm.mcp.oauth.client"]._register_dynamic(
+            {"client_name": "Tour Connected App", "redirect_uris": ["https://app.example.com/cb"]}, "tour")
+        grant = self.env["llm.mcp.oauth.grant"].sudo().create({
+            "user_id": user.id, "client_id": client.id, "resource": "http://x/mcp",
+            "expires_at": "2099-01-01 00:00:00"})
+        tokens = grant._issue_tokens()
+        self.assertEqual(self.identity(tokens["access_token"]).status_code, 200)
+        self.run_tour("llm_mcp_connected_apps_tour", login=user.login)
+        self.assertEqual(grant.state, "revoked")
+        self.assertEqual(self.identity(tokens["access_token"]).status_code, 401)

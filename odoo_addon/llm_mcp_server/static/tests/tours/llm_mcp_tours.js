@@ -305,3 +305,69 @@ tours.add("llm_mcp_audit_log_tour", {
         },
     ],
 });
+
+// The OAuth consent page (test_ui.py opens it with a registered client): read-only, then Allow. The client's
+// redirect URI is this Odoo's /odoo, so the tour ends in the web client with the code in the URL.
+tours.add("llm_mcp_oauth_consent_tour", {
+    steps: () => [
+        {
+            content: "The page names the application and where it returns",
+            trigger: ".o_llm_mcp_oauth_consent .o_llm_mcp_oauth_client_name:contains(Tour Client)",
+        },
+        {
+            content: "The redirect host is shown",
+            trigger: ".o_llm_mcp_oauth_redirect_host:contains(127.0.0.1)",
+        },
+        {
+            content: "Read-only",
+            trigger: ".o_llm_mcp_oauth_consent #read_only",
+            run: "click",
+        },
+        {
+            content: "Connected for one week",
+            trigger: ".o_llm_mcp_oauth_consent select[name=duration]",
+            run: "select 7",
+        },
+        {
+            content: "Allow",
+            trigger: ".o_llm_mcp_oauth_consent button.o_llm_mcp_oauth_allow",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Back at the application (here: the web client)",
+            trigger: ".o_web_client",
+        },
+    ],
+});
+
+// Preferences → Account Security → Connected apps, then Revoke one.
+tours.add("llm_mcp_connected_apps_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...openAccountSecurity(),
+        {
+            content: "Open Connected apps",
+            trigger: ".modal button[name=action_my_connected_apps]",
+            run: "click",
+        },
+        {
+            content: "The app is listed, active",
+            trigger: ".o_list_view .o_data_row:contains(Tour Connected App):contains(Active)",
+        },
+        {
+            content: "Revoke it",
+            trigger: ".o_list_view .o_data_row:contains(Tour Connected App) button[name=action_revoke]",
+            run: "click",
+        },
+        {
+            content: "Confirm",
+            trigger: ".modal button.btn-primary:contains(Ok)",
+            run: "click",
+        },
+        {
+            content: "It is revoked (the default filter shows active apps only)",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains(Tour Connected App)))",
+        },
+    ],
+});
