@@ -10,7 +10,6 @@ import {
   OdooUnavailable,
   PayloadTooLarge,
   RequestCancelled,
-  ToolInputError,
   ToolResultInvalid,
   UnknownTool,
 } from './errors.js';
@@ -55,11 +54,11 @@ export function httpAnswerFor(err: unknown): HttpAnswer {
 }
 
 /**
- * Maps a failure inside an MCP request handler: tool-input problems become an `isError` result the model can
- * act on; everything else is thrown as a JSON-RPC error.
+ * Maps a failure inside an MCP request handler: a result that breaks its outputSchema becomes an `isError`
+ * result the model can read; everything else is thrown as a JSON-RPC error.
  */
 export function toolResultOrThrow(err: unknown): CallToolResult {
-  if (err instanceof ToolInputError || err instanceof ToolResultInvalid) {
+  if (err instanceof ToolResultInvalid) {
     return { content: [{ type: 'text', text: err.message }], isError: true };
   }
   throw protocolErrorFor(err);
@@ -69,7 +68,6 @@ export function toolResultOrThrow(err: unknown): CallToolResult {
 export function protocolErrorFor(err: unknown): ProtocolError {
   if (err instanceof ProtocolError) return err;
   if (err instanceof UnknownTool) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { name: err.toolName });
-  if (err instanceof ToolInputError) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
   if (err instanceof AuthError) return new ProtocolError(-32001, err.message);
   if (err instanceof OdooUnavailable) return new ProtocolError(ProtocolErrorCode.InternalError, err.message, { odooUrl: err.odooUrl });
   if (err instanceof OdooRefusesService) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);

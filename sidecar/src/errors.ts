@@ -66,19 +66,11 @@ export class OdooRefusesService extends Error {
   }
 }
 
-/** `tools/call` names a tool this caller cannot see (or that does not exist: Odoo does not say which). */
+/** Odoo answered `tools/call` with 404 unknown_tool: no such tool, or one this caller may not run (Odoo does not say which). */
 export class UnknownTool extends Error {
   override name = 'UnknownTool';
   constructor(readonly toolName: string) {
     super(`Unknown tool: ${toolName}`);
-  }
-}
-
-/** Arguments that do not satisfy the tool's inputSchema; the message names the argument. */
-export class ToolInputError extends Error {
-  override name = 'ToolInputError';
-  constructor(readonly toolName: string, readonly problems: string[]) {
-    super(`Invalid arguments for tool ${toolName}: ${problems.join('; ')}`);
   }
 }
 

@@ -2,8 +2,9 @@
 // reach the routes only the sidecar may use, and whatever it sends to /mcp leaves its audit row in Odoo.
 import assert from 'node:assert/strict';
 import { rawRequest } from '../support/nginxProxy.js';
-import { fixtures } from './fixtures.js';
-import { e2e, orm } from './stack.js';
+import { post } from '../support/rawMcp.js';
+import { CREATE_TOOL, fixtures, SEARCH_TOOL } from './fixtures.js';
+import { e2e, mcpUrl, orm } from './stack.js';
 
 /** Audit rows whose client name is `client` (the attack tests mark their calls with a unique one). */
 async function auditRows(client: string): Promise<{ outcome: string; tool: string }[]> {
@@ -11,6 +12,14 @@ async function auditRows(client: string): Promise<{ outcome: string; tool: strin
 rows = env['llm.mcp.call'].search([('client_name', '=', ${JSON.stringify(client)})])
 result([{'outcome': r.outcome, 'tool': r.tool_name} for r in rows])
 `);
+}
+
+/** A 2026-07-28 tools/call through the proxy whose audit row carries `client` as the client name. */
+function callAs(client: string, key: string, id: number, name: string, args: unknown) {
+  const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {},
+    'io.modelcontextprotocol/clientInfo': { name: client, version: '1' } };
+  return post(mcpUrl, { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, _meta: meta } },
+    { Authorization: `Bearer ${key}`, 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call', 'Mcp-Name': name });
 }
 
 describe('attacks on the public port of the real stack', () => {
@@ -43,5 +52,22 @@ describe('attacks on the public port of the real stack', () => {
       assert.equal(res.status, 404, target);
       assert.ok(!res.text.includes(e2e.db), `${target} names the database: ${res.text.slice(0, 200)}`);
     }
+  });
+});
+
+describe('attacks on the audit trail of the real stack', () => {
+  it('leaves exactly one audit row for an unknown tool, bad arguments and a read-only key\'s write tool', async () => {
+    const client = `audit-attack-${Date.now()}`;
+    const unknown = await callAs(client, fixtures.admin.key, 1, 'no_such_tool', {});
+    assert.equal(unknown.json.error.code, -32602, unknown.text);
+    const bad = await callAs(client, fixtures.admin.key, 2, SEARCH_TOOL, { model: 'res.partner', limit: 'ten' });
+    assert.equal(bad.json.result.isError, true, bad.text);
+    assert.match(bad.json.result.content[0].text, /limit/);
+    const write = await callAs(client, fixtures.readOnly.key, 3, CREATE_TOOL, { model: 'res.partner', values: { name: 'must not exist' } });
+    assert.equal(write.json.error.code, -32602, write.text);
+    const rows = await auditRows(client);
+    assert.deepEqual(rows.map((r) => [r.tool, r.outcome]).sort(), [
+      [CREATE_TOOL, 'denied'], ['no_such_tool', 'invalid'], [SEARCH_TOOL, 'invalid'],
+    ].sort());
   });
 });

@@ -8,7 +8,7 @@ import {
   OdooRefusesService,
   OdooUnavailable,
   PayloadTooLarge,
-  ToolInputError,
+  ToolResultInvalid,
   UnknownTool,
 } from '../../sidecar/src/errors.js';
 
@@ -54,10 +54,10 @@ describe('error mapping', () => {
     assert.equal(protocolErrorFor(new TypeError('x is undefined')).message, 'Internal error');
   });
 
-  it('turns bad tool arguments into an isError result the model can read', () => {
-    const r = toolResultOrThrow(new ToolInputError('odoo_search', ['missing required argument "model"']));
+  it("turns a result that breaks the tool's outputSchema into an isError result the model can read", () => {
+    const r = toolResultOrThrow(new ToolResultInvalid('odoo_search', ['/total must be integer']));
     assert.equal(r.isError, true);
-    assert.deepEqual(r.content, [{ type: 'text', text: 'Invalid arguments for tool odoo_search: missing required argument "model"' }]);
+    assert.deepEqual(r.content, [{ type: 'text', text: "Odoo returned a result for odoo_search that does not match the tool's outputSchema: /total must be integer" }]);
   });
 
   it('turns an unknown tool into JSON-RPC -32602', () => {
