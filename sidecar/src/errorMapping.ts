@@ -24,12 +24,8 @@ export interface HttpAnswer {
   body: { jsonrpc: '2.0'; id: string | number | null; error: { code: number; message: string; data?: unknown } };
 }
 
-function answer(status: number, code: number, message: string, headers: Record<string, string> = {}, data?: unknown): HttpAnswer {
-  return {
-    status,
-    headers,
-    body: { jsonrpc: '2.0', id: null, error: { code, message, ...(data === undefined ? {} : { data }) } },
-  };
+function answer(status: number, code: number, message: string, headers: Record<string, string> = {}): HttpAnswer {
+  return { status, headers, body: { jsonrpc: '2.0', id: null, error: { code, message } } };
 }
 
 /** Maps a failure met before the MCP layer (guards, auth, identity) to the HTTP answer the client gets. */
@@ -45,11 +41,8 @@ export function httpAnswerFor(err: unknown): HttpAnswer {
   if (err instanceof BatchNotSupported) return answer(400, -32600, err.message);
   if (err instanceof PayloadTooLarge) return answer(413, -32000, err.message, { Connection: 'close' });
   if (err instanceof OdooRefusesService) return answer(err.kind === 'mcp_disabled' ? 403 : 502, -32603, err.message);
-  if (err instanceof OdooUnavailable) {
-    return answer(err.kind === 'timeout' ? 504 : err.kind === 'unreachable' ? 503 : 502, -32603, err.message, {}, {
-      odooUrl: err.odooUrl,
-    });
-  }
+  // Only the message: Odoo's URL and the raw network error stay in the sidecar's log.
+  if (err instanceof OdooUnavailable) return answer(err.kind === 'timeout' ? 504 : err.kind === 'unreachable' ? 503 : 502, -32603, err.message);
   return answer(500, -32603, 'Internal error');
 }
 
@@ -69,7 +62,7 @@ export function protocolErrorFor(err: unknown): ProtocolError {
   if (err instanceof ProtocolError) return err;
   if (err instanceof UnknownTool) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { name: err.toolName });
   if (err instanceof AuthError) return new ProtocolError(-32001, err.message);
-  if (err instanceof OdooUnavailable) return new ProtocolError(ProtocolErrorCode.InternalError, err.message, { odooUrl: err.odooUrl });
+  if (err instanceof OdooUnavailable) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
   if (err instanceof OdooRefusesService) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
   if (err instanceof RequestCancelled) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
   return new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error');

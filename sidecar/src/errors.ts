@@ -33,15 +33,22 @@ export class BatchNotSupported extends Error {
   }
 }
 
-/** Odoo cannot be used right now: unreachable, too slow, answering 5xx or something not per the contract. */
+/**
+ * Odoo cannot be used right now: unreachable, too slow, answering 5xx or something not per the contract.
+ * The message is for clients and names no internal address (`Odoo is unreachable (ECONNREFUSED: connection
+ * refused)`); `detail` is for the sidecar's log: Odoo's URL, the route and the raw network error.
+ */
 export class OdooUnavailable extends Error {
   override name = 'OdooUnavailable';
+  readonly detail: string;
   constructor(
     readonly odooUrl: string,
     readonly kind: 'unreachable' | 'timeout' | 'server_error' | 'bad_answer',
-    detail: string,
+    reason: string,
+    detail: string = reason,
   ) {
-    super(`Odoo at ${odooUrl} ${describe(kind)}: ${detail}`);
+    super(`Odoo ${describe(kind)} (${reason})`);
+    this.detail = `Odoo at ${odooUrl} ${describe(kind)}: ${detail}`;
   }
 }
 
@@ -58,12 +65,23 @@ function describe(kind: OdooUnavailable['kind']): string {
   }
 }
 
-/** Odoo answers but is not the one this sidecar was configured for (ODOO_DB), or MCP is switched off there. */
+/**
+ * Odoo answers but is not the one this sidecar was configured for (ODOO_DB), or MCP is switched off there.
+ * As with OdooUnavailable, `detail` (for the log) may name what the client's message does not.
+ */
 export class OdooRefusesService extends Error {
   override name = 'OdooRefusesService';
-  constructor(readonly kind: 'mcp_disabled' | 'wrong_database', message: string) {
+  readonly detail: string;
+  constructor(readonly kind: 'mcp_disabled' | 'wrong_database', message: string, detail: string = message) {
     super(message);
+    this.detail = detail;
   }
+}
+
+/** What the sidecar's log says about a failure: the internal detail where there is one, else the message. */
+export function logDetail(err: unknown): string {
+  if (err instanceof OdooUnavailable || err instanceof OdooRefusesService) return err.detail;
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Odoo answered `tools/call` with 404 unknown_tool: no such tool, or one this caller may not run (Odoo does not say which). */

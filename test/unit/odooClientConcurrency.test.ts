@@ -100,13 +100,13 @@ describe('Odoo client: bounded concurrency', () => {
     assert.equal(odoo.received, 1);
   });
 
-  it('counts the wait for a slot in the timeout and names Odoo when it runs out', async () => {
+  it('counts the wait for a slot in the timeout and names Odoo (its URL in the detail) when it runs out', async () => {
     // The slot is held by a call with a long timeout; the queued tools request has a short one.
     const client = new OdooClient({ baseUrl, timeoutMs: 200, toolCallTimeoutMs: 5000, maxConcurrency: 1 });
     const busy = call(client);
     await until(() => odoo.waiting === 1);
     const queued = client.listTools({ key: 'k' });
-    await assert.rejects(queued, (err: unknown) => err instanceof OdooUnavailable && err.message.includes(baseUrl));
+    await assert.rejects(queued, (err: unknown) => err instanceof OdooUnavailable && err.kind === 'timeout' && err.detail.includes(baseUrl));
     assert.equal(odoo.received, 1);
     odoo.releaseAll();
     await busy;

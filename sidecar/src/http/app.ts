@@ -49,6 +49,7 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
       if (config.odooDb && identity.database !== config.odooDb) {
         throw new OdooRefusesService(
           'wrong_database',
+          'The sidecar reaches another Odoo database than the one it is configured for (ODOO_DB); its log says which',
           `Odoo at ${config.odooUrl} serves database "${identity.database}", but ODOO_DB is "${config.odooDb}"`,
         );
       }

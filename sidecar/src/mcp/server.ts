@@ -14,7 +14,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { Caller } from '../caller.js';
-import { AuthError, ToolResultInvalid } from '../errors.js';
+import { AuthError, logDetail, OdooRefusesService, OdooUnavailable, ToolResultInvalid } from '../errors.js';
 import { protocolErrorFor, toolResultOrThrow } from '../errorMapping.js';
 import type { Logger } from '../log.js';
 import type { OdooClient } from '../odoo/client.js';
@@ -57,6 +57,11 @@ function protocolVersionOf(ctx: ServerContext, request: Request | undefined): st
   return request?.headers.get('mcp-protocol-version') ?? '2025-03-26';
 }
 
+/** Puts Odoo's trouble, with the detail the client's answer leaves out (its URL), on the request's log line. */
+function noteTrouble(caller: Caller, err: unknown): void {
+  if (err instanceof OdooUnavailable || err instanceof OdooRefusesService) caller.facts.error = logDetail(err);
+}
+
 /** The factory `createMcpHandler` calls once per HTTP request. */
 export function createServerFactory(services: McpServices): McpServerFactory {
   return ({ authInfo, requestInfo }) => {
@@ -83,6 +88,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       } catch (err) {
         if (err instanceof InvalidCursor) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
         if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
+        noteTrouble(caller, err);
         throw protocolErrorFor(err);
       }
     });
@@ -144,6 +150,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
         caller.facts.outcome = err instanceof Error ? err.name : 'error';
         // The next request then meets the refusal at authentication (HTTP 401), not a cached identity.
         if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
+        noteTrouble(caller, err);
         return toolResultOrThrow(err);
       } finally {
         tracked.done();

@@ -109,8 +109,8 @@ export class OdooClient {
       ({ status, text } = await (credentials ? this.slots.add(send, { signal }) : send()));
     } catch (err) {
       if (callerSignal?.aborted) throw new RequestCancelled();
-      if (timeout.aborted) throw new OdooUnavailable(this.baseUrl, 'timeout', `no answer from ${path} within ${timeoutMs} ms`);
-      throw new OdooUnavailable(this.baseUrl, 'unreachable', networkReason(err));
+      if (timeout.aborted) throw new OdooUnavailable(this.baseUrl, 'timeout', `no answer within ${timeoutMs} ms`, `no answer from ${path} within ${timeoutMs} ms`);
+      throw new OdooUnavailable(this.baseUrl, 'unreachable', publicNetworkReason(err), `${path}: ${networkReason(err)}`);
     }
     let json: unknown;
     try {
@@ -119,40 +119,64 @@ export class OdooClient {
       json = undefined;
     }
     if (status === 200) {
-      if (json === undefined) throw new OdooUnavailable(this.baseUrl, 'bad_answer', `${path} did not answer JSON`);
+      if (json === undefined) throw new OdooUnavailable(this.baseUrl, 'bad_answer', 'not JSON', `${path} did not answer JSON`);
       try {
         return read(json);
       } catch (err) {
         if (err instanceof ContractViolation) {
-          throw new OdooUnavailable(this.baseUrl, 'bad_answer', `${path}: ${err.message}`);
+          throw new OdooUnavailable(this.baseUrl, 'bad_answer', err.message, `${path}: ${err.message}`);
         }
         throw err;
       }
     }
     const error = readErrorBody(json);
     if (status >= 300 && status < 400) {
-      throw new OdooUnavailable(
-        this.baseUrl,
-        'bad_answer',
-        `${path} redirected (HTTP ${status}) — does Odoo serve exactly one database to these routes (-d DB)?`,
-      );
+      const reason = `redirected (HTTP ${status}) — does Odoo serve exactly one database to these routes (-d DB)?`;
+      throw new OdooUnavailable(this.baseUrl, 'bad_answer', reason, `${path} ${reason}`);
     }
     if (status === 401) throw new AuthError('rejected', error?.message ?? 'Odoo refused the API key');
     if (status === 403 && error?.code === 'mcp_disabled') throw new OdooRefusesService('mcp_disabled', error.message);
     if (status === 404 && error?.code === 'unknown_tool') throw new UnknownToolAnswer();
     if (status === 404 && !error) {
-      throw new OdooUnavailable(this.baseUrl, 'bad_answer', `${path} not found (HTTP 404) — is the llm_mcp_server addon installed?`);
+      const reason = 'route not found (HTTP 404) — is the llm_mcp_server addon installed?';
+      throw new OdooUnavailable(this.baseUrl, 'bad_answer', reason, `${path} ${reason}`);
     }
-    if (error) throw new OdooUnavailable(this.baseUrl, 'server_error', `${path}: HTTP ${status} ${error.code}: ${error.message}`);
-    throw new OdooUnavailable(this.baseUrl, status >= 500 ? 'server_error' : 'bad_answer', `${path}: HTTP ${status}`);
+    if (error) {
+      const reason = `HTTP ${status} ${error.code}: ${error.message}`;
+      throw new OdooUnavailable(this.baseUrl, 'server_error', reason, `${path}: ${reason}`);
+    }
+    throw new OdooUnavailable(this.baseUrl, status >= 500 ? 'server_error' : 'bad_answer', `HTTP ${status}`, `${path}: HTTP ${status}`);
   }
 }
 
 /** Internal marker: Odoo's 404 `unknown_tool`, turned into UnknownTool with the tool name by callTool. */
 class UnknownToolAnswer extends Error {}
 
+/** The network error as Node reports it, addresses included: for the sidecar's log. */
 function networkReason(err: unknown): string {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && err instanceof Error) return `${code} (${err.message})`;
   return err instanceof Error ? err.message : String(err);
+}
+
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+  ETIMEDOUT: 'connection timed out',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+/**
+ * The network error for a client: Node's error code and what it means, never its message, which names the
+ * address and port (`connect ECONNREFUSED 127.0.0.1:18069`) or the host name (TLS errors).
+ */
+function publicNetworkReason(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || !/^[A-Z0-9_]+$/.test(code)) return 'network error';
+  const meaning = NETWORK_ERRORS[code];
+  return meaning ? `${code}: ${meaning}` : code;
 }
