@@ -6,11 +6,13 @@ import {
   AuthError,
   BatchNotSupported,
   ForbiddenOrigin,
+  OdooAnswerTooLarge,
   OdooRefusesService,
   OdooUnavailable,
   PayloadTooLarge,
   RequestCancelled,
   ToolResultInvalid,
+  ToolResultTooLarge,
   UnknownTool,
 } from './errors.js';
 
@@ -41,17 +43,18 @@ export function httpAnswerFor(err: unknown): HttpAnswer {
   if (err instanceof BatchNotSupported) return answer(400, -32600, err.message);
   if (err instanceof PayloadTooLarge) return answer(413, -32000, err.message, { Connection: 'close' });
   if (err instanceof OdooRefusesService) return answer(err.kind === 'mcp_disabled' ? 403 : 502, -32603, err.message);
+  if (err instanceof OdooAnswerTooLarge) return answer(502, -32603, err.message);
   // Only the message: Odoo's URL and the raw network error stay in the sidecar's log.
   if (err instanceof OdooUnavailable) return answer(err.kind === 'timeout' ? 504 : err.kind === 'unreachable' ? 503 : 502, -32603, err.message);
   return answer(500, -32603, 'Internal error');
 }
 
 /**
- * Maps a failure inside an MCP request handler: a result that breaks its outputSchema becomes an `isError`
- * result the model can read; everything else is thrown as a JSON-RPC error.
+ * Maps a failure inside an MCP request handler: a result that breaks its outputSchema or is too large to relay
+ * becomes an `isError` result the model can read; everything else is thrown as a JSON-RPC error.
  */
 export function toolResultOrThrow(err: unknown): CallToolResult {
-  if (err instanceof ToolResultInvalid) {
+  if (err instanceof ToolResultInvalid || err instanceof ToolResultTooLarge) {
     return { content: [{ type: 'text', text: err.message }], isError: true };
   }
   throw protocolErrorFor(err);
@@ -63,7 +66,7 @@ export function protocolErrorFor(err: unknown): ProtocolError {
   if (err instanceof UnknownTool) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { name: err.toolName });
   if (err instanceof AuthError) return new ProtocolError(-32001, err.message);
   if (err instanceof OdooUnavailable) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
-  if (err instanceof OdooRefusesService) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
+  if (err instanceof OdooRefusesService || err instanceof OdooAnswerTooLarge) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
   if (err instanceof RequestCancelled) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
   return new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error');
 }

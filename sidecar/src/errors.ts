@@ -78,9 +78,33 @@ export class OdooRefusesService extends Error {
   }
 }
 
+/**
+ * Odoo's answer was larger than ODOO_MAX_ANSWER_BYTES: the sidecar stopped reading it and dropped the
+ * connection, rather than buffer and parse it whole.
+ */
+export class OdooAnswerTooLarge extends Error {
+  override name = 'OdooAnswerTooLarge';
+  readonly detail: string;
+  constructor(odooUrl: string, readonly path: string, readonly status: number, readonly limit: number) {
+    super(`Odoo's answer is too large: over the ${limit} bytes the sidecar accepts (ODOO_MAX_ANSWER_BYTES)`);
+    this.detail = `Odoo at ${odooUrl}: ${path} answered more than ${limit} bytes (HTTP ${status}); reading stopped there`;
+  }
+}
+
+/** A tool ran in Odoo, but its answer is over ODOO_MAX_ANSWER_BYTES; told to the model as a tool error. */
+export class ToolResultTooLarge extends Error {
+  override name = 'ToolResultTooLarge';
+  constructor(readonly toolName: string, readonly limit: number) {
+    super(
+      `The call of ${toolName} ran in Odoo, but its result is too large to relay: Odoo's answer is over the ` +
+        `${limit} bytes the sidecar accepts (ODOO_MAX_ANSWER_BYTES). Ask for less: fewer records, fewer fields, a smaller limit.`,
+    );
+  }
+}
+
 /** What the sidecar's log says about a failure: the internal detail where there is one, else the message. */
 export function logDetail(err: unknown): string {
-  if (err instanceof OdooUnavailable || err instanceof OdooRefusesService) return err.detail;
+  if (err instanceof OdooUnavailable || err instanceof OdooRefusesService || err instanceof OdooAnswerTooLarge) return err.detail;
   return err instanceof Error ? err.message : String(err);
 }
 

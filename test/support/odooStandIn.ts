@@ -202,6 +202,26 @@ export const TOOLS: Record<string, ToolSpec> = {
       return { slept: args.ms };
     },
   },
+  big_answer: {
+    // An answer of about 2 × `bytes` (the result twice: as content text and as structuredContent).
+    definition: {
+      name: 'big_answer',
+      description: 'Returns a result of `bytes` characters (for answer-size limits).',
+      inputSchema: { type: 'object', properties: { bytes: { type: 'integer', minimum: 0 } }, required: ['bytes'] },
+      annotations: ro('Big answer'),
+    },
+    run: (args) => ({ data: 'x'.repeat(Number(args.bytes)) }),
+  },
+  endless_answer: {
+    // Streams its answer (chunked, no Content-Length) until the sidecar drops the connection.
+    definition: {
+      name: 'endless_answer',
+      description: 'Streams an answer that never ends.',
+      inputSchema: { type: 'object', properties: {} },
+      annotations: ro('Endless answer'),
+    },
+    run: () => ({ __endless: true }),
+  },
   broken_output: {
     // Breaks its own outputSchema, as an addon bug would: the sidecar must not pass it on as a success.
     definition: {
@@ -312,6 +332,8 @@ export class OdooStandIn {
   readonly authorizations: string[] = [];
   /** 'garbage': answers 200 with non-JSON; 'error': answers 500 with a contract error body. */
   mode: 'normal' | 'garbage' | 'error' = 'normal';
+  /** Connections the sidecar dropped while `endless_answer` was still streaming. */
+  endlessCut = 0;
   /** Added to every tool list (changes the fingerprint), to test cache invalidation. */
   extraToolDescription = '';
   mcpEnabled = true;
@@ -398,6 +420,22 @@ export class OdooStandIn {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
     res.end(text);
+  }
+
+  private streamEndlessly(res: ServerResponse): void {
+    res.writeHead(200, { 'Content-Type': 'application/json' }); // chunked: no Content-Length to refuse up front
+    res.write('{"contract": 1, "isError": false, "content": [{"type": "text", "text": "');
+    const chunk = 'x'.repeat(64 * 1024);
+    let open = true;
+    res.on('close', () => {
+      open = false;
+      if (!res.writableFinished) this.endlessCut += 1;
+    });
+    const more = () => {
+      if (open && res.write(chunk)) setImmediate(more);
+      else if (open) res.once('drain', more);
+    };
+    more();
   }
 
   private fail(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
@@ -524,6 +562,7 @@ export class OdooStandIn {
     try {
       const value = await spec.run(args as Record<string, unknown>, user, abort.signal);
       audit({ tool: name, outcome: 'ok', ...facts });
+      if ((value as { __endless?: boolean } | undefined)?.__endless) return this.streamEndlessly(res);
       const custom = (value as { __content?: unknown[] } | undefined)?.__content;
       if (custom) return this.send(res, 200, { contract: 1, content: custom, isError: false });
       const structured = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : { result: value };

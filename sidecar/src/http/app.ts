@@ -42,6 +42,7 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
     timeoutMs: config.odooTimeoutMs,
     toolCallTimeoutMs: config.toolCallTimeoutMs,
     maxConcurrency: config.odooMaxConcurrency,
+    maxAnswerBytes: config.odooMaxAnswerBytes,
   });
   const identities = new IdentityCache(
     async (key, token) => {

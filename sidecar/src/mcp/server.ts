@@ -14,7 +14,15 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { Caller } from '../caller.js';
-import { AuthError, logDetail, OdooRefusesService, OdooUnavailable, ToolResultInvalid } from '../errors.js';
+import {
+  AuthError,
+  logDetail,
+  OdooAnswerTooLarge,
+  OdooRefusesService,
+  OdooUnavailable,
+  ToolResultInvalid,
+  ToolResultTooLarge,
+} from '../errors.js';
 import { protocolErrorFor, toolResultOrThrow } from '../errorMapping.js';
 import type { Logger } from '../log.js';
 import type { OdooClient } from '../odoo/client.js';
@@ -59,7 +67,8 @@ function protocolVersionOf(ctx: ServerContext, request: Request | undefined): st
 
 /** Puts Odoo's trouble, with the detail the client's answer leaves out (its URL), on the request's log line. */
 function noteTrouble(caller: Caller, err: unknown): void {
-  if (err instanceof OdooUnavailable || err instanceof OdooRefusesService) caller.facts.error = logDetail(err);
+  const trouble = err instanceof OdooUnavailable || err instanceof OdooRefusesService || err instanceof OdooAnswerTooLarge;
+  if (trouble || err instanceof ToolResultTooLarge) caller.facts.error = logDetail(err);
 }
 
 /** The factory `createMcpHandler` calls once per HTTP request. */

@@ -3,7 +3,15 @@
 
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import PQueue from 'p-queue';
-import { AuthError, OdooRefusesService, OdooUnavailable, RequestCancelled, UnknownTool } from '../errors.js';
+import {
+  AuthError,
+  OdooAnswerTooLarge,
+  OdooRefusesService,
+  OdooUnavailable,
+  RequestCancelled,
+  ToolResultTooLarge,
+  UnknownTool,
+} from '../errors.js';
 import {
   ContractViolation,
   readCallResult,
@@ -16,7 +24,7 @@ import {
   type ToolCall,
   type ToolList,
 } from './contract.js';
-import { exchange, type Exchange } from './exchange.js';
+import { AnswerOverLimit, exchange, type Exchange } from './exchange.js';
 
 /** What authenticates one request to Odoo: the caller's key, plus the fast-path token when one is held. */
 export interface Credentials {
@@ -37,6 +45,8 @@ export interface OdooClientOptions {
    * readiness stays truthful under load.
    */
   maxConcurrency: number;
+  /** Largest answer read from Odoo (ODOO_MAX_ANSWER_BYTES); a bigger one is cut off while it streams in. */
+  maxAnswerBytes: number;
 }
 
 export class OdooClient {
@@ -78,6 +88,8 @@ export class OdooClient {
       return await this.request('POST', '/llm_mcp/v1/call', credentials, body, this.options.toolCallTimeoutMs, signal, readCallResult);
     } catch (err) {
       if (err instanceof UnknownToolAnswer) throw new UnknownTool(call.name);
+      // HTTP 200: Odoo ran the call (and audited it); the model must hear it ran, and that the result is lost.
+      if (err instanceof OdooAnswerTooLarge && err.status === 200) throw new ToolResultTooLarge(call.name, err.limit);
       throw err;
     }
   }
@@ -101,13 +113,14 @@ export class OdooClient {
       if (credentials.token) headers['X-LLM-MCP-Token'] = credentials.token;
     }
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const send = (): Promise<Exchange> => exchange(url, method, headers, payload, signal);
+    const send = (): Promise<Exchange> => exchange(url, method, headers, payload, signal, this.options.maxAnswerBytes);
     let status: number;
     let text: string;
     try {
       // A request whose signal aborts while it waits for a slot leaves the queue and is never sent.
       ({ status, text } = await (credentials ? this.slots.add(send, { signal }) : send()));
     } catch (err) {
+      if (err instanceof AnswerOverLimit) throw new OdooAnswerTooLarge(this.baseUrl, path, err.status, err.limit);
       if (callerSignal?.aborted) throw new RequestCancelled();
       if (timeout.aborted) throw new OdooUnavailable(this.baseUrl, 'timeout', `no answer within ${timeoutMs} ms`, `no answer from ${path} within ${timeoutMs} ms`);
       throw new OdooUnavailable(this.baseUrl, 'unreachable', publicNetworkReason(err), `${path}: ${networkReason(err)}`);
