@@ -21,6 +21,8 @@ export interface Config {
   toolCallTimeoutMs: number;
   /** Most requests this process has open at Odoo at once; the rest wait their turn (within their timeout). */
   odooMaxConcurrency: number;
+  /** Most of those one key may hold (at most odooMaxConcurrency); its other requests wait in its own queue. */
+  odooMaxConcurrencyPerKey: number;
   /** Largest answer read from Odoo; a bigger one is cut off while it streams in, and the client told so. */
   odooMaxAnswerBytes: number;
   authCacheTtlMs: number;
@@ -49,6 +51,7 @@ export const DEFAULTS = {
   ODOO_TIMEOUT_MS: '10000',
   TOOL_CALL_TIMEOUT_MS: '120000',
   ODOO_MAX_CONCURRENCY: '16',
+  ODOO_MAX_CONCURRENCY_PER_KEY: '4',
   ODOO_MAX_ANSWER_BYTES: String(2 * 1024 * 1024),
   AUTH_CACHE_TTL_MS: '30000',
   AUTH_NEGATIVE_TTL_MS: '5000',
@@ -134,6 +137,7 @@ export function loadConfig(env: Env = process.env): Config {
     odooTimeoutMs: integer(env, 'ODOO_TIMEOUT_MS', 100, 600_000),
     toolCallTimeoutMs: integer(env, 'TOOL_CALL_TIMEOUT_MS', 100, 3_600_000),
     odooMaxConcurrency: integer(env, 'ODOO_MAX_CONCURRENCY', 1, 1024),
+    odooMaxConcurrencyPerKey: integer(env, 'ODOO_MAX_CONCURRENCY_PER_KEY', 1, 1024),
     odooMaxAnswerBytes: integer(env, 'ODOO_MAX_ANSWER_BYTES', 16 * 1024, 256 * 1024 * 1024),
     authCacheTtlMs: integer(env, 'AUTH_CACHE_TTL_MS', 0, 3_600_000),
     authNegativeTtlMs: integer(env, 'AUTH_NEGATIVE_TTL_MS', 0, 3_600_000),

@@ -332,6 +332,9 @@ export class OdooStandIn {
   readonly authorizations: string[] = [];
   /** 'garbage': answers 200 with non-JSON; 'error': answers 500 with a contract error body. */
   mode: 'normal' | 'garbage' | 'error' = 'normal';
+  /** Most `call` requests open at once, per key id (to see a key's share of Odoo). */
+  readonly peakOpenCalls = new Map<number, number>();
+  private readonly openCalls = new Map<number, number>();
   /** Connections the sidecar dropped while `endless_answer` was still streaming. */
   endlessCut = 0;
   /** Added to every tool list (changes the fingerprint), to test cache invalidation. */
@@ -527,6 +530,10 @@ export class OdooStandIn {
     }
     // /llm_mcp/v1/call
     this.counts.call += 1;
+    const open = (this.openCalls.get(key.id) ?? 0) + 1;
+    this.openCalls.set(key.id, open);
+    this.peakOpenCalls.set(key.id, Math.max(open, this.peakOpenCalls.get(key.id) ?? 0));
+    res.on('close', () => this.openCalls.set(key.id, (this.openCalls.get(key.id) ?? 1) - 1));
     const call = body as Record<string, unknown>;
     const facts = { client: call.client, request_id: call.request_id };
     if (typeof call.name !== 'string') {

@@ -15,6 +15,7 @@ describe('config', () => {
     assert.equal(c.authNegativeTtlMs, 5_000);
     assert.ok(c.authNegativeTtlMs < c.authCacheTtlMs);
     assert.equal(c.odooMaxAnswerBytes, 2 * 1024 * 1024);
+    assert.equal(c.odooMaxConcurrencyPerKey, 4);
   });
 
   it('reads every documented variable', () => {
@@ -33,6 +34,7 @@ describe('config', () => {
       TOOLS_PAGE_SIZE: '10',
       MAX_BODY_BYTES: '2048',
       ODOO_MAX_ANSWER_BYTES: '65536',
+      ODOO_MAX_CONCURRENCY_PER_KEY: '2',
       LOG_LEVEL: 'DEBUG',
     });
     assert.equal(c.odooUrl, 'https://erp.example.com');
@@ -45,6 +47,7 @@ describe('config', () => {
     assert.equal(c.toolsPageSize, 10);
     assert.equal(c.maxBodyBytes, 2048);
     assert.equal(c.odooMaxAnswerBytes, 65536);
+    assert.equal(c.odooMaxConcurrencyPerKey, 2);
     assert.equal(c.logLevel, 'debug');
   });
 

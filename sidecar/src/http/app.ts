@@ -42,6 +42,7 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
     timeoutMs: config.odooTimeoutMs,
     toolCallTimeoutMs: config.toolCallTimeoutMs,
     maxConcurrency: config.odooMaxConcurrency,
+    maxConcurrencyPerKey: config.odooMaxConcurrencyPerKey,
     maxAnswerBytes: config.odooMaxAnswerBytes,
   });
   const identities = new IdentityCache(

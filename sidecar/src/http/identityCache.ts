@@ -2,8 +2,8 @@
 // Entries are keyed by the SHA-256 of the key: the key itself is never kept. A refused key is remembered
 // for less time (AUTH_NEGATIVE_TTL_MS), so a mistyped key does not hammer Odoo but a fixed one works soon.
 
-import { createHash } from 'node:crypto';
 import { AuthError } from '../errors.js';
+import { keyHash } from '../odoo/client.js';
 import type { Identity } from '../odoo/contract.js';
 
 export type IdentityLookup = (key: string, token: string | undefined) => Promise<Identity>;
@@ -21,10 +21,6 @@ export interface IdentityCacheOptions {
   now?: () => number;
 }
 
-/** The hash a key is known by inside the sidecar (cache keys, logs of cache events). */
-export function keyHash(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
 
 export class IdentityCache {
   private readonly entries = new Map<string, Entry>();

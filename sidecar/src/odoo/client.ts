@@ -1,8 +1,8 @@
 // The client of docs/contract.md: the only code that talks to Odoo. Every request carries the MCP
 // caller's own key (and, when known, the fast-path token); the key goes to the configured URL only.
 
+import { createHash } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import PQueue from 'p-queue';
 import {
   AuthError,
   OdooAnswerTooLarge,
@@ -25,11 +25,17 @@ import {
   type ToolList,
 } from './contract.js';
 import { AnswerOverLimit, exchange, type Exchange } from './exchange.js';
+import { FairSlots } from './fairSlots.js';
 
 /** What authenticates one request to Odoo: the caller's key, plus the fast-path token when one is held. */
 export interface Credentials {
   key: string;
   token?: string | undefined;
+}
+
+/** The hash a key is known by inside the sidecar (caches, its share of Odoo, logs of cache events). */
+export function keyHash(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
 export interface OdooClientOptions {
@@ -45,15 +51,20 @@ export interface OdooClientOptions {
    * readiness stays truthful under load.
    */
   maxConcurrency: number;
+  /**
+   * Most of those one key may hold; its further requests wait in its own queue while other keys' requests
+   * take the free slots in turn (FairSlots), so one key's flood does not starve everyone else.
+   */
+  maxConcurrencyPerKey: number;
   /** Largest answer read from Odoo (ODOO_MAX_ANSWER_BYTES); a bigger one is cut off while it streams in. */
   maxAnswerBytes: number;
 }
 
 export class OdooClient {
-  private readonly slots: PQueue;
+  private readonly slots: FairSlots;
 
   constructor(private readonly options: OdooClientOptions) {
-    this.slots = new PQueue({ concurrency: options.maxConcurrency });
+    this.slots = new FairSlots(options.maxConcurrency, Math.min(options.maxConcurrencyPerKey, options.maxConcurrency));
   }
 
   get baseUrl(): string {
@@ -118,7 +129,7 @@ export class OdooClient {
     let text: string;
     try {
       // A request whose signal aborts while it waits for a slot leaves the queue and is never sent.
-      ({ status, text } = await (credentials ? this.slots.add(send, { signal }) : send()));
+      ({ status, text } = await (credentials ? this.slots.run(keyHash(credentials.key), send, signal) : send()));
     } catch (err) {
       if (err instanceof AnswerOverLimit) throw new OdooAnswerTooLarge(this.baseUrl, path, err.status, err.limit);
       if (callerSignal?.aborted) throw new RequestCancelled();
