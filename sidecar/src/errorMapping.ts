@@ -5,6 +5,7 @@ import { ProtocolError, ProtocolErrorCode, type CallToolResult } from '@modelcon
 import {
   AuthError,
   BatchNotSupported,
+  BatchTooLarge,
   ForbiddenOrigin,
   OdooAnswerTooLarge,
   OdooRefusesService,
@@ -40,7 +41,7 @@ export function httpAnswerFor(err: unknown): HttpAnswer {
     return answer(401, -32001, err.message, { 'WWW-Authenticate': challenge });
   }
   if (err instanceof ForbiddenOrigin) return answer(403, -32000, err.message);
-  if (err instanceof BatchNotSupported) return answer(400, -32600, err.message);
+  if (err instanceof BatchNotSupported || err instanceof BatchTooLarge) return answer(400, -32600, err.message);
   if (err instanceof PayloadTooLarge) return answer(413, -32000, err.message, { Connection: 'close' });
   if (err instanceof OdooRefusesService) return answer(err.kind === 'mcp_disabled' ? 403 : 502, -32603, err.message);
   if (err instanceof OdooAnswerTooLarge) return answer(502, -32603, err.message);

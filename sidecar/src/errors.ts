@@ -33,6 +33,14 @@ export class BatchNotSupported extends Error {
   }
 }
 
+/** A JSON-RPC batch (2025-03-26) of more messages than the sidecar serves in one HTTP request. */
+export class BatchTooLarge extends Error {
+  override name = 'BatchTooLarge';
+  constructor(readonly limit: number, readonly length: number) {
+    super(`A JSON-RPC batch may hold at most ${limit} messages; this one holds ${length}`);
+  }
+}
+
 /**
  * Odoo cannot be used right now: unreachable, too slow, answering 5xx or something not per the contract.
  * The message is for clients and names no internal address (`Odoo is unreachable (ECONNREFUSED: connection

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Caller, RequestFacts } from '../caller.js';
-import { BatchNotSupported, PayloadTooLarge } from '../errors.js';
+import { BatchNotSupported, BatchTooLarge, PayloadTooLarge } from '../errors.js';
 import type { Logger } from '../log.js';
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -28,6 +28,11 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 // 2025-03-26 had JSON-RPC batches; 2025-06-18 removed them. The SDK's stateless 2025 leg accepts them for
 // every version (and rejects them itself for 2026-07-28), so the versions without batches are refused here.
 const VERSIONS_WITHOUT_BATCHES = new Set(['2025-06-18', '2025-11-25']);
+/**
+ * Most messages served from one 2025-03-26 batch. The SDK takes up to 100 and runs them at once; each call
+ * still waits its turn in the key's share of Odoo, but one HTTP request would hold up to 100 answers.
+ */
+export const MAX_BATCH_MESSAGES = 16;
 
 /** Notes method, JSON-RPC id and tool name for the log line; the SDK does the real parsing. */
 function peek(body: Buffer, facts: RequestFacts, protocolVersion: string | undefined): void {
@@ -40,6 +45,7 @@ function peek(body: Buffer, facts: RequestFacts, protocolVersion: string | undef
   if (Array.isArray(message)) {
     facts.mcpMethod = 'batch';
     if (protocolVersion && VERSIONS_WITHOUT_BATCHES.has(protocolVersion)) throw new BatchNotSupported(protocolVersion);
+    if (message.length > MAX_BATCH_MESSAGES) throw new BatchTooLarge(MAX_BATCH_MESSAGES, message.length);
     return;
   }
   if (typeof message !== 'object' || message === null) return;
