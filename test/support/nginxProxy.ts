@@ -124,13 +124,14 @@ export interface RawResponse {
 
 /**
  * Sends one request with `target` exactly as given on the request line (no URL normalisation), and reads the
- * answer. `body` may be a Buffer or string; a chunked body is sent when `chunked` is set.
+ * answer. `body` may be a Buffer or string; a chunked body is sent when `chunked` is set; `paceMs` sends the
+ * body 64 KB at a time with that pause between pieces, as a client on a slower link would.
  */
 export function rawRequest(
   port: number,
   method: string,
   target: string,
-  options: { headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean } = {},
+  options: { headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean; paceMs?: number } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -145,23 +146,31 @@ export function rawRequest(
     // The peer may close while the body is still being sent (e.g. an early 413): read what it answered.
     socket.on('error', (err) => parser.end(err));
     socket.write(head);
-    if (body && options.chunked) {
-      for (let i = 0; i < body.length; i += 64 * 1024) {
-        const part = body.subarray(i, i + 64 * 1024);
-        socket.write(`${part.length.toString(16)}\r\n`);
-        socket.write(part);
-        socket.write('\r\n');
-      }
-      socket.write('0\r\n\r\n');
-    } else if (body) {
-      socket.write(body);
+    if (!body) return;
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < body.length; i += 64 * 1024) {
+      const part = body.subarray(i, i + 64 * 1024);
+      pieces.push(options.chunked ? Buffer.concat([Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]) : part);
     }
+    if (options.chunked) pieces.push(Buffer.from('0\r\n\r\n'));
+    const send = async () => {
+      for (const piece of pieces) {
+        if (socket.destroyed || parser.finished) return;
+        socket.write(piece);
+        if (options.paceMs) await new Promise((r) => setTimeout(r, options.paceMs));
+      }
+    };
+    void send();
   });
 }
 
 class ResponseReader {
   private chunks: Buffer[] = [];
   private done = false;
+
+  get finished(): boolean {
+    return this.done;
+  }
   constructor(private readonly resolve: (r: RawResponse) => void, private readonly reject: (e: Error) => void) {}
 
   push(d: Buffer): void {
