@@ -71,3 +71,18 @@ describe('attacks on the audit trail of the real stack', () => {
     ].sort());
   });
 });
+
+describe('attacks with oversized bodies on the real stack', () => {
+  it('answers an 8 MB body at /mcp with a JSON 413 from the proxy', async () => {
+    const pad = 'x'.repeat(8 * 1024 * 1024);
+    const res = await rawRequest(e2e.port, 'POST', '/mcp', {
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: `Bearer ${fixtures.admin.key}`,
+        'MCP-Protocol-Version': '2025-11-25' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: SEARCH_TOOL, arguments: { model: pad } } }),
+      paceMs: 1,
+    });
+    assert.equal(res.status, 413, res.text.slice(0, 200));
+    assert.match(String(res.headers['content-type']), /^application\/json/);
+    assert.match((JSON.parse(res.text) as { error: { message: string } }).error.message, /larger than 1048576 bytes/);
+  });
+});
