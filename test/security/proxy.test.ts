@@ -87,6 +87,15 @@ describe('attacks on the public port (real nginx)', function () {
     }
   });
 
+  it('strips a client-sent X-LLM-MCP-Token before Odoo sees it, on every Odoo route', async () => {
+    for (const target of ['/web/login', '/jsonrpc', '/websocket']) {
+      proxy.seen.length = 0;
+      await rawRequest(proxy.port, 'GET', target, { headers: { 'X-LLM-MCP-Token': '11.2.9999999999.forged' } });
+      assert.equal(proxy.seen[0]?.who, 'odoo', target);
+      assert.equal(proxy.seen[0].headers['x-llm-mcp-token'], undefined, `${target} passed the token on`);
+    }
+  });
+
   it("does not expose the sidecar's own probes (/readyz names Odoo's address) on the public port", async () => {
     for (const target of ['/readyz', '/healthz', '/mcp/../readyz', '/mcp/%2e%2e/readyz']) {
       proxy.seen.length = 0;

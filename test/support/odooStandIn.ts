@@ -330,6 +330,8 @@ export class OdooStandIn {
   readonly cancellations: string[] = [];
   /** Every Authorization header value seen (to prove the sidecar relays the caller's own key). */
   readonly authorizations: string[] = [];
+  /** Every request's headers as received, apart from Authorization (to see what the sidecar passes on). */
+  readonly headersSeen: Record<string, string | string[] | undefined>[] = [];
   /** 'garbage': answers 200 with non-JSON; 'error': answers 500 with a contract error body. */
   mode: 'normal' | 'garbage' | 'error' = 'normal';
   /** Most `call` requests open at once, per key id (to see a key's share of Odoo). */
@@ -472,6 +474,8 @@ export class OdooStandIn {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
+    const { authorization: _key, ...headers } = req.headers;
+    this.headersSeen.push(headers);
     if (this.mode === 'garbage') {
       res.writeHead(200, { 'Content-Type': 'text/html' });
       res.end('<html>Odoo Server Error</html>');
