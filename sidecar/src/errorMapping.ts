@@ -7,6 +7,7 @@ import {
   BatchNotSupported,
   BatchTooLarge,
   ForbiddenOrigin,
+  NestedTooDeeply,
   OdooAnswerTooLarge,
   OdooRefusesService,
   OdooUnavailable,
@@ -41,7 +42,9 @@ export function httpAnswerFor(err: unknown): HttpAnswer {
     return answer(401, -32001, err.message, { 'WWW-Authenticate': challenge });
   }
   if (err instanceof ForbiddenOrigin) return answer(403, -32000, err.message);
-  if (err instanceof BatchNotSupported || err instanceof BatchTooLarge) return answer(400, -32600, err.message);
+  if (err instanceof BatchNotSupported || err instanceof BatchTooLarge || err instanceof NestedTooDeeply) {
+    return answer(400, -32600, err.message);
+  }
   if (err instanceof PayloadTooLarge) return answer(413, -32000, err.message, { Connection: 'close' });
   if (err instanceof OdooRefusesService) return answer(err.kind === 'mcp_disabled' ? 403 : 502, -32603, err.message);
   if (err instanceof OdooAnswerTooLarge) return answer(502, -32603, err.message);

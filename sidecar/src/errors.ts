@@ -33,6 +33,17 @@ export class BatchNotSupported extends Error {
   }
 }
 
+/**
+ * A request whose arrays and objects nest deeper than the sidecar can relay: Node's JSON.stringify (and
+ * Python's json in Odoo) recurse, and give up a few thousand levels down.
+ */
+export class NestedTooDeeply extends Error {
+  override name = 'NestedTooDeeply';
+  constructor(readonly limit: number) {
+    super(`The request nests arrays and objects deeper than ${limit} levels`);
+  }
+}
+
 /** A JSON-RPC batch (2025-03-26) of more messages than the sidecar serves in one HTTP request. */
 export class BatchTooLarge extends Error {
   override name = 'BatchTooLarge';

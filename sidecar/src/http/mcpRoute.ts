@@ -1,5 +1,6 @@
-// Where an authenticated HTTP request becomes MCP: the body is read once (size-capped), peeked at for the
-// log line, and handed with the caller to the SDK's handler, which owns everything protocol from here on
+// Where an authenticated HTTP request becomes MCP: the body is read once (size-capped), checked against the
+// other transport limits (nesting depth, batch length), peeked at for the log line, and handed with the
+// caller to the SDK's handler, which owns everything protocol from here on
 // (versions, Accept/Content-Type rules, JSON parsing, batches, SSE, errors).
 
 import type { Middleware } from 'koa';
@@ -8,7 +9,7 @@ import { Readable } from 'node:stream';
 import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Caller, RequestFacts } from '../caller.js';
-import { BatchNotSupported, BatchTooLarge, PayloadTooLarge } from '../errors.js';
+import { BatchNotSupported, BatchTooLarge, NestedTooDeeply, PayloadTooLarge } from '../errors.js';
 import type { Logger } from '../log.js';
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -33,6 +34,34 @@ const VERSIONS_WITHOUT_BATCHES = new Set(['2025-06-18', '2025-11-25']);
  * still waits its turn in the key's share of Odoo, but one HTTP request would hold up to 100 answers.
  */
 export const MAX_BATCH_MESSAGES = 16;
+
+/**
+ * Deepest nesting of arrays and objects a request may have. Every call is relayed to Odoo, re-encoded by
+ * JSON.stringify, which recurses and fails some thousands of levels down; 1000 leaves it room, and is about
+ * what Python's json in Odoo parses. Like the body size, a transport limit: such a request is refused
+ * before it is read as MCP, and reaches no audit log.
+ */
+export const MAX_NESTING = 1000;
+
+/** Whether arrays and objects in a JSON text nest deeper than `limit` (a byte scan that skips strings). */
+function nestsDeeperThan(body: Buffer, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
 
 /** Notes method, JSON-RPC id and tool name for the log line; the SDK does the real parsing. */
 function peek(body: Buffer, facts: RequestFacts, protocolVersion: string | undefined): void {
@@ -63,6 +92,7 @@ export function mcpRoute(handler: McpHttpHandler, maxBodyBytes: number, log: Log
   return async (ctx) => {
     const caller = ctx.state.caller as Caller;
     const body = await readBody(ctx.req, maxBodyBytes);
+    if (nestsDeeperThan(body, MAX_NESTING)) throw new NestedTooDeeply(MAX_NESTING);
     peek(body, caller.facts, ctx.get('mcp-protocol-version') || undefined);
     // The SDK reads the body again from this stand-in for the request stream, which was consumed above.
     const req: NodeIncomingMessageLike = Object.assign(Readable.from(body.length > 0 ? [body] : []), {
