@@ -123,8 +123,9 @@ export class OdooClient {
       headers.Authorization = `Bearer ${credentials.key}`;
       if (credentials.token) headers['X-LLM-MCP-Token'] = credentials.token;
     }
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const send = (): Promise<Exchange> => exchange(url, method, headers, payload, signal, this.options.maxAnswerBytes);
+    // Encoded once the request has its slot: a request waiting its turn keeps no second copy of its body.
+    const send = (): Promise<Exchange> =>
+      exchange(url, method, headers, body === undefined ? undefined : JSON.stringify(body), signal, this.options.maxAnswerBytes);
     let status: number;
     let text: string;
     try {
