@@ -31,6 +31,8 @@ export interface Config {
   /** tools/list page size; longer lists get a `nextCursor`. */
   toolsPageSize: number;
   maxBodyBytes: number;
+  /** Bodies of the requests being served at once (each counted at least 16 KiB); a key may hold its share. */
+  maxRequestBytesInFlight: number;
   shutdownGraceMs: number;
   logLevel: LogLevel;
 }
@@ -58,6 +60,7 @@ export const DEFAULTS = {
   TOOLS_CACHE_TTL_MS: '300000',
   TOOLS_PAGE_SIZE: '100',
   MAX_BODY_BYTES: String(1024 * 1024),
+  MAX_REQUEST_BYTES_IN_FLIGHT: String(8 * 1024 * 1024),
   SHUTDOWN_GRACE_MS: '10000',
   LOG_LEVEL: 'warn',
 } as const;
@@ -127,6 +130,11 @@ export function loadConfig(env: Env = process.env): Config {
   const odooHost = new URL(odooUrl).hostname.toLowerCase();
   const defaultHosts = [...new Set([...LOOPBACK_NAMES, odooHost])];
   const odooDb = env.ODOO_DB?.trim() || undefined;
+  const maxBodyBytes = integer(env, 'MAX_BODY_BYTES', 1024, 64 * 1024 * 1024);
+  const maxRequestBytesInFlight = integer(env, 'MAX_REQUEST_BYTES_IN_FLIGHT', 1024, 16 * 1024 * 1024 * 1024);
+  if (maxRequestBytesInFlight < maxBodyBytes) {
+    throw new ConfigError(`MAX_REQUEST_BYTES_IN_FLIGHT=${maxRequestBytesInFlight} is less than MAX_BODY_BYTES=${maxBodyBytes}: no request of the largest size would fit`);
+  }
   return {
     odooUrl,
     odooDb,
@@ -143,7 +151,8 @@ export function loadConfig(env: Env = process.env): Config {
     authNegativeTtlMs: integer(env, 'AUTH_NEGATIVE_TTL_MS', 0, 3_600_000),
     toolsCacheTtlMs: integer(env, 'TOOLS_CACHE_TTL_MS', 0, 86_400_000),
     toolsPageSize: integer(env, 'TOOLS_PAGE_SIZE', 1, 10_000),
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024, 64 * 1024 * 1024),
+    maxBodyBytes,
+    maxRequestBytesInFlight,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 0, 600_000),
     logLevel,
   };

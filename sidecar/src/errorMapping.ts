@@ -13,6 +13,7 @@ import {
   OdooUnavailable,
   PayloadTooLarge,
   RequestCancelled,
+  SidecarBusy,
   ToolResultInvalid,
   ToolResultTooLarge,
   UnknownTool,
@@ -46,6 +47,7 @@ export function httpAnswerFor(err: unknown): HttpAnswer {
     return answer(400, -32600, err.message);
   }
   if (err instanceof PayloadTooLarge) return answer(413, -32000, err.message, { Connection: 'close' });
+  if (err instanceof SidecarBusy) return answer(err.scope === 'key' ? 429 : 503, -32000, err.message, { 'Retry-After': '1' });
   if (err instanceof OdooRefusesService) return answer(err.kind === 'mcp_disabled' ? 403 : 502, -32603, err.message);
   if (err instanceof OdooAnswerTooLarge) return answer(502, -32603, err.message);
   // Only the message: Odoo's URL and the raw network error stay in the sidecar's log.

@@ -44,6 +44,18 @@ export class NestedTooDeeply extends Error {
   }
 }
 
+/** The request does not fit in what the sidecar holds at once: its key's share (429) or the whole (503). */
+export class SidecarBusy extends Error {
+  override name = 'SidecarBusy';
+  constructor(readonly scope: 'key' | 'sidecar') {
+    super(
+      scope === 'key'
+        ? 'This key has too many requests in progress at the sidecar; retry when some of them have finished'
+        : 'The sidecar has too many requests in progress; retry shortly',
+    );
+  }
+}
+
 /** A JSON-RPC batch (2025-03-26) of more messages than the sidecar serves in one HTTP request. */
 export class BatchTooLarge extends Error {
   override name = 'BatchTooLarge';

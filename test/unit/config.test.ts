@@ -16,6 +16,7 @@ describe('config', () => {
     assert.ok(c.authNegativeTtlMs < c.authCacheTtlMs);
     assert.equal(c.odooMaxAnswerBytes, 2 * 1024 * 1024);
     assert.equal(c.odooMaxConcurrencyPerKey, 4);
+    assert.equal(c.maxRequestBytesInFlight, 8 * 1024 * 1024);
   });
 
   it('reads every documented variable', () => {
@@ -70,6 +71,7 @@ describe('config', () => {
     [{ AUTH_CACHE_TTL_MS: '-1' }, /AUTH_CACHE_TTL_MS/],
     [{ MAX_BODY_BYTES: '10' }, /MAX_BODY_BYTES=10 must be between/],
     [{ ODOO_MAX_ANSWER_BYTES: '1000' }, /ODOO_MAX_ANSWER_BYTES=1000 must be between/],
+    [{ MAX_REQUEST_BYTES_IN_FLIGHT: '65536', MAX_BODY_BYTES: '131072' }, /MAX_REQUEST_BYTES_IN_FLIGHT=65536 is less than MAX_BODY_BYTES=131072/],
     [{ MCP_ALLOWED_ORIGINS: ' , ' }, /MCP_ALLOWED_ORIGINS is empty/],
   ];
   for (const [env, message] of bad) {

@@ -5,7 +5,7 @@
 import type { Middleware } from 'koa';
 import type { RequestFacts } from '../caller.js';
 import { httpAnswerFor } from '../errorMapping.js';
-import { AuthError, ForbiddenOrigin, logDetail } from '../errors.js';
+import { AuthError, ForbiddenOrigin, logDetail, SidecarBusy } from '../errors.js';
 
 export function errorAnswers(): Middleware {
   return async (ctx, next) => {
@@ -20,7 +20,7 @@ export function errorAnswers(): Middleware {
       ctx.state.failure = {
         message: logDetail(err),
         // A client's mistake (no key, foreign Origin) is not the sidecar's problem: logged at info, not warn.
-        expected: err instanceof AuthError || err instanceof ForbiddenOrigin,
+        expected: err instanceof AuthError || err instanceof ForbiddenOrigin || (err instanceof SidecarBusy && err.scope === 'key'),
       };
     }
   };

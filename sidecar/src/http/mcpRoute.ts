@@ -11,6 +11,7 @@ import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Caller, RequestFacts } from '../caller.js';
 import { BatchNotSupported, BatchTooLarge, NestedTooDeeply, PayloadTooLarge } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Reservation } from './requestBudget.js';
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -92,6 +93,8 @@ export function mcpRoute(handler: McpHttpHandler, maxBodyBytes: number, log: Log
   return async (ctx) => {
     const caller = ctx.state.caller as Caller;
     const body = await readBody(ctx.req, maxBodyBytes);
+    // A chunked body was admitted at the largest size allowed: hold what it really is.
+    (ctx.state.reservation as Reservation | undefined)?.resize(body.length);
     if (nestsDeeperThan(body, MAX_NESTING)) throw new NestedTooDeeply(MAX_NESTING);
     peek(body, caller.facts, ctx.get('mcp-protocol-version') || undefined);
     // The SDK reads the body again from this stand-in for the request stream, which was consumed above.
