@@ -13,6 +13,8 @@ export interface RequestFacts {
   keyId?: number;
   protocolVersion?: string;
   outcome?: string;
+  /** A failure the sidecar's administrator should see (Odoo in trouble), with its internal detail. */
+  error?: string;
 }
 
 export interface Caller {

@@ -21,12 +21,18 @@ export interface Config {
   toolCallTimeoutMs: number;
   /** Most requests this process has open at Odoo at once; the rest wait their turn (within their timeout). */
   odooMaxConcurrency: number;
+  /** Most of those one key may hold (at most odooMaxConcurrency); its other requests wait in its own queue. */
+  odooMaxConcurrencyPerKey: number;
+  /** Largest answer read from Odoo; a bigger one is cut off while it streams in, and the client told so. */
+  odooMaxAnswerBytes: number;
   authCacheTtlMs: number;
   authNegativeTtlMs: number;
   toolsCacheTtlMs: number;
   /** tools/list page size; longer lists get a `nextCursor`. */
   toolsPageSize: number;
   maxBodyBytes: number;
+  /** Bodies of the requests being served at once (each counted at least 16 KiB); a key may hold its share. */
+  maxRequestBytesInFlight: number;
   shutdownGraceMs: number;
   logLevel: LogLevel;
 }
@@ -47,11 +53,14 @@ export const DEFAULTS = {
   ODOO_TIMEOUT_MS: '10000',
   TOOL_CALL_TIMEOUT_MS: '120000',
   ODOO_MAX_CONCURRENCY: '16',
+  ODOO_MAX_CONCURRENCY_PER_KEY: '4',
+  ODOO_MAX_ANSWER_BYTES: String(2 * 1024 * 1024),
   AUTH_CACHE_TTL_MS: '30000',
   AUTH_NEGATIVE_TTL_MS: '5000',
   TOOLS_CACHE_TTL_MS: '300000',
   TOOLS_PAGE_SIZE: '100',
   MAX_BODY_BYTES: String(1024 * 1024),
+  MAX_REQUEST_BYTES_IN_FLIGHT: String(8 * 1024 * 1024),
   SHUTDOWN_GRACE_MS: '10000',
   LOG_LEVEL: 'warn',
 } as const;
@@ -121,6 +130,11 @@ export function loadConfig(env: Env = process.env): Config {
   const odooHost = new URL(odooUrl).hostname.toLowerCase();
   const defaultHosts = [...new Set([...LOOPBACK_NAMES, odooHost])];
   const odooDb = env.ODOO_DB?.trim() || undefined;
+  const maxBodyBytes = integer(env, 'MAX_BODY_BYTES', 1024, 64 * 1024 * 1024);
+  const maxRequestBytesInFlight = integer(env, 'MAX_REQUEST_BYTES_IN_FLIGHT', 1024, 16 * 1024 * 1024 * 1024);
+  if (maxRequestBytesInFlight < maxBodyBytes) {
+    throw new ConfigError(`MAX_REQUEST_BYTES_IN_FLIGHT=${maxRequestBytesInFlight} is less than MAX_BODY_BYTES=${maxBodyBytes}: no request of the largest size would fit`);
+  }
   return {
     odooUrl,
     odooDb,
@@ -131,11 +145,14 @@ export function loadConfig(env: Env = process.env): Config {
     odooTimeoutMs: integer(env, 'ODOO_TIMEOUT_MS', 100, 600_000),
     toolCallTimeoutMs: integer(env, 'TOOL_CALL_TIMEOUT_MS', 100, 3_600_000),
     odooMaxConcurrency: integer(env, 'ODOO_MAX_CONCURRENCY', 1, 1024),
+    odooMaxConcurrencyPerKey: integer(env, 'ODOO_MAX_CONCURRENCY_PER_KEY', 1, 1024),
+    odooMaxAnswerBytes: integer(env, 'ODOO_MAX_ANSWER_BYTES', 16 * 1024, 256 * 1024 * 1024),
     authCacheTtlMs: integer(env, 'AUTH_CACHE_TTL_MS', 0, 3_600_000),
     authNegativeTtlMs: integer(env, 'AUTH_NEGATIVE_TTL_MS', 0, 3_600_000),
     toolsCacheTtlMs: integer(env, 'TOOLS_CACHE_TTL_MS', 0, 86_400_000),
     toolsPageSize: integer(env, 'TOOLS_PAGE_SIZE', 1, 10_000),
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024, 64 * 1024 * 1024),
+    maxBodyBytes,
+    maxRequestBytesInFlight,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 0, 600_000),
     logLevel,
   };

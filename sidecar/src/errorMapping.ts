@@ -5,13 +5,17 @@ import { ProtocolError, ProtocolErrorCode, type CallToolResult } from '@modelcon
 import {
   AuthError,
   BatchNotSupported,
+  BatchTooLarge,
   ForbiddenOrigin,
+  NestedTooDeeply,
+  OdooAnswerTooLarge,
   OdooRefusesService,
   OdooUnavailable,
   PayloadTooLarge,
   RequestCancelled,
-  ToolInputError,
+  SidecarBusy,
   ToolResultInvalid,
+  ToolResultTooLarge,
   UnknownTool,
 } from './errors.js';
 
@@ -25,12 +29,8 @@ export interface HttpAnswer {
   body: { jsonrpc: '2.0'; id: string | number | null; error: { code: number; message: string; data?: unknown } };
 }
 
-function answer(status: number, code: number, message: string, headers: Record<string, string> = {}, data?: unknown): HttpAnswer {
-  return {
-    status,
-    headers,
-    body: { jsonrpc: '2.0', id: null, error: { code, message, ...(data === undefined ? {} : { data }) } },
-  };
+function answer(status: number, code: number, message: string, headers: Record<string, string> = {}): HttpAnswer {
+  return { status, headers, body: { jsonrpc: '2.0', id: null, error: { code, message } } };
 }
 
 /** Maps a failure met before the MCP layer (guards, auth, identity) to the HTTP answer the client gets. */
@@ -47,23 +47,24 @@ export function httpAnswerFor(err: unknown): HttpAnswer {
     return answer(401, -32001, err.message, { 'WWW-Authenticate': challenge });
   }
   if (err instanceof ForbiddenOrigin) return answer(403, -32000, err.message);
-  if (err instanceof BatchNotSupported) return answer(400, -32600, err.message);
-  if (err instanceof PayloadTooLarge) return answer(413, -32000, err.message, { Connection: 'close' });
-  if (err instanceof OdooRefusesService) return answer(err.kind === 'mcp_disabled' ? 403 : 502, -32603, err.message);
-  if (err instanceof OdooUnavailable) {
-    return answer(err.kind === 'timeout' ? 504 : err.kind === 'unreachable' ? 503 : 502, -32603, err.message, {}, {
-      odooUrl: err.odooUrl,
-    });
+  if (err instanceof BatchNotSupported || err instanceof BatchTooLarge || err instanceof NestedTooDeeply) {
+    return answer(400, -32600, err.message);
   }
+  if (err instanceof PayloadTooLarge) return answer(413, -32000, err.message, { Connection: 'close' });
+  if (err instanceof SidecarBusy) return answer(err.scope === 'key' ? 429 : 503, -32000, err.message, { 'Retry-After': '1' });
+  if (err instanceof OdooRefusesService) return answer(err.kind === 'mcp_disabled' ? 403 : 502, -32603, err.message);
+  if (err instanceof OdooAnswerTooLarge) return answer(502, -32603, err.message);
+  // Only the message: Odoo's URL and the raw network error stay in the sidecar's log.
+  if (err instanceof OdooUnavailable) return answer(err.kind === 'timeout' ? 504 : err.kind === 'unreachable' ? 503 : 502, -32603, err.message);
   return answer(500, -32603, 'Internal error');
 }
 
 /**
- * Maps a failure inside an MCP request handler: tool-input problems become an `isError` result the model can
- * act on; everything else is thrown as a JSON-RPC error.
+ * Maps a failure inside an MCP request handler: a result that breaks its outputSchema or is too large to relay
+ * becomes an `isError` result the model can read; everything else is thrown as a JSON-RPC error.
  */
 export function toolResultOrThrow(err: unknown): CallToolResult {
-  if (err instanceof ToolInputError || err instanceof ToolResultInvalid) {
+  if (err instanceof ToolResultInvalid || err instanceof ToolResultTooLarge) {
     return { content: [{ type: 'text', text: err.message }], isError: true };
   }
   throw protocolErrorFor(err);
@@ -73,10 +74,9 @@ export function toolResultOrThrow(err: unknown): CallToolResult {
 export function protocolErrorFor(err: unknown): ProtocolError {
   if (err instanceof ProtocolError) return err;
   if (err instanceof UnknownTool) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { name: err.toolName });
-  if (err instanceof ToolInputError) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
   if (err instanceof AuthError) return new ProtocolError(-32001, err.message);
-  if (err instanceof OdooUnavailable) return new ProtocolError(ProtocolErrorCode.InternalError, err.message, { odooUrl: err.odooUrl });
-  if (err instanceof OdooRefusesService) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
+  if (err instanceof OdooUnavailable) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
+  if (err instanceof OdooRefusesService || err instanceof OdooAnswerTooLarge) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
   if (err instanceof RequestCancelled) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
   return new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error');
 }

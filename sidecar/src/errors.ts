@@ -35,15 +35,53 @@ export class BatchNotSupported extends Error {
   }
 }
 
-/** Odoo cannot be used right now: unreachable, too slow, answering 5xx or something not per the contract. */
+/**
+ * A request whose arrays and objects nest deeper than the sidecar can relay: Node's JSON.stringify (and
+ * Python's json in Odoo) recurse, and give up a few thousand levels down.
+ */
+export class NestedTooDeeply extends Error {
+  override name = 'NestedTooDeeply';
+  constructor(readonly limit: number) {
+    super(`The request nests arrays and objects deeper than ${limit} levels`);
+  }
+}
+
+/** The request does not fit in what the sidecar holds at once: its key's share (429) or the whole (503). */
+export class SidecarBusy extends Error {
+  override name = 'SidecarBusy';
+  constructor(readonly scope: 'key' | 'sidecar') {
+    super(
+      scope === 'key'
+        ? 'This key has too many requests in progress at the sidecar; retry when some of them have finished'
+        : 'The sidecar has too many requests in progress; retry shortly',
+    );
+  }
+}
+
+/** A JSON-RPC batch (2025-03-26) of more messages than the sidecar serves in one HTTP request. */
+export class BatchTooLarge extends Error {
+  override name = 'BatchTooLarge';
+  constructor(readonly limit: number, readonly length: number) {
+    super(`A JSON-RPC batch may hold at most ${limit} messages; this one holds ${length}`);
+  }
+}
+
+/**
+ * Odoo cannot be used right now: unreachable, too slow, answering 5xx or something not per the contract.
+ * The message is for clients and names no internal address (`Odoo is unreachable (ECONNREFUSED: connection
+ * refused)`); `detail` is for the sidecar's log: Odoo's URL, the route and the raw network error.
+ */
 export class OdooUnavailable extends Error {
   override name = 'OdooUnavailable';
+  readonly detail: string;
   constructor(
     readonly odooUrl: string,
     readonly kind: 'unreachable' | 'timeout' | 'server_error' | 'bad_answer',
-    detail: string,
+    reason: string,
+    detail: string = reason,
   ) {
-    super(`Odoo at ${odooUrl} ${describe(kind)}: ${detail}`);
+    super(`Odoo ${describe(kind)} (${reason})`);
+    this.detail = `Odoo at ${odooUrl} ${describe(kind)}: ${detail}`;
   }
 }
 
@@ -60,27 +98,54 @@ function describe(kind: OdooUnavailable['kind']): string {
   }
 }
 
-/** Odoo answers but is not the one this sidecar was configured for (ODOO_DB), or MCP is switched off there. */
+/**
+ * Odoo answers but is not the one this sidecar was configured for (ODOO_DB), or MCP is switched off there.
+ * As with OdooUnavailable, `detail` (for the log) may name what the client's message does not.
+ */
 export class OdooRefusesService extends Error {
   override name = 'OdooRefusesService';
-  constructor(readonly kind: 'mcp_disabled' | 'wrong_database', message: string) {
+  readonly detail: string;
+  constructor(readonly kind: 'mcp_disabled' | 'wrong_database', message: string, detail: string = message) {
     super(message);
+    this.detail = detail;
   }
 }
 
-/** `tools/call` names a tool this caller cannot see (or that does not exist: Odoo does not say which). */
+/**
+ * Odoo's answer was larger than ODOO_MAX_ANSWER_BYTES: the sidecar stopped reading it and dropped the
+ * connection, rather than buffer and parse it whole.
+ */
+export class OdooAnswerTooLarge extends Error {
+  override name = 'OdooAnswerTooLarge';
+  readonly detail: string;
+  constructor(odooUrl: string, readonly path: string, readonly status: number, readonly limit: number) {
+    super(`Odoo's answer is too large: over the ${limit} bytes the sidecar accepts (ODOO_MAX_ANSWER_BYTES)`);
+    this.detail = `Odoo at ${odooUrl}: ${path} answered more than ${limit} bytes (HTTP ${status}); reading stopped there`;
+  }
+}
+
+/** A tool ran in Odoo, but its answer is over ODOO_MAX_ANSWER_BYTES; told to the model as a tool error. */
+export class ToolResultTooLarge extends Error {
+  override name = 'ToolResultTooLarge';
+  constructor(readonly toolName: string, readonly limit: number) {
+    super(
+      `The call of ${toolName} ran in Odoo, but its result is too large to relay: Odoo's answer is over the ` +
+        `${limit} bytes the sidecar accepts (ODOO_MAX_ANSWER_BYTES). Ask for less: fewer records, fewer fields, a smaller limit.`,
+    );
+  }
+}
+
+/** What the sidecar's log says about a failure: the internal detail where there is one, else the message. */
+export function logDetail(err: unknown): string {
+  if (err instanceof OdooUnavailable || err instanceof OdooRefusesService || err instanceof OdooAnswerTooLarge) return err.detail;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Odoo answered `tools/call` with 404 unknown_tool: no such tool, or one this caller may not run (Odoo does not say which). */
 export class UnknownTool extends Error {
   override name = 'UnknownTool';
   constructor(readonly toolName: string) {
     super(`Unknown tool: ${toolName}`);
-  }
-}
-
-/** Arguments that do not satisfy the tool's inputSchema; the message names the argument. */
-export class ToolInputError extends Error {
-  override name = 'ToolInputError';
-  constructor(readonly toolName: string, readonly problems: string[]) {
-    super(`Invalid arguments for tool ${toolName}: ${problems.join('; ')}`);
   }
 }
 

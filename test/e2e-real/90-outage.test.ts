@@ -18,6 +18,7 @@ describe('Odoo outage', () => {
     await assert.rejects(session.callTool(SEARCH_TOOL, DEMO_COMPANIES), (err: Error) => {
       assert.match(err.message, /Odoo .*(unreachable|did not answer)/);
       assert.doesNotMatch(err.message, /\n\s+at /, 'stack trace sent to the client');
+      assert.ok(!err.message.includes(`:${e2e.odooPort}`), `the client is told where Odoo listens: ${err.message}`);
       console.log(`      client sees: ${err.message.slice(0, 200)}`);
       return true;
     });

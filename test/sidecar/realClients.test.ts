@@ -96,7 +96,7 @@ describe('real MCP clients from npm', function () {
         assert.equal(odoo.calls.at(-1)!.protocol_version, wire);
         const bad = await session.request(4, 'tools/call', { name: 'odoo_search', arguments: {} });
         assert.equal(bad.result.isError, true);
-        assert.match(bad.result.content[0].text, /missing required argument "model"/);
+        assert.match(bad.result.content[0].text, /Missing required argument 'model'/);
         assert.ok(!session.stderr().includes(ALICE_KEY), 'mcp-remote must not print the key');
       } finally {
         await session.close();

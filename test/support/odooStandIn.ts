@@ -1,6 +1,8 @@
 // TEST CODE ONLY. A small HTTP server that implements docs/contract.md (version 1) the way the addon does,
 // with a few users, keys and tools, so the sidecar can be tested end to end without Odoo. It counts the
-// calls it gets, records what the sidecar relayed, and notices when a relayed call is abandoned (cancellation).
+// calls it gets, records what the sidecar relayed, writes one audit row per authenticated call as the addon
+// does (outcomes ok, tool_error, invalid, denied), validates arguments against the tool's inputSchema itself
+// (naming the first wrong argument, in the addon's words), and notices when a relayed call is abandoned.
 // It also serves the MCP conformance suite's fixture tools (test_simple_text, …) so the suite runs through
 // the sidecar's real relay path.
 
@@ -30,6 +32,17 @@ interface ToolSpec {
   run: (args: Record<string, unknown>, user: StandInUser, signal: AbortSignal) => unknown;
 }
 
+/** One row of the stand-in's audit log (the addon's `llm.mcp.call`). */
+export interface AuditRow {
+  tool: string | undefined;
+  outcome: 'ok' | 'tool_error' | 'invalid' | 'denied';
+  userId: number;
+  keyId: number;
+  client?: unknown;
+  request_id?: unknown;
+  message?: string;
+}
+
 export interface RelayedCall {
   name: string;
   arguments: unknown;
@@ -45,6 +58,49 @@ const PNG_1PX =
 const WAV_SILENCE = 'UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YQAAAAA=';
 
 class ToolFailure extends Error {}
+
+type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; additionalProperties?: unknown;
+  minimum?: number; maximum?: number; minLength?: number; enum?: unknown[] };
+
+const TYPE_CHECKS: Record<string, (v: unknown) => boolean> = {
+  string: (v) => typeof v === 'string',
+  integer: (v) => Number.isInteger(v),
+  number: (v) => typeof v === 'number',
+  boolean: (v) => typeof v === 'boolean',
+  object: (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+  array: (v) => Array.isArray(v),
+  null: (v) => v === null,
+};
+
+/** The first problem of `args` against a root object schema, in the words of the addon's llm_tool/schema.py. */
+function argumentProblem(schema: Schema, args: Record<string, unknown>): string | undefined {
+  const properties = schema.properties ?? {};
+  for (const name of schema.required ?? []) if (!(name in args)) return `Missing required argument '${name}'.`;
+  for (const [name, value] of Object.entries(args)) {
+    const property = properties[name];
+    if (!property) {
+      if (schema.additionalProperties === false) {
+        return `Unknown argument '${name}'. Accepted arguments: ${Object.keys(properties).sort().join(', ') || 'none'}.`;
+      }
+      continue;
+    }
+    if (property.type && !TYPE_CHECKS[property.type]?.(value)) {
+      const got = Object.keys(TYPE_CHECKS).find((t) => TYPE_CHECKS[t]!(value)) ?? typeof value;
+      return `Argument '${name}' must be ${property.type}, got ${got}.`;
+    }
+    if (property.enum && !property.enum.includes(value)) return `Argument '${name}' must be one of ${property.enum.map((v) => JSON.stringify(v)).join(', ')}.`;
+    if (typeof value === 'number' && property.minimum !== undefined && value < property.minimum) {
+      return `Argument '${name}' must be at least ${property.minimum}, got ${value}.`;
+    }
+    if (typeof value === 'number' && property.maximum !== undefined && value > property.maximum) {
+      return `Argument '${name}' must be at most ${property.maximum}, got ${value}.`;
+    }
+    if (typeof value === 'string' && property.minLength !== undefined && value.length < property.minLength) {
+      return `Argument '${name}' must have at least ${property.minLength} characters.`;
+    }
+  }
+  return undefined;
+}
 
 function ro(title: string) {
   return { title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
@@ -145,6 +201,26 @@ export const TOOLS: Record<string, ToolSpec> = {
       await delay(Number(args.ms), signal);
       return { slept: args.ms };
     },
+  },
+  big_answer: {
+    // An answer of about 2 × `bytes` (the result twice: as content text and as structuredContent).
+    definition: {
+      name: 'big_answer',
+      description: 'Returns a result of `bytes` characters (for answer-size limits).',
+      inputSchema: { type: 'object', properties: { bytes: { type: 'integer', minimum: 0 } }, required: ['bytes'] },
+      annotations: ro('Big answer'),
+    },
+    run: (args) => ({ data: 'x'.repeat(Number(args.bytes)) }),
+  },
+  endless_answer: {
+    // Streams its answer (chunked, no Content-Length) until the sidecar drops the connection.
+    definition: {
+      name: 'endless_answer',
+      description: 'Streams an answer that never ends.',
+      inputSchema: { type: 'object', properties: {} },
+      annotations: ro('Endless answer'),
+    },
+    run: () => ({ __endless: true }),
   },
   broken_output: {
     // Breaks its own outputSchema, as an addon bug would: the sidecar must not pass it on as a success.
@@ -248,12 +324,21 @@ export class OdooStandIn {
   readonly database: string;
   readonly counts: StandInCounts = { health: 0, identity: 0, tools: 0, call: 0, fastPath: 0, unauthorized: 0 };
   readonly calls: RelayedCall[] = [];
+  /** One row per authenticated `call`, whatever its outcome, as the addon writes them. */
+  readonly audit: AuditRow[] = [];
   /** request_id of relayed calls whose HTTP request was dropped by the sidecar before the answer. */
   readonly cancellations: string[] = [];
   /** Every Authorization header value seen (to prove the sidecar relays the caller's own key). */
   readonly authorizations: string[] = [];
+  /** Every request's headers as received, apart from Authorization (to see what the sidecar passes on). */
+  readonly headersSeen: Record<string, string | string[] | undefined>[] = [];
   /** 'garbage': answers 200 with non-JSON; 'error': answers 500 with a contract error body. */
   mode: 'normal' | 'garbage' | 'error' = 'normal';
+  /** Most `call` requests open at once, per key id (to see a key's share of Odoo). */
+  readonly peakOpenCalls = new Map<number, number>();
+  private readonly openCalls = new Map<number, number>();
+  /** Connections the sidecar dropped while `endless_answer` was still streaming. */
+  endlessCut = 0;
   /** Added to every tool list (changes the fingerprint), to test cache invalidation. */
   extraToolDescription = '';
   mcpEnabled = true;
@@ -344,6 +429,22 @@ export class OdooStandIn {
     res.end(text);
   }
 
+  private streamEndlessly(res: ServerResponse): void {
+    res.writeHead(200, { 'Content-Type': 'application/json' }); // chunked: no Content-Length to refuse up front
+    res.write('{"contract": 1, "isError": false, "content": [{"type": "text", "text": "');
+    const chunk = 'x'.repeat(64 * 1024);
+    let open = true;
+    res.on('close', () => {
+      open = false;
+      if (!res.writableFinished) this.endlessCut += 1;
+    });
+    const more = () => {
+      if (open && res.write(chunk)) setImmediate(more);
+      else if (open) res.once('drain', more);
+    };
+    more();
+  }
+
   private fail(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
     this.send(res, status, { contract: 1, error: { code, message } }, headers);
   }
@@ -375,6 +476,8 @@ export class OdooStandIn {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
+    const { authorization: _key, ...headers } = req.headers;
+    this.headersSeen.push(headers);
     if (this.mode === 'garbage') {
       res.writeHead(200, { 'Content-Type': 'text/html' });
       res.end('<html>Odoo Server Error</html>');
@@ -398,12 +501,21 @@ export class OdooStandIn {
     if (req.method !== 'POST') return this.fail(res, 405, 'method_not_allowed', 'Use POST');
     const key = this.authenticate(req, res);
     if (!key) return;
-    if (!this.mcpEnabled) return this.fail(res, 403, 'mcp_disabled', 'The MCP server is disabled in the settings.');
+    const user = USERS.find((u) => u.id === key.userId)!;
+    const isCall = path === '/llm_mcp/v1/call';
+    const audit = (row: Omit<AuditRow, 'userId' | 'keyId'>) => {
+      if (isCall) this.audit.push({ ...row, userId: user.id, keyId: key.id });
+    };
     const body = await this.readJson(req);
+    const named = typeof (body as { name?: unknown } | undefined)?.name === 'string' ? (body as { name: string }).name : undefined;
+    if (!this.mcpEnabled) {
+      audit({ tool: named, outcome: 'denied' });
+      return this.fail(res, 403, 'mcp_disabled', 'The MCP server is disabled in the settings.');
+    }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      audit({ tool: undefined, outcome: 'invalid' });
       return this.fail(res, 400, 'bad_request', 'The body must be a JSON object');
     }
-    const user = USERS.find((u) => u.id === key.userId)!;
     if (path === '/llm_mcp/v1/identity') {
       this.counts.identity += 1;
       const { token, expires } = this.makeToken(key);
@@ -425,14 +537,35 @@ export class OdooStandIn {
     }
     // /llm_mcp/v1/call
     this.counts.call += 1;
+    const open = (this.openCalls.get(key.id) ?? 0) + 1;
+    this.openCalls.set(key.id, open);
+    this.peakOpenCalls.set(key.id, Math.max(open, this.peakOpenCalls.get(key.id) ?? 0));
+    res.on('close', () => this.openCalls.set(key.id, (this.openCalls.get(key.id) ?? 1) - 1));
     const call = body as Record<string, unknown>;
-    if (typeof call.name !== 'string') return this.fail(res, 400, 'bad_request', 'name is required');
+    const facts = { client: call.client, request_id: call.request_id };
+    if (typeof call.name !== 'string') {
+      audit({ tool: undefined, outcome: 'invalid', ...facts });
+      return this.fail(res, 400, 'bad_request', 'name is required');
+    }
+    const name = call.name;
     const args = call.arguments ?? {};
-    if (typeof args !== 'object' || args === null || Array.isArray(args)) return this.fail(res, 400, 'bad_request', 'arguments must be an object');
-    this.calls.push({ name: call.name, arguments: args, client: call.client, request_id: call.request_id, protocol_version: call.protocol_version, userId: user.id });
-    const visible = this.toolsFor(key).some((d) => d.name === call.name);
-    const spec = TOOLS[call.name];
-    if (!visible || !spec) return this.fail(res, 404, 'unknown_tool', `Unknown tool: ${call.name}`);
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+      audit({ tool: name, outcome: 'invalid', ...facts });
+      return this.fail(res, 400, 'bad_request', 'arguments must be an object');
+    }
+    this.calls.push({ name, arguments: args, client: call.client, request_id: call.request_id, protocol_version: call.protocol_version, userId: user.id });
+    const visible = this.toolsFor(key).some((d) => d.name === name);
+    const spec = Object.hasOwn(TOOLS, name) ? TOOLS[name] : undefined;
+    if (!visible || !spec) {
+      // The tool exists but this user or key may not run it: `denied`; no such tool: `invalid`. Same answer.
+      audit({ tool: name, outcome: spec ? 'denied' : 'invalid', ...facts });
+      return this.fail(res, 404, 'unknown_tool', `No tool named ${JSON.stringify(name)} is available to you.`);
+    }
+    const problem = argumentProblem(spec.definition.inputSchema as Schema, args as Record<string, unknown>);
+    if (problem) {
+      audit({ tool: name, outcome: 'invalid', message: problem, ...facts });
+      return this.send(res, 200, { contract: 1, content: [{ type: 'text', text: problem }], isError: true });
+    }
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) {
@@ -442,13 +575,16 @@ export class OdooStandIn {
     });
     try {
       const value = await spec.run(args as Record<string, unknown>, user, abort.signal);
+      audit({ tool: name, outcome: 'ok', ...facts });
+      if ((value as { __endless?: boolean } | undefined)?.__endless) return this.streamEndlessly(res);
       const custom = (value as { __content?: unknown[] } | undefined)?.__content;
       if (custom) return this.send(res, 200, { contract: 1, content: custom, isError: false });
       const structured = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : { result: value };
       return this.send(res, 200, { contract: 1, content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured, isError: false });
     } catch (err) {
-      if (abort.signal.aborted) return;
       const message = err instanceof ToolFailure ? err.message : 'Unexpected error';
+      audit({ tool: name, outcome: 'tool_error', message, ...facts });
+      if (abort.signal.aborted) return;
       return this.send(res, 200, { contract: 1, content: [{ type: 'text', text: message }], isError: true });
     }
   }

@@ -14,6 +14,9 @@ describe('config', () => {
     assert.equal(c.authCacheTtlMs, 30_000);
     assert.equal(c.authNegativeTtlMs, 5_000);
     assert.ok(c.authNegativeTtlMs < c.authCacheTtlMs);
+    assert.equal(c.odooMaxAnswerBytes, 2 * 1024 * 1024);
+    assert.equal(c.odooMaxConcurrencyPerKey, 4);
+    assert.equal(c.maxRequestBytesInFlight, 8 * 1024 * 1024);
   });
 
   it('reads every documented variable', () => {
@@ -31,6 +34,8 @@ describe('config', () => {
       TOOLS_CACHE_TTL_MS: '7000',
       TOOLS_PAGE_SIZE: '10',
       MAX_BODY_BYTES: '2048',
+      ODOO_MAX_ANSWER_BYTES: '65536',
+      ODOO_MAX_CONCURRENCY_PER_KEY: '2',
       LOG_LEVEL: 'DEBUG',
     });
     assert.equal(c.odooUrl, 'https://erp.example.com');
@@ -42,6 +47,8 @@ describe('config', () => {
     assert.equal(c.toolCallTimeoutMs, 5000);
     assert.equal(c.toolsPageSize, 10);
     assert.equal(c.maxBodyBytes, 2048);
+    assert.equal(c.odooMaxAnswerBytes, 65536);
+    assert.equal(c.odooMaxConcurrencyPerKey, 2);
     assert.equal(c.logLevel, 'debug');
   });
 
@@ -63,6 +70,8 @@ describe('config', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL.*must be one of debug, info, warn, error, silent/],
     [{ AUTH_CACHE_TTL_MS: '-1' }, /AUTH_CACHE_TTL_MS/],
     [{ MAX_BODY_BYTES: '10' }, /MAX_BODY_BYTES=10 must be between/],
+    [{ ODOO_MAX_ANSWER_BYTES: '1000' }, /ODOO_MAX_ANSWER_BYTES=1000 must be between/],
+    [{ MAX_REQUEST_BYTES_IN_FLIGHT: '65536', MAX_BODY_BYTES: '131072' }, /MAX_REQUEST_BYTES_IN_FLIGHT=65536 is less than MAX_BODY_BYTES=131072/],
     [{ MCP_ALLOWED_ORIGINS: ' , ' }, /MCP_ALLOWED_ORIGINS is empty/],
   ];
   for (const [env, message] of bad) {

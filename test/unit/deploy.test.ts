@@ -1,23 +1,24 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { NGINX, startProxy, type RunningProxy } from '../support/nginxProxy.js';
 
 // The deployment files: docker-compose.yml, the one nginx configuration (deploy/nginx/llm_mcp.conf.template),
 // sidecar/Dockerfile and scripts/stack.sh must agree on service names, ports, mounts and routes. No Docker
 // engine runs on our machines, so the compose file is checked by parsing it; the nginx routes are checked by
-// running the real nginx with the configuration stack.sh renders, in front of two small HTTP servers.
+// running the real nginx with the configuration stack.sh renders, in front of two small HTTP servers
+// (test/support/nginxProxy.ts; the attacks on the public port are in test/security/proxy.test.ts).
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const TEMPLATE = 'deploy/nginx/llm_mcp.conf.template';
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 
 interface Service {
   image?: string;
@@ -263,88 +264,41 @@ describe('nginx config as the docker-compose nginx service renders it', function
 
 describe('nginx running the configuration stack.sh renders', function () {
   this.timeout(20000);
-  let dir: string;
-  let nginx: ChildProcess | undefined;
-  let odoo: http.Server;
-  let sidecar: http.Server;
-  let proxyPort: number;
-  const seen: { who: string; url: string; headers: http.IncomingHttpHeaders }[] = [];
-
-  const listen = async (server: http.Server) => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return (server.address() as AddressInfo).port;
-  };
-  const freePort = async () => {
-    const probe = http.createServer();
-    const port = await listen(probe);
-    await new Promise((resolve) => probe.close(resolve));
-    return port;
-  };
+  let proxy: RunningProxy;
 
   before(async function () {
     if (!NGINX) this.skip(); // .ci/run installs nginx; a developer machine without it cannot run this block
-    dir = mkdtempSync(join(tmpdir(), 'llm-mcp-nginx-'));
-    odoo = http.createServer((req, res) => {
-      seen.push({ who: 'odoo', url: req.url!, headers: req.headers });
-      res.end('odoo');
+    proxy = await startProxy({
+      odoo: (_req, res) => res.end('odoo'),
+      // The sidecar stand-in answers with an event stream whose second event comes 1.5 s after the first: only
+      // an unbuffered proxy lets the client read the first one before the stream ends.
+      sidecar: (req, res) => {
+        if (req.headers['x-test-stream'] !== '1') return void res.end('sidecar');
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        res.write('data: first\n\n');
+        setTimeout(() => res.end('data: second\n\n'), 1500);
+      },
     });
-    // The sidecar stand-in answers with an event stream whose second event comes 1.5 s after the first: only an
-    // unbuffered proxy lets the client read the first one before the stream ends.
-    sidecar = http.createServer((req, res) => {
-      seen.push({ who: 'sidecar', url: req.url!, headers: req.headers });
-      if (req.headers['x-test-stream'] !== '1') return void res.end('sidecar');
-      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
-      res.write('data: first\n\n');
-      setTimeout(() => res.end('data: second\n\n'), 1500);
-    });
-    const odooPort = await listen(odoo);
-    const sidecarPort = await listen(sidecar);
-    proxyPort = await freePort();
-    const { stdout: routes } = await run('bash', [join(root, 'scripts/stack.sh'), 'nginx-config'], {
-      env: { ...process.env, STACK_PORT: String(proxyPort), STACK_ODOO_PORT: String(odooPort),
-        STACK_SIDECAR_PORT: String(sidecarPort) },
-    });
-    mkdirSync(join(dir, 'temp'));
-    chmodSync(join(dir, 'temp'), 0o777);
-    writeFileSync(join(dir, 'routes.conf'), routes);
-    writeFileSync(join(dir, 'nginx.conf'), `
-      daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
-      events { worker_connections 64; }
-      http { access_log off; client_body_temp_path ${dir}/temp/body; proxy_temp_path ${dir}/temp/proxy;
-             fastcgi_temp_path ${dir}/temp/f; uwsgi_temp_path ${dir}/temp/u; scgi_temp_path ${dir}/temp/s;
-             include ${dir}/routes.conf; }`);
-    const args = ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')];
-    await run(NGINX, [...args, '-t', '-q']); // rejects (and fails the suite) on an invalid config
-    nginx = spawn(NGINX, args, { stdio: 'ignore' });
-    for (let i = 0; i < 80; i++) {
-      const up = await fetch(`http://127.0.0.1:${proxyPort}/web/health`).then(() => true, () => false);
-      if (up) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
   });
 
-  after(async () => {
-    nginx?.kill('SIGTERM');
-    if (nginx && nginx.exitCode === null) await new Promise((r) => nginx!.once('exit', r));
-    await Promise.all([odoo, sidecar].map((s) => s && new Promise((r) => s.close(r))));
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(async () => proxy?.close());
 
   it('routes /mcp to the sidecar with the client Host and X-Forwarded-* headers', async () => {
-    seen.length = 0;
-    const res = await fetch(`http://127.0.0.1:${proxyPort}/mcp`, { method: 'POST', body: '{}',
+    proxy.seen.length = 0;
+    const res = await fetch(`${proxy.url}/mcp`, { method: 'POST', body: '{}',
       headers: { 'Content-Type': 'application/json' } });
     assert.equal(await res.text(), 'sidecar');
+    const seen = proxy.seen;
     assert.equal(seen[0]?.who, 'sidecar');
     assert.equal(seen[0].url, '/mcp');
-    assert.equal(seen[0].headers.host, `127.0.0.1:${proxyPort}`);
+    assert.equal(seen[0].headers.host, `127.0.0.1:${proxy.port}`);
     assert.equal(seen[0].headers['x-forwarded-for'], '127.0.0.1');
     assert.equal(seen[0].headers['x-forwarded-proto'], 'http');
   });
 
   it('streams events from the sidecar without buffering them', async () => {
     const started = Date.now();
-    const res = await fetch(`http://127.0.0.1:${proxyPort}/mcp`, { method: 'POST', body: '{}',
+    const res = await fetch(`${proxy.url}/mcp`, { method: 'POST', body: '{}',
       headers: { 'X-Test-Stream': '1' } });
     const reader = res.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
@@ -357,21 +311,21 @@ describe('nginx running the configuration stack.sh renders', function () {
   it('routes the OAuth metadata and sign-in paths to Odoo with the client Host', async () => {
     for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-authorization-server',
       '/llm_mcp_oauth/authorize?client_id=x', '/llm_mcp_oauth/token']) {
-      seen.length = 0;
-      const res = await fetch(`http://127.0.0.1:${proxyPort}${path}`);
+      proxy.seen.length = 0;
+      const res = await fetch(`${proxy.url}${path}`);
       assert.equal(await res.text(), 'odoo', path);
-      assert.equal(seen[0]?.who, 'odoo', path);
-      assert.equal(seen[0].url, path);
-      assert.equal(seen[0].headers.host, `127.0.0.1:${proxyPort}`);
+      assert.equal(proxy.seen[0]?.who, 'odoo', path);
+      assert.equal(proxy.seen[0].url, path);
+      assert.equal(proxy.seen[0].headers.host, `127.0.0.1:${proxy.port}`);
     }
   });
 
   it('routes Odoo paths, and paths that only start like /mcp, to Odoo', async () => {
-    for (const path of ['/odoo', '/web/login', '/llm_mcp/v1/health', '/mcpx', '/jsonrpc']) {
-      seen.length = 0;
-      const res = await fetch(`http://127.0.0.1:${proxyPort}${path}`);
+    for (const path of ['/odoo', '/web/login', '/mcpx', '/jsonrpc']) {
+      proxy.seen.length = 0;
+      const res = await fetch(`${proxy.url}${path}`);
       assert.equal(await res.text(), 'odoo', path);
-      assert.equal(seen[0]?.who, 'odoo', path);
+      assert.equal(proxy.seen[0]?.who, 'odoo', path);
     }
   });
 });

@@ -8,7 +8,7 @@ import {
   OdooRefusesService,
   OdooUnavailable,
   PayloadTooLarge,
-  ToolInputError,
+  ToolResultInvalid,
   UnknownTool,
 } from '../../sidecar/src/errors.js';
 
@@ -38,10 +38,11 @@ describe('error mapping', () => {
     assert.equal(batch.body.error.code, -32600);
   });
 
-  it('answers Odoo trouble with 5xx naming the Odoo URL', () => {
-    const down = httpAnswerFor(new OdooUnavailable('http://odoo:8069', 'unreachable', 'ECONNREFUSED'));
+  it("answers Odoo trouble with 5xx, without Odoo's URL", () => {
+    const down = httpAnswerFor(new OdooUnavailable('http://odoo:8069', 'unreachable', 'ECONNREFUSED: connection refused', 'connect ECONNREFUSED 10.0.0.5:8069'));
     assert.equal(down.status, 503);
-    assert.match(down.body.error.message, /Odoo at http:\/\/odoo:8069 is unreachable: ECONNREFUSED/);
+    assert.equal(down.body.error.message, 'Odoo is unreachable (ECONNREFUSED: connection refused)');
+    assert.equal(down.body.error.data, undefined);
     assert.equal(httpAnswerFor(new OdooUnavailable('http://odoo', 'timeout', 'slow')).status, 504);
     assert.equal(httpAnswerFor(new OdooUnavailable('http://odoo', 'bad_answer', 'html')).status, 502);
     assert.equal(httpAnswerFor(new OdooRefusesService('mcp_disabled', 'off')).status, 403);
@@ -54,10 +55,10 @@ describe('error mapping', () => {
     assert.equal(protocolErrorFor(new TypeError('x is undefined')).message, 'Internal error');
   });
 
-  it('turns bad tool arguments into an isError result the model can read', () => {
-    const r = toolResultOrThrow(new ToolInputError('odoo_search', ['missing required argument "model"']));
+  it("turns a result that breaks the tool's outputSchema into an isError result the model can read", () => {
+    const r = toolResultOrThrow(new ToolResultInvalid('odoo_search', ['/total must be integer']));
     assert.equal(r.isError, true);
-    assert.deepEqual(r.content, [{ type: 'text', text: 'Invalid arguments for tool odoo_search: missing required argument "model"' }]);
+    assert.deepEqual(r.content, [{ type: 'text', text: "Odoo returned a result for odoo_search that does not match the tool's outputSchema: /total must be integer" }]);
   });
 
   it('turns an unknown tool into JSON-RPC -32602', () => {
@@ -67,9 +68,12 @@ describe('error mapping', () => {
     );
   });
 
-  it('turns Odoo being down inside MCP into -32603 naming the URL', () => {
-    const e = protocolErrorFor(new OdooUnavailable('http://odoo:8069', 'timeout', 'no answer'));
+  it("turns Odoo being down inside MCP into -32603, keeping Odoo's URL for the log", () => {
+    const err = new OdooUnavailable('http://odoo:8069', 'timeout', 'no answer within 10 ms', 'no answer from /llm_mcp/v1/call within 10 ms');
+    const e = protocolErrorFor(err);
     assert.equal(e.code, -32603);
-    assert.match(e.message, /http:\/\/odoo:8069/);
+    assert.equal(e.message, 'Odoo did not answer in time (no answer within 10 ms)');
+    assert.equal(e.data, undefined);
+    assert.equal(err.detail, 'Odoo at http://odoo:8069 did not answer in time: no answer from /llm_mcp/v1/call within 10 ms');
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { AuthError, OdooUnavailable } from '../../sidecar/src/errors.js';
-import { IdentityCache, keyHash } from '../../sidecar/src/http/identityCache.js';
+import { IdentityCache } from '../../sidecar/src/http/identityCache.js';
+import { keyHash } from '../../sidecar/src/odoo/client.js';
 import type { Identity } from '../../sidecar/src/odoo/contract.js';
 
 function identity(userId: number, token = 'tok'): Identity {

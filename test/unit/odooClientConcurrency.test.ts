@@ -60,7 +60,7 @@ describe('Odoo client: bounded concurrency', () => {
     client.callTool({ key: 'k' }, { name: 't', arguments: {} }, signal);
 
   it('never has more than maxConcurrency requests open at Odoo, and answers every queued one', async () => {
-    const client = new OdooClient({ baseUrl, timeoutMs: 5000, toolCallTimeoutMs: 5000, maxConcurrency: 3 });
+    const client = new OdooClient({ baseUrl, timeoutMs: 5000, toolCallTimeoutMs: 5000, maxConcurrency: 3, maxConcurrencyPerKey: 3, maxAnswerBytes: 1 << 20 });
     const calls = Array.from({ length: 10 }, () => call(client));
     await until(() => odoo.waiting === 3);
     await new Promise((r) => setTimeout(r, 50)); // a fourth would have arrived by now if the bound leaked
@@ -78,7 +78,7 @@ describe('Odoo client: bounded concurrency', () => {
   });
 
   it('keeps answering health checks while every slot is taken', async () => {
-    const client = new OdooClient({ baseUrl, timeoutMs: 5000, toolCallTimeoutMs: 5000, maxConcurrency: 1 });
+    const client = new OdooClient({ baseUrl, timeoutMs: 5000, toolCallTimeoutMs: 5000, maxConcurrency: 1, maxConcurrencyPerKey: 1, maxAnswerBytes: 1 << 20 });
     const busy = call(client);
     await until(() => odoo.waiting === 1);
     assert.equal((await client.health()).status, 'ok');
@@ -87,7 +87,7 @@ describe('Odoo client: bounded concurrency', () => {
   });
 
   it('never sends a request cancelled while it waited for a slot', async () => {
-    const client = new OdooClient({ baseUrl, timeoutMs: 5000, toolCallTimeoutMs: 5000, maxConcurrency: 1 });
+    const client = new OdooClient({ baseUrl, timeoutMs: 5000, toolCallTimeoutMs: 5000, maxConcurrency: 1, maxConcurrencyPerKey: 1, maxAnswerBytes: 1 << 20 });
     const busy = call(client);
     await until(() => odoo.waiting === 1);
     const abort = new AbortController();
@@ -100,13 +100,13 @@ describe('Odoo client: bounded concurrency', () => {
     assert.equal(odoo.received, 1);
   });
 
-  it('counts the wait for a slot in the timeout and names Odoo when it runs out', async () => {
+  it('counts the wait for a slot in the timeout and names Odoo (its URL in the detail) when it runs out', async () => {
     // The slot is held by a call with a long timeout; the queued tools request has a short one.
-    const client = new OdooClient({ baseUrl, timeoutMs: 200, toolCallTimeoutMs: 5000, maxConcurrency: 1 });
+    const client = new OdooClient({ baseUrl, timeoutMs: 200, toolCallTimeoutMs: 5000, maxConcurrency: 1, maxConcurrencyPerKey: 1, maxAnswerBytes: 1 << 20 });
     const busy = call(client);
     await until(() => odoo.waiting === 1);
     const queued = client.listTools({ key: 'k' });
-    await assert.rejects(queued, (err: unknown) => err instanceof OdooUnavailable && err.message.includes(baseUrl));
+    await assert.rejects(queued, (err: unknown) => err instanceof OdooUnavailable && err.kind === 'timeout' && err.detail.includes(baseUrl));
     assert.equal(odoo.received, 1);
     odoo.releaseAll();
     await busy;

@@ -17,7 +17,7 @@ function filesUnder(dir: string, suffix: string): string[] {
 
 const read = (paths: string[]) => paths.map((p) => readFileSync(join(root, p), 'utf8')).join('\n');
 const pythonTests = read(filesUnder('odoo_addon', '.py').filter((p) => p.includes('/tests/')));
-const typescriptTests = read([...filesUnder('test', '.test.ts')]);
+const typescriptTests = read([...filesUnder('test', '.test.ts')]).replace(/\\'/g, "'");
 const defenceRows = doc.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| defence') && !line.startsWith('|---'));
 
 describe('docs/security.md', () => {

@@ -18,6 +18,7 @@ import { addHealthRoutes } from './health.js';
 import { IdentityCache } from './identityCache.js';
 import { mcpRoute } from './mcpRoute.js';
 import { OAuthChallenge } from './oauthChallenge.js';
+import { admit, RequestBudget } from './requestBudget.js';
 import { errorAnswers } from './errorAnswers.js';
 import { requestLog } from './requestLog.js';
 
@@ -28,6 +29,7 @@ export interface Sidecar {
   identities: IdentityCache;
   catalog: ToolCatalog;
   inFlight: InFlightCalls;
+  budget: RequestBudget;
 }
 
 function methodNotAllowed(ctx: Koa.Context): void {
@@ -43,6 +45,8 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
     timeoutMs: config.odooTimeoutMs,
     toolCallTimeoutMs: config.toolCallTimeoutMs,
     maxConcurrency: config.odooMaxConcurrency,
+    maxConcurrencyPerKey: config.odooMaxConcurrencyPerKey,
+    maxAnswerBytes: config.odooMaxAnswerBytes,
   });
   const identities = new IdentityCache(
     async (key, token) => {
@@ -50,6 +54,7 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
       if (config.odooDb && identity.database !== config.odooDb) {
         throw new OdooRefusesService(
           'wrong_database',
+          'The sidecar reaches another Odoo database than the one it is configured for (ODOO_DB); its log says which',
           `Odoo at ${config.odooUrl} serves database "${identity.database}", but ODOO_DB is "${config.odooDb}"`,
         );
       }
@@ -77,6 +82,13 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
     },
   );
 
+  // A key's share of what the sidecar holds is its share of Odoo; room for one request of the largest size at least.
+  const perKeyShare = Math.min(config.odooMaxConcurrencyPerKey, config.odooMaxConcurrency) / config.odooMaxConcurrency;
+  const budget = new RequestBudget(
+    config.maxRequestBytesInFlight,
+    Math.max(config.maxBodyBytes, Math.floor(config.maxRequestBytesInFlight * perKeyShare)),
+  );
+
   const app = new Koa();
   app.silent = true;
   app.proxy = false;
@@ -93,10 +105,11 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
   const guard = originAndHostGuard(config.allowedOrigins, config.allowedHosts);
   const cors = corsForAllowedOrigins(config.allowedOrigins);
   router.options('/mcp', guard, cors, methodNotAllowed);
-  router.post('/mcp', guard, cors, authenticate(identities, new OAuthChallenge(odoo)), mcpRoute(mcp, config.maxBodyBytes, log));
+  router.post('/mcp', guard, cors, authenticate(identities, new OAuthChallenge(odoo)), admit(budget, config.maxBodyBytes),
+    mcpRoute(mcp, config.maxBodyBytes, log));
   router.get('/mcp', guard, methodNotAllowed);
   router.all('/mcp', guard, methodNotAllowed);
   app.use(router.routes());
   app.use(router.allowedMethods());
-  return { app, mcp, odoo, identities, catalog, inFlight };
+  return { app, mcp, odoo, identities, catalog, inFlight, budget };
 }

@@ -1,10 +1,11 @@
 // Turns a typed failure thrown before the MCP layer (guards, auth, identity, body size) into its HTTP answer,
-// as errorMapping.httpAnswerFor says, and notes it for the request's log line.
+// as errorMapping.httpAnswerFor says, and notes it for the request's log line (with the internal detail the
+// client's answer leaves out, such as Odoo's URL).
 
 import type { Middleware } from 'koa';
 import type { RequestFacts } from '../caller.js';
 import { httpAnswerFor } from '../errorMapping.js';
-import { AuthError, ForbiddenOrigin } from '../errors.js';
+import { AuthError, ForbiddenOrigin, logDetail, SidecarBusy } from '../errors.js';
 
 export function errorAnswers(): Middleware {
   return async (ctx, next) => {
@@ -17,9 +18,9 @@ export function errorAnswers(): Middleware {
       ctx.set(answer.headers);
       ctx.body = answer.body;
       ctx.state.failure = {
-        message: err instanceof Error ? err.message : String(err),
+        message: logDetail(err),
         // A client's mistake (no key, foreign Origin) is not the sidecar's problem: logged at info, not warn.
-        expected: err instanceof AuthError || err instanceof ForbiddenOrigin,
+        expected: err instanceof AuthError || err instanceof ForbiddenOrigin || (err instanceof SidecarBusy && err.scope === 'key'),
       };
     }
   };

@@ -1,7 +1,9 @@
 // /healthz: the process is alive. /readyz: Odoo answers and the addon speaks contract 1 (and, when ODOO_DB
-// is set, serves that database) — what a load balancer should know before sending traffic here.
+// is set, serves that database) — what a load balancer should know before sending traffic here. Both are for
+// the operator's network (the proxy does not forward them), so /readyz names Odoo's URL and database.
 
 import type Router from '@koa/router';
+import { logDetail } from '../errors.js';
 import type { OdooClient } from '../odoo/client.js';
 
 export function addHealthRoutes(router: Router, odoo: OdooClient, odooDb: string | undefined): void {
@@ -19,7 +21,7 @@ export function addHealthRoutes(router: Router, odoo: OdooClient, odooDb: string
       ctx.body = { status: 'ready', odoo: { url: odoo.baseUrl, ...health } };
     } catch (err) {
       ctx.status = 503;
-      ctx.body = { status: 'unavailable', error: err instanceof Error ? err.message : String(err) };
+      ctx.body = { status: 'unavailable', error: logDetail(err) };
     }
   });
 }

@@ -1,52 +1,69 @@
 // Remembers who a key belongs to for a short time, so a burst of MCP requests costs one identity check.
 // Entries are keyed by the SHA-256 of the key: the key itself is never kept. A refused key is remembered
 // for less time (AUTH_NEGATIVE_TTL_MS), so a mistyped key does not hammer Odoo but a fixed one works soon.
+// Refusals are kept apart from trusted identities, each bounded in entries (oldest out first): a flood of
+// made-up keys can neither grow the sidecar's memory nor push trusted keys out into fresh checks.
 
-import { createHash } from 'node:crypto';
 import { AuthError } from '../errors.js';
+import { keyHash } from '../odoo/client.js';
 import type { Identity } from '../odoo/contract.js';
 
 export type IdentityLookup = (key: string, token: string | undefined) => Promise<Identity>;
 
-interface Entry {
+interface Trusted {
   expiresAt: number;
-  identity?: Identity;
-  refusal?: AuthError;
+  identity: Identity;
+}
+
+interface Refused {
+  expiresAt: number;
+  /** Odoo's reason; the AuthError is made again on each hit (an Error per entry would keep its stack). */
+  message: string;
 }
 
 export interface IdentityCacheOptions {
   ttlMs: number;
   negativeTtlMs: number;
+  /** Most trusted identities kept (default 10 000). */
   maxEntries?: number;
+  /** Most refused keys remembered (default 10 000). */
+  maxRefusals?: number;
   now?: () => number;
 }
 
-/** The hash a key is known by inside the sidecar (cache keys, logs of cache events). */
-export function keyHash(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+/** Sets `key` in a map bounded to `max` entries, dropping the oldest when full. */
+function putBounded<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key);
+  if (map.size >= max) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+  map.set(key, value);
 }
 
 export class IdentityCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Trusted>();
+  private readonly refusals = new Map<string, Refused>();
   private readonly inFlight = new Map<string, Promise<Identity>>();
   private readonly now: () => number;
   private readonly maxEntries: number;
+  private readonly maxRefusals: number;
   lookups = 0;
 
   constructor(private readonly lookup: IdentityLookup, private readonly options: IdentityCacheOptions) {
     this.now = options.now ?? Date.now;
     this.maxEntries = options.maxEntries ?? 10_000;
+    this.maxRefusals = options.maxRefusals ?? 10_000;
   }
 
   /** The identity of `key`, from memory while fresh, else from Odoo; throws AuthError for a refused key. */
   async resolve(key: string): Promise<Identity> {
     const hash = keyHash(key);
-    const entry = this.entries.get(hash);
     const now = this.now();
-    if (entry && entry.expiresAt > now) {
-      if (entry.refusal) throw entry.refusal;
-      if (entry.identity) return entry.identity;
-    }
+    const refused = this.refusals.get(hash);
+    if (refused && refused.expiresAt > now) throw new AuthError('rejected', refused.message);
+    const entry = this.entries.get(hash);
+    if (entry && entry.expiresAt > now) return entry.identity;
     const pending = this.inFlight.get(hash);
     if (pending) return pending;
     // A still-valid token from the previous answer makes the re-check cheap for Odoo.
@@ -62,29 +79,24 @@ export class IdentityCache {
     this.entries.delete(keyHash(key));
   }
 
+  /** Keys remembered, trusted and refused. */
   get size(): number {
-    return this.entries.size;
+    return this.entries.size + this.refusals.size;
   }
 
   private async fetch(hash: string, key: string, token: string | undefined): Promise<Identity> {
     this.lookups += 1;
     try {
       const identity = await this.lookup(key, token);
-      this.store(hash, { identity, expiresAt: this.now() + this.options.ttlMs });
+      this.refusals.delete(hash);
+      putBounded(this.entries, hash, { identity, expiresAt: this.now() + this.options.ttlMs }, this.maxEntries);
       return identity;
     } catch (err) {
-      if (err instanceof AuthError) this.store(hash, { refusal: err, expiresAt: this.now() + this.options.negativeTtlMs });
-      else this.entries.delete(hash); // Odoo down or confused: ask again next time, remember nothing.
+      this.entries.delete(hash); // refused, or Odoo down or confused: a trusted identity is not kept on
+      if (err instanceof AuthError) {
+        putBounded(this.refusals, hash, { message: err.message, expiresAt: this.now() + this.options.negativeTtlMs }, this.maxRefusals);
+      }
       throw err;
     }
-  }
-
-  private store(hash: string, entry: Entry): void {
-    this.entries.delete(hash);
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(hash, entry);
   }
 }

@@ -1,5 +1,6 @@
-// Where an authenticated HTTP request becomes MCP: the body is read once (size-capped), peeked at for the
-// log line, and handed with the caller to the SDK's handler, which owns everything protocol from here on
+// Where an authenticated HTTP request becomes MCP: the body is read once (size-capped), checked against the
+// other transport limits (nesting depth, batch length), peeked at for the log line, and handed with the
+// caller to the SDK's handler, which owns everything protocol from here on
 // (versions, Accept/Content-Type rules, JSON parsing, batches, SSE, errors).
 
 import type { Middleware } from 'koa';
@@ -8,8 +9,9 @@ import { Readable } from 'node:stream';
 import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Caller, RequestFacts } from '../caller.js';
-import { BatchNotSupported, PayloadTooLarge } from '../errors.js';
+import { BatchNotSupported, BatchTooLarge, NestedTooDeeply, PayloadTooLarge } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Reservation } from './requestBudget.js';
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -28,6 +30,39 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 // 2025-03-26 had JSON-RPC batches; 2025-06-18 removed them. The SDK's stateless 2025 leg accepts them for
 // every version (and rejects them itself for 2026-07-28), so the versions without batches are refused here.
 const VERSIONS_WITHOUT_BATCHES = new Set(['2025-06-18', '2025-11-25']);
+/**
+ * Most messages served from one 2025-03-26 batch. The SDK takes up to 100 and runs them at once; each call
+ * still waits its turn in the key's share of Odoo, but one HTTP request would hold up to 100 answers.
+ */
+export const MAX_BATCH_MESSAGES = 16;
+
+/**
+ * Deepest nesting of arrays and objects a request may have. Every call is relayed to Odoo, re-encoded by
+ * JSON.stringify, which recurses and fails some thousands of levels down; 1000 leaves it room, and is about
+ * what Python's json in Odoo parses. Like the body size, a transport limit: such a request is refused
+ * before it is read as MCP, and reaches no audit log.
+ */
+export const MAX_NESTING = 1000;
+
+/** Whether arrays and objects in a JSON text nest deeper than `limit` (a byte scan that skips strings). */
+function nestsDeeperThan(body: Buffer, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
 
 /** Notes method, JSON-RPC id and tool name for the log line; the SDK does the real parsing. */
 function peek(body: Buffer, facts: RequestFacts, protocolVersion: string | undefined): void {
@@ -40,6 +75,7 @@ function peek(body: Buffer, facts: RequestFacts, protocolVersion: string | undef
   if (Array.isArray(message)) {
     facts.mcpMethod = 'batch';
     if (protocolVersion && VERSIONS_WITHOUT_BATCHES.has(protocolVersion)) throw new BatchNotSupported(protocolVersion);
+    if (message.length > MAX_BATCH_MESSAGES) throw new BatchTooLarge(MAX_BATCH_MESSAGES, message.length);
     return;
   }
   if (typeof message !== 'object' || message === null) return;
@@ -57,6 +93,9 @@ export function mcpRoute(handler: McpHttpHandler, maxBodyBytes: number, log: Log
   return async (ctx) => {
     const caller = ctx.state.caller as Caller;
     const body = await readBody(ctx.req, maxBodyBytes);
+    // A chunked body was admitted at the largest size allowed: hold what it really is.
+    (ctx.state.reservation as Reservation | undefined)?.resize(body.length);
+    if (nestsDeeperThan(body, MAX_NESTING)) throw new NestedTooDeeply(MAX_NESTING);
     peek(body, caller.facts, ctx.get('mcp-protocol-version') || undefined);
     // The SDK reads the body again from this stand-in for the request stream, which was consumed above.
     const req: NodeIncomingMessageLike = Object.assign(Readable.from(body.length > 0 ? [body] : []), {

@@ -20,7 +20,7 @@ export function requestLog(log: Logger): Middleware {
       ...facts,
       ...(failure ? { error: failure.message } : {}),
     };
-    if ((failure && !failure.expected) || status >= 500) log.warn('request', fields);
+    if ((failure && !failure.expected) || status >= 500 || facts.error) log.warn('request', fields);
     else log.info('request', fields);
   };
 }

@@ -1,6 +1,6 @@
 // MCP wiring: one low-level SDK `Server` per HTTP request (stateless), answering tools/list and tools/call
 // for the authenticated caller. The SDK does the protocol (both eras, discover/initialize, envelopes,
-// headers, errors); this module only decides what the caller's tools are and relays calls to Odoo.
+// headers, errors); this module lists the caller's tools as Odoo computes them and relays every call to Odoo.
 // The low-level Server is used because the tools are data from Odoo (JSON Schemas), not code registered here.
 
 import {
@@ -14,7 +14,15 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { Caller } from '../caller.js';
-import { AuthError, ToolInputError, ToolResultInvalid, UnknownTool } from '../errors.js';
+import {
+  AuthError,
+  logDetail,
+  OdooAnswerTooLarge,
+  OdooRefusesService,
+  OdooUnavailable,
+  ToolResultInvalid,
+  ToolResultTooLarge,
+} from '../errors.js';
 import { protocolErrorFor, toolResultOrThrow } from '../errorMapping.js';
 import type { Logger } from '../log.js';
 import type { OdooClient } from '../odoo/client.js';
@@ -57,6 +65,12 @@ function protocolVersionOf(ctx: ServerContext, request: Request | undefined): st
   return request?.headers.get('mcp-protocol-version') ?? '2025-03-26';
 }
 
+/** Puts Odoo's trouble, with the detail the client's answer leaves out (its URL), on the request's log line. */
+function noteTrouble(caller: Caller, err: unknown): void {
+  const trouble = err instanceof OdooUnavailable || err instanceof OdooRefusesService || err instanceof OdooAnswerTooLarge;
+  if (trouble || err instanceof ToolResultTooLarge) caller.facts.error = logDetail(err);
+}
+
 /** The factory `createMcpHandler` calls once per HTTP request. */
 export function createServerFactory(services: McpServices): McpServerFactory {
   return ({ authInfo, requestInfo }) => {
@@ -83,6 +97,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       } catch (err) {
         if (err instanceof InvalidCursor) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
         if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
+        noteTrouble(caller, err);
         throw protocolErrorFor(err);
       }
     });
@@ -103,12 +118,18 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       const tracked = services.inFlight.track(identity.user.id, identity.key.id, ctx.mcpReq.id);
       // Aborted by the client going away (the SDK's signal) or by a notifications/cancelled.
       const signal = AbortSignal.any([ctx.mcpReq.signal, tracked.signal]);
+      // Odoo decides about every call, and audits it: an unknown tool, arguments that fail the schema and a
+      // tool outside the key's catalog are all sent, and answered as Odoo answers them. The caller's catalog
+      // (usually cached) only supplies the outputSchema the result is checked and projected against; it is
+      // looked up alongside the call, and a failure to get it never stops a call.
+      const catalog = services.catalog.forCaller(caller, ctx.mcpReq.signal).catch((err: unknown) => {
+        services.log.warn('tool list unavailable: result relayed without its outputSchema', {
+          tool: name,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        return undefined;
+      });
       try {
-        const catalog = await services.catalog.forCaller(caller, ctx.mcpReq.signal);
-        const tool = catalog.byName.get(name);
-        if (!tool) throw new UnknownTool(name);
-        const problems = catalog.argumentCheck(name)?.(args) ?? [];
-        if (problems.length > 0) throw new ToolInputError(name, problems);
         const client = clientOf(ctx, server);
         const protocolVersion = protocolVersionOf(ctx, requestInfo);
         const result = await services.odoo.callTool(
@@ -122,19 +143,23 @@ export function createServerFactory(services: McpServices): McpServerFactory {
           },
           signal,
         );
-        if (!result.isError && tool.outputSchema) {
-          const wrong = catalog.resultCheck(name)?.(result.structuredContent) ?? [];
+        caller.facts.outcome = result.isError ? 'tool_error' : 'ok';
+        if (result.isError) return result;
+        const known = await catalog;
+        const outputSchema = known?.byName.get(name)?.outputSchema;
+        if (outputSchema) {
+          const wrong = known.resultCheck(name)?.(result.structuredContent) ?? [];
           if (wrong.length > 0) {
             services.log.warn('Odoo result does not match the outputSchema', { tool: name, problems: wrong });
             throw new ToolResultInvalid(name, wrong);
           }
         }
-        caller.facts.outcome = result.isError ? 'tool_error' : 'ok';
-        return server.projectCallToolResult(result, tool.outputSchema);
+        return server.projectCallToolResult(result, outputSchema);
       } catch (err) {
         caller.facts.outcome = err instanceof Error ? err.name : 'error';
         // The next request then meets the refusal at authentication (HTTP 401), not a cached identity.
         if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
+        noteTrouble(caller, err);
         return toolResultOrThrow(err);
       } finally {
         tracked.done();

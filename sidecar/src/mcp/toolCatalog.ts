@@ -4,14 +4,12 @@
 import type { Tool } from '@modelcontextprotocol/server';
 import type { Caller } from '../caller.js';
 import type { OdooClient } from '../odoo/client.js';
-import { compileArgumentCheck, compileResultCheck, type ArgumentCheck, type ResultCheck } from './schemaChecks.js';
+import { compileResultCheck, type ResultCheck } from './schemaChecks.js';
 
 export interface Catalog {
   fingerprint: string;
   tools: Tool[];
   byName: Map<string, Tool>;
-  /** The argument checker of a tool, compiled on first use. */
-  argumentCheck(name: string): ArgumentCheck | undefined;
   /** The structured-result checker of a tool with an outputSchema, compiled on first use. */
   resultCheck(name: string): ResultCheck | undefined;
 }
@@ -23,19 +21,11 @@ interface Stored {
 
 function buildCatalog(fingerprint: string, tools: Tool[]): Catalog {
   const byName = new Map(tools.map((t) => [t.name, t]));
-  const checks = new Map<string, ArgumentCheck | undefined>();
   const resultChecks = new Map<string, ResultCheck | undefined>();
   return {
     fingerprint,
     tools,
     byName,
-    argumentCheck(name) {
-      if (!checks.has(name)) {
-        const tool = byName.get(name);
-        checks.set(name, tool ? compileArgumentCheck(tool.inputSchema) : undefined);
-      }
-      return checks.get(name);
-    },
     resultCheck(name) {
       if (!resultChecks.has(name)) {
         const schema = byName.get(name)?.outputSchema;

@@ -1,9 +1,17 @@
 // The client of docs/contract.md: the only code that talks to Odoo. Every request carries the MCP
 // caller's own key (and, when known, the fast-path token); the key goes to the configured URL only.
 
+import { createHash } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import PQueue from 'p-queue';
-import { AuthError, OdooRefusesService, OdooUnavailable, RequestCancelled, UnknownTool } from '../errors.js';
+import {
+  AuthError,
+  OdooAnswerTooLarge,
+  OdooRefusesService,
+  OdooUnavailable,
+  RequestCancelled,
+  ToolResultTooLarge,
+  UnknownTool,
+} from '../errors.js';
 import {
   ContractViolation,
   readCallResult,
@@ -16,12 +24,18 @@ import {
   type ToolCall,
   type ToolList,
 } from './contract.js';
-import { exchange, type Exchange } from './exchange.js';
+import { AnswerOverLimit, exchange, type Exchange } from './exchange.js';
+import { FairSlots } from './fairSlots.js';
 
 /** What authenticates one request to Odoo: the caller's key, plus the fast-path token when one is held. */
 export interface Credentials {
   key: string;
   token?: string | undefined;
+}
+
+/** The hash a key is known by inside the sidecar (caches, its share of Odoo, logs of cache events). */
+export function keyHash(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
 export interface OdooClientOptions {
@@ -37,13 +51,20 @@ export interface OdooClientOptions {
    * readiness stays truthful under load.
    */
   maxConcurrency: number;
+  /**
+   * Most of those one key may hold; its further requests wait in its own queue while other keys' requests
+   * take the free slots in turn (FairSlots), so one key's flood does not starve everyone else.
+   */
+  maxConcurrencyPerKey: number;
+  /** Largest answer read from Odoo (ODOO_MAX_ANSWER_BYTES); a bigger one is cut off while it streams in. */
+  maxAnswerBytes: number;
 }
 
 export class OdooClient {
-  private readonly slots: PQueue;
+  private readonly slots: FairSlots;
 
   constructor(private readonly options: OdooClientOptions) {
-    this.slots = new PQueue({ concurrency: options.maxConcurrency });
+    this.slots = new FairSlots(options.maxConcurrency, Math.min(options.maxConcurrencyPerKey, options.maxConcurrency));
   }
 
   get baseUrl(): string {
@@ -78,6 +99,8 @@ export class OdooClient {
       return await this.request('POST', '/llm_mcp/v1/call', credentials, body, this.options.toolCallTimeoutMs, signal, readCallResult);
     } catch (err) {
       if (err instanceof UnknownToolAnswer) throw new UnknownTool(call.name);
+      // HTTP 200: Odoo ran the call (and audited it); the model must hear it ran, and that the result is lost.
+      if (err instanceof OdooAnswerTooLarge && err.status === 200) throw new ToolResultTooLarge(call.name, err.limit);
       throw err;
     }
   }
@@ -100,17 +123,19 @@ export class OdooClient {
       headers.Authorization = `Bearer ${credentials.key}`;
       if (credentials.token) headers['X-LLM-MCP-Token'] = credentials.token;
     }
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const send = (): Promise<Exchange> => exchange(url, method, headers, payload, signal);
+    // Encoded once the request has its slot: a request waiting its turn keeps no second copy of its body.
+    const send = (): Promise<Exchange> =>
+      exchange(url, method, headers, body === undefined ? undefined : JSON.stringify(body), signal, this.options.maxAnswerBytes);
     let status: number;
     let text: string;
     try {
       // A request whose signal aborts while it waits for a slot leaves the queue and is never sent.
-      ({ status, text } = await (credentials ? this.slots.add(send, { signal }) : send()));
+      ({ status, text } = await (credentials ? this.slots.run(keyHash(credentials.key), send, signal) : send()));
     } catch (err) {
+      if (err instanceof AnswerOverLimit) throw new OdooAnswerTooLarge(this.baseUrl, path, err.status, err.limit);
       if (callerSignal?.aborted) throw new RequestCancelled();
-      if (timeout.aborted) throw new OdooUnavailable(this.baseUrl, 'timeout', `no answer from ${path} within ${timeoutMs} ms`);
-      throw new OdooUnavailable(this.baseUrl, 'unreachable', networkReason(err));
+      if (timeout.aborted) throw new OdooUnavailable(this.baseUrl, 'timeout', `no answer within ${timeoutMs} ms`, `no answer from ${path} within ${timeoutMs} ms`);
+      throw new OdooUnavailable(this.baseUrl, 'unreachable', publicNetworkReason(err), `${path}: ${networkReason(err)}`);
     }
     let json: unknown;
     try {
@@ -119,40 +144,64 @@ export class OdooClient {
       json = undefined;
     }
     if (status === 200) {
-      if (json === undefined) throw new OdooUnavailable(this.baseUrl, 'bad_answer', `${path} did not answer JSON`);
+      if (json === undefined) throw new OdooUnavailable(this.baseUrl, 'bad_answer', 'not JSON', `${path} did not answer JSON`);
       try {
         return read(json);
       } catch (err) {
         if (err instanceof ContractViolation) {
-          throw new OdooUnavailable(this.baseUrl, 'bad_answer', `${path}: ${err.message}`);
+          throw new OdooUnavailable(this.baseUrl, 'bad_answer', err.message, `${path}: ${err.message}`);
         }
         throw err;
       }
     }
     const error = readErrorBody(json);
     if (status >= 300 && status < 400) {
-      throw new OdooUnavailable(
-        this.baseUrl,
-        'bad_answer',
-        `${path} redirected (HTTP ${status}) — does Odoo serve exactly one database to these routes (-d DB)?`,
-      );
+      const reason = `redirected (HTTP ${status}) — does Odoo serve exactly one database to these routes (-d DB)?`;
+      throw new OdooUnavailable(this.baseUrl, 'bad_answer', reason, `${path} ${reason}`);
     }
     if (status === 401) throw new AuthError('rejected', error?.message ?? 'Odoo refused the API key');
     if (status === 403 && error?.code === 'mcp_disabled') throw new OdooRefusesService('mcp_disabled', error.message);
     if (status === 404 && error?.code === 'unknown_tool') throw new UnknownToolAnswer();
     if (status === 404 && !error) {
-      throw new OdooUnavailable(this.baseUrl, 'bad_answer', `${path} not found (HTTP 404) — is the llm_mcp_server addon installed?`);
+      const reason = 'route not found (HTTP 404) — is the llm_mcp_server addon installed?';
+      throw new OdooUnavailable(this.baseUrl, 'bad_answer', reason, `${path} ${reason}`);
     }
-    if (error) throw new OdooUnavailable(this.baseUrl, 'server_error', `${path}: HTTP ${status} ${error.code}: ${error.message}`);
-    throw new OdooUnavailable(this.baseUrl, status >= 500 ? 'server_error' : 'bad_answer', `${path}: HTTP ${status}`);
+    if (error) {
+      const reason = `HTTP ${status} ${error.code}: ${error.message}`;
+      throw new OdooUnavailable(this.baseUrl, 'server_error', reason, `${path}: ${reason}`);
+    }
+    throw new OdooUnavailable(this.baseUrl, status >= 500 ? 'server_error' : 'bad_answer', `HTTP ${status}`, `${path}: HTTP ${status}`);
   }
 }
 
 /** Internal marker: Odoo's 404 `unknown_tool`, turned into UnknownTool with the tool name by callTool. */
 class UnknownToolAnswer extends Error {}
 
+/** The network error as Node reports it, addresses included: for the sidecar's log. */
 function networkReason(err: unknown): string {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && err instanceof Error) return `${code} (${err.message})`;
   return err instanceof Error ? err.message : String(err);
+}
+
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+  ETIMEDOUT: 'connection timed out',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+/**
+ * The network error for a client: Node's error code and what it means, never its message, which names the
+ * address and port (`connect ECONNREFUSED 127.0.0.1:18069`) or the host name (TLS errors).
+ */
+function publicNetworkReason(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || !/^[A-Z0-9_]+$/.test(code)) return 'network error';
+  const meaning = NETWORK_ERRORS[code];
+  return meaning ? `${code}: ${meaning}` : code;
 }

@@ -10,21 +10,30 @@ export interface Exchange {
   text: string;
 }
 
-/** An answer larger than this is refused rather than buffered. */
-export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+/** The answer was over the byte limit: reading stopped there and the connection was dropped. */
+export class AnswerOverLimit extends Error {
+  override name = 'AnswerOverLimit';
+  constructor(readonly status: number, readonly limit: number) {
+    super(`answer over ${limit} bytes (HTTP ${status})`);
+  }
+}
 
 const agents = {
   'http:': new http.Agent({ keepAlive: true }),
   'https:': new https.Agent({ keepAlive: true }),
 };
 
-/** Sends one request and reads the whole answer; rejects on network errors, `signal`, or an oversized answer. */
+/**
+ * Sends one request and reads the whole answer, up to `maxAnswerBytes`; rejects on network errors, `signal`,
+ * or an answer over the limit (AnswerOverLimit: refused on its Content-Length, or cut off while it streams in).
+ */
 export function exchange(
   url: URL,
   method: 'GET' | 'POST',
   headers: Record<string, string>,
   body: string | undefined,
   signal: AbortSignal,
+  maxAnswerBytes: number,
 ): Promise<Exchange> {
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
@@ -41,17 +50,17 @@ export function exchange(
     const fail = settle(reject);
     // Node's client never follows redirects, so the key cannot be sent on to another host.
     const request = transport.request(url, { method, headers, agent: agents[url.protocol as 'http:' | 'https:'] }, (response) => {
-      const declared = Number(response.headers['content-length']);
-      if (declared > MAX_ANSWER_BYTES) {
-        request.destroy(new Error(`answer too large (${declared} bytes)`));
-        return;
-      }
-      const chunks: Buffer[] = [];
+      // Destroying the request closes the socket (it never goes back to the agent's pool): Odoo stops
+      // sending, and nothing more is read or kept.
+      const refuse = () => request.destroy(new AnswerOverLimit(response.statusCode ?? 0, maxAnswerBytes));
+      if (Number(response.headers['content-length']) > maxAnswerBytes) return refuse();
+      let chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > MAX_ANSWER_BYTES) request.destroy(new Error('answer too large'));
-        else chunks.push(chunk);
+        if (size <= maxAnswerBytes) return void chunks.push(chunk);
+        chunks = [];
+        refuse();
       });
       response.on('end', () => done({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       response.on('error', fail);

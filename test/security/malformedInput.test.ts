@@ -1,0 +1,109 @@
+// JSON-RPC messages that are valid JSON but hostile: NUL characters and lone surrogates in ids, tool names,
+// client names and arguments, bytes that are not UTF-8, and arguments nested hundreds or hundreds of thousands
+// of levels deep. The sidecar answers each with JSON-RPC, never crashes, and relays every call it can read to
+// Odoo, which audits it; what it cannot safely read (nesting beyond 1000 levels) it refuses as a transport
+// limit, like an oversized body.
+
+import assert from 'node:assert/strict';
+import { ALICE_KEY, OdooStandIn, type AuditRow } from '../support/odooStandIn.js';
+import { legacy, META_2026, post, type RawAnswer } from '../support/rawMcp.js';
+import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+
+describe('attacks with hostile characters and nesting in JSON-RPC messages', () => {
+  let odoo: OdooStandIn;
+  let sidecar: RunningSidecar;
+
+  before(async () => {
+    odoo = new OdooStandIn();
+    await odoo.start();
+    sidecar = await startSidecar(odoo.url);
+  });
+  after(async () => {
+    await sidecar.close();
+    await odoo.stop();
+  });
+
+  /** Sends `body` (JSON text) and returns the answer with the audit rows written meanwhile. */
+  async function send(body: string, headers = legacy(ALICE_KEY)): Promise<{ answer: RawAnswer; rows: AuditRow[] }> {
+    const before = odoo.audit.length;
+    const answer = await post(sidecar.mcpUrl, body, headers);
+    return { answer, rows: odoo.audit.slice(before) };
+  }
+
+  const callText = (id: string, name: string, args: string) =>
+    `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":${name},"arguments":${args}}}`;
+
+  async function stillServes(): Promise<void> {
+    const { answer } = await send(callText('"ok"', '"whoami"', '{}'));
+    assert.equal(answer.json.result.isError, false);
+  }
+
+  it('relays NUL characters in the JSON-RPC id and the tool name to Odoo, which audits them', async () => {
+    const id = await send(callText('"a\\u0000b"', '"whoami"', '{}'));
+    assert.equal(id.answer.json.id, 'a\u0000b');
+    assert.deepEqual(id.rows.map((r) => [r.tool, r.outcome, r.request_id]), [['whoami', 'ok', 'a\u0000b']]);
+    const name = await send(callText('2', '"who\\u0000ami"', '{}'));
+    assert.equal(name.answer.json.error.code, -32602);
+    assert.deepEqual(name.rows.map((r) => [r.tool, r.outcome]), [['who\u0000ami', 'invalid']]);
+    await stillServes();
+  });
+
+  it('relays lone surrogates in the id, the arguments and the client name to Odoo, which audits them', async () => {
+    const id = await send(callText('"\\ud800"', '"test_simple_text"', '{"\\udc00":"\\ud83d","note":"x\\u0000"}'));
+    assert.equal(id.answer.status, 200);
+    assert.equal(id.answer.json.result.isError, false);
+    assert.deepEqual(id.rows.map((r) => [r.tool, r.outcome, r.request_id]), [['test_simple_text', 'ok', '\ud800']]);
+    assert.deepEqual(odoo.calls.at(-1)!.arguments, { '\udc00': '\ud83d', note: 'x\u0000' });
+    const meta = { ...META_2026, 'io.modelcontextprotocol/clientInfo': { name: 'evil\u0000\ud800', version: '\udfff' } };
+    const modern = await send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'whoami', arguments: {}, _meta: meta } }),
+      { Authorization: `Bearer ${ALICE_KEY}`, 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call', 'Mcp-Name': 'whoami' });
+    assert.equal(modern.answer.status, 200, modern.answer.text);
+    assert.deepEqual(modern.rows.map((r) => [r.tool, r.outcome, r.client]), [['whoami', 'ok', { name: 'evil\u0000\ud800', version: '\udfff' }]]);
+    await stillServes();
+  });
+
+  it('relays bytes that are not UTF-8 (as U+FFFD) to Odoo, which audits them', async () => {
+    const before = odoo.audit.length;
+    const head = '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"test_simple_text","arguments":{"note":"';
+    const res = await fetch(sidecar.mcpUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...legacy(ALICE_KEY) },
+      body: Buffer.concat([Buffer.from(head), Buffer.from([0xff, 0xfe, 0xc0]), Buffer.from('"}}}')]),
+    });
+    assert.equal(res.status, 200, await res.text());
+    assert.deepEqual(odoo.audit.slice(before).map((r) => [r.tool, r.outcome]), [['test_simple_text', 'ok']]);
+    assert.deepEqual(odoo.calls.at(-1)!.arguments, { note: '\ufffd\ufffd\ufffd' });
+    await stillServes();
+  });
+
+  const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+  it('relays arguments nested 600 levels deep to Odoo, which audits them once', async () => {
+    const { answer, rows } = await send(callText('5', '"test_simple_text"', `{"deep":${nested(600)}}`));
+    assert.equal(answer.json.result.isError, false, answer.text.slice(0, 200));
+    assert.deepEqual(rows.map((r) => [r.tool, r.outcome]), [['test_simple_text', 'ok']]);
+  });
+
+  it('relays a message nested exactly 1000 levels deep, and refuses one level more with HTTP 400', async () => {
+    // The message's own object, params and arguments are three levels.
+    const atLimit = await send(callText('6', '"test_simple_text"', `{"deep":${nested(997)}}`));
+    assert.equal(atLimit.answer.json.result.isError, false, atLimit.answer.text.slice(0, 200));
+    assert.equal(atLimit.rows.length, 1);
+    const over = await send(callText('7', '"test_simple_text"', `{"deep":${nested(998)}}`));
+    assert.equal(over.answer.status, 400);
+    assert.equal(over.answer.json.error.code, -32600);
+    assert.match(over.answer.json.error.message, /deeper than 1000 levels/);
+    assert.equal(over.answer.json.id, null);
+    assert.equal(over.rows.length, 0);
+    await stillServes();
+  });
+
+  it('refuses a megabyte of nesting with HTTP 400 and keeps serving', async () => {
+    const depth = 500_000;
+    const { answer, rows } = await send(callText('8', '"test_simple_text"', `{"deep":${nested(depth)}}`));
+    assert.equal(answer.status, 400, answer.text.slice(0, 200));
+    assert.equal(answer.json.error.code, -32600);
+    assert.equal(rows.length, 0);
+    await stillServes();
+  });
+});
