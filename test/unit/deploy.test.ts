@@ -236,6 +236,28 @@ describe('nginx config shared by scripts/stack.sh and docker-compose.yml', () =>
   });
 });
 
+describe('the optional TLS server lines of the nginx config', function () {
+  this.timeout(20000);
+
+  it('are accepted by nginx -t once uncommented, with a certificate', async function () {
+    if (!NGINX) this.skip();
+    const dir = mkdtempSync(join(tmpdir(), 'llm-mcp-nginx-tls-'));
+    try {
+      await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=odoo.example.com',
+        '-keyout', join(dir, 'privkey.pem'), '-out', join(dir, 'fullchain.pem')]);
+      const { stdout: routes } = await run('bash', [join(root, 'scripts/stack.sh'), 'nginx-config']);
+      assert.match(routes, /#tls listen 443 ssl/);
+      const tls = routes.replace(/^(\s*)#tls /gm, '$1').replaceAll('/etc/letsencrypt/live/odoo.example.com', dir);
+      writeFileSync(join(dir, 'routes.conf'), tls);
+      writeFileSync(join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+        events {} http { access_log off; include ${dir}/routes.conf; }`);
+      await run(NGINX, ['-t', '-q', '-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('nginx config as the docker-compose nginx service renders it', function () {
   this.timeout(20000);
 
