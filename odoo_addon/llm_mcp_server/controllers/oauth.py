@@ -155,7 +155,8 @@ class McpOAuth(http.Controller):
             "redirect_host": client._redirect_host(redirect_uri),
             "registration": dict(client._fields["registration"].selection).get(client.registration),
             "user": request.env.user,
-            "durations": wizard._selection_duration(),
+            # a connection always ends (its refresh tokens with it): no "No expiry", even for administrators
+            "durations": [choice for choice in wizard._selection_duration() if choice[0] != "0"],
             "default_duration": wizard._default_duration(),
             "tools": self._offered_tools(),
             "hidden": {name: params[name] for name in _REQUEST_PARAMS if isinstance(params.get(name), str)},
