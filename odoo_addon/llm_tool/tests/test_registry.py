@@ -230,6 +230,7 @@ class TestToolRegistry(TransactionCase):
     def test_apexive_fields_are_accepted(self):
         tool = self.Tool.search([("name", "=", "odoo_count")])
         tool.write({"default": True, "auto_update": True})
+        self.assertIn(("server_action", "Server Action"), self.Tool._get_available_implementations())
         self.assertEqual(tool._get_implementation_method().__name__, "odoo_count")
 
     def test_execute_is_the_apexive_entry_point(self):
