@@ -1,4 +1,5 @@
 import dataclasses
+import inspect
 import json
 import logging
 import re
@@ -308,7 +309,7 @@ class LlmTool(models.Model):
         """The description when the record has none: the method's docstring."""
         if func is None:
             return ""
-        return split_docstring(getattr(func, "_llm_tool_description", None) or func.__doc__ or "")[0]
+        return split_docstring(getattr(func, "_llm_tool_description", None) or inspect.getdoc(func) or "")[0]
 
     def get_tool_definition(self):
         """The MCP tool definition (name, title, description, inputSchema, outputSchema, annotations)."""
