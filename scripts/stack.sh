@@ -158,7 +158,7 @@ ensure_database() {
             return 0
         fi
         local ours
-        ours="$(cd "$REPO/odoo_addon" && ls -d */ | tr -d / | paste -sd,)"
+        ours="$(cd "$REPO/odoo_addon" && ls -d */ | tr -d / | grep -v '^test_' | paste -sd,)"  # test_*: test-only
         step "odoo_addon/ changed since the last install: updating $ours in '$DB'"
         if pid_alive "$RUN/odoo.pid"; then stop_pidfile Odoo "$RUN/odoo.pid"; fi # it must load the new code
         odoo_bin -d "$DB" -u "$ours" --stop-after-init --no-http --logfile "$LOGS/odoo-install.log" 2>>"$LOGS/odoo-install.log" \

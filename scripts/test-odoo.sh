@@ -24,6 +24,7 @@ HTTP_PORT="${LLM_TEST_HTTP_PORT:-}"
 EXTRA_MODULES="${LLM_TEST_EXTRA_MODULES-sale}"
 PYTHON=/usr/bin/python3
 MODULES="llm,llm_tool,llm_mcp_server"
+TEST_ADDONS="test_llm_tool"  # test-only tool modules (odoo_addon/test_llm_tool): installed and tested here only
 
 if ! odoo_tree_ok "$ODOO_SRC"; then
   echo "SKIPPED: Odoo addon tests — no Odoo 18 tree at $ODOO_SRC (scripts/stack.sh up fetches one, or set ODOO_SRC)"
@@ -77,7 +78,7 @@ list_db = False
 CONF
 }
 
-INSTALL="llm_mcp_server${EXTRA_MODULES:+,$EXTRA_MODULES}"
+INSTALL="llm_mcp_server,$TEST_ADDONS${EXTRA_MODULES:+,$EXTRA_MODULES}"
 status=1
 for attempt in 1 2 3 4 5; do
   port="$HTTP_PORT"
@@ -88,7 +89,7 @@ for attempt in 1 2 3 4 5; do
   log "database $DB: installing $INSTALL and running the tests of $MODULES on port $port (log: $LOG)"
   set +e
   "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$WORK/odoo.conf" -d "$DB" -i "$INSTALL" \
-    --test-enable --test-tags "/llm,/llm_tool,/llm_mcp_server" --stop-after-init --log-level=info >"$LOG" 2>&1
+    --test-enable --test-tags "/llm,/llm_tool,/llm_mcp_server,/$TEST_ADDONS" --stop-after-init --log-level=info >"$LOG" 2>&1
   status=$?
   set -e
   # another run on this machine may take the port between our check and Odoo's bind: pick another, retry

@@ -9,6 +9,7 @@
     "data": [
         "security/ir.model.access.csv",
         "views/llm_tool_views.xml",
+        "views/ir_actions_server_views.xml",
     ],
     "installable": True,
 }

@@ -396,5 +396,29 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
         await fresh.close();
       }
     });
+
+    it('shows a change made in Odoo within AUTH_CACHE_TTL_MS, at the next identity check', async () => {
+      const ttl = 1000;
+      const sidecar = await startSidecar(odoo.url, { AUTH_CACHE_TTL_MS: String(ttl) });
+      const description = async () => ((await post(sidecar.mcpUrl, listTools, legacy(BOB_KEY))).json.result.tools[0] as
+        { description: string }).description;
+      try {
+        assert.doesNotMatch(await description(), /\(edited\)/);
+        odoo.extraToolDescription = '(edited)';
+        const editedAt = Date.now();
+        const seen: string[] = [];
+        while (Date.now() - editedAt < ttl + 1000) {
+          seen.push(await description());
+          if (/\(edited\)/.test(seen.at(-1) ?? '')) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.match(seen.at(-1) ?? '', /\(edited\)/, 'the edit never showed');
+        assert.ok(Date.now() - editedAt <= ttl + 500, `the edit took ${Date.now() - editedAt} ms to show`);
+        assert.doesNotMatch(seen[0] ?? '', /\(edited\)/, 'the identity (and its fingerprint) is trusted until it expires');
+      } finally {
+        odoo.extraToolDescription = '';
+        await sidecar.close();
+      }
+    });
   });
 });

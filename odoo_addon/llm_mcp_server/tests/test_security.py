@@ -230,3 +230,59 @@ class TestResultBudget(SecurityCase):
         with self.assertRaises(Exception), mute_logger("odoo.sql_db"):
             with self.env.cr.savepoint():
                 self.env["llm.mcp.config"].get_config().write({"result_max_bytes": 64 * 1024 * 1024})
+
+
+@tagged("post_install", "-at_install", "llm_security")
+class TestServerActionTools(SecurityCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.partner = cls.env["res.partner"].create({"name": "MCP Action Target"})
+        cls.action = cls.env["ir.actions.server"].create({
+            "name": "Stamp", "model_id": cls.env.ref("base.model_res_partner").id, "state": "code",
+            "code": "records.write({'ref': 'stamped by %s' % env.user.login})"})
+        cls.tool = cls.env["llm.tool"].create({
+            "name": "mcp_test_stamp", "implementation": "server_action", "server_action_id": cls.action.id,
+            "description": "Stamp contacts.", "destructive_hint": False})
+
+    def test_a_read_only_key_never_lists_or_runs_a_server_action_tool(self):
+        self.assertIn("mcp_test_stamp", self.tool_names(self.admin_key))
+        key = self.make_key(self.admin, "read only", read_only=True)
+        self.assertNotIn("mcp_test_stamp", self.tool_names(key))
+        self.assertContractError(self.call(key, "mcp_test_stamp", {"record_ids": self.partner.ids}), 404, "unknown_tool")
+        self.assertEqual(self.audit_rows()[-1:].mapped("outcome"), ["denied"])
+        self.env["llm.mcp.config"].get_config().allow_write_tools = False
+        self.assertNotIn("mcp_test_stamp", self.tool_names(self.admin_key))
+        self.env.invalidate_all()
+        self.assertFalse(self.partner.ref)
+
+    def test_a_server_action_call_runs_as_the_user_and_is_audited(self):
+        before = len(self.audit_rows())
+        body = self.call(self.user_key, "mcp_test_stamp", {"record_ids": self.partner.ids}).json()
+        self.assertIs(body["isError"], False, body)
+        self.assertEqual(body["structuredContent"], {"record_ids": self.partner.ids, "result": None})
+        self.env.invalidate_all()
+        self.assertEqual(self.partner.ref, f"stamped by {self.user.login}")
+        rows = self.audit_rows()[before:]
+        self.assertEqual((len(rows), rows.outcome, rows.tool_id, rows.user_id), (1, "ok", self.tool, self.user))
+        self.assertEqual(json.loads(rows.arguments), {"record_ids": self.partner.ids})
+
+    @mute_logger("odoo.http")
+    def test_a_key_cannot_make_or_run_server_actions_past_their_tools(self):
+        attempts = [
+            {"model": "ir.actions.server", "method": "action_llm_tool_create", "ids": self.action.ids},
+            {"model": "ir.actions.server", "method": "run", "ids": self.action.ids},
+        ]
+        for arguments in attempts:
+            self.assertIn("MCP tools", self.tool_error(self.call(self.admin_key, "odoo_call_method", arguments)))
+        self.tool_error(self.call(self.admin_key, "odoo_create", {"model": "llm.tool", "values": {
+            "name": "mcp_sneaky", "implementation": "server_action", "server_action_id": self.action.id}}))
+        # over /jsonrpc with a global key: a user who is no LLM manager marks nothing, nobody calls the runner
+        global_key = self.make_raw_key(self.user, None, "global for rpc")
+        self.assertIn("error", self.jsonrpc(global_key, self.user.id, "ir.actions.server", "action_llm_tool_create",
+                                            self.action.ids))
+        self.assertIn("error", self.jsonrpc(global_key, self.user.id, "llm.tool", "server_action_execute",
+                                            self.tool.ids, record_ids=self.partner.ids))
+        self.env.invalidate_all()
+        self.assertFalse(self.partner.ref)
+        self.assertEqual(self.env["llm.tool"].search_count([("server_action_id", "=", self.action.id)]), 1)

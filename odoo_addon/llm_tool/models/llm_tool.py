@@ -1,4 +1,5 @@
 import dataclasses
+import inspect
 import json
 import logging
 import re
@@ -36,9 +37,15 @@ class ToolEntry:
     input_schema: dict
     read_only: bool
     requires_consent: bool
-    model: str
+    model: str  # the model whose rights decide who sees the tool: the holder model, or the action's model
     method: str
     group_ids: frozenset
+    # "function": an @llm_tool method of ``model``, run on an empty recordset; "implementation": the
+    # ``<implementation>_execute`` method of the llm.tool record; "server_action": an ir.actions.server
+    kind: str = "function"
+    # the holder model has no access rules at all (abstract models never have): see _user_may_use
+    open_holder: bool = False
+    action_group_ids: frozenset = frozenset()  # the server action's own "Allowed Groups"
 
 
 class LlmTool(models.Model):
@@ -56,14 +63,19 @@ class LlmTool(models.Model):
         selection="_selection_implementation",
         required=True,
         default="function",
-        help="How the tool is implemented.",
+        help="How the tool is implemented: an @llm_tool method (Function), a server action, or the "
+             "<implementation>_execute method a module adds to llm.tool.",
     )
     active = fields.Boolean(default=True)
     input_schema = fields.Text(
         string="Input Schema",
         help="JSON Schema of the arguments. Empty: derived from the method's signature and type hints.",
     )
-    read_only_hint = fields.Boolean(string="Read Only", default=False, help="The tool does not modify anything.")
+    read_only_hint = fields.Boolean(
+        string="Read Only", default=False,
+        help="The tool does not modify anything. Only the tool's code can declare it "
+             "(@llm_tool(read_only_hint=True)); server-action tools are never read-only.",
+    )
     idempotent_hint = fields.Boolean(
         string="Idempotent", default=False, help="Calling it again with the same arguments has no further effect."
     )
@@ -86,6 +98,17 @@ class LlmTool(models.Model):
         string="Groups",
         help="If set, only members of these groups may see and run the tool.",
     )
+    # apexive-compatible fields: modules written for apexive's llm_tool set them in their data files
+    default = fields.Boolean(
+        default=False,
+        help="Offered by default in the chat modules of apexive's LLM suite. MCP clients list every tool "
+             "the user may use, so this flag changes nothing here.",
+    )
+    auto_update = fields.Boolean(
+        default=True,
+        help="On: at every start the record is updated from its @llm_tool decorator (description, hints, "
+             "schema). Off: edits made here are kept.",
+    )
 
     _sql_constraints = [("name_unique", "UNIQUE(name)", "A tool with this name already exists.")]
 
@@ -95,7 +118,11 @@ class LlmTool(models.Model):
 
     @api.model
     def _get_available_implementations(self):
-        """Hook: (value, label) pairs of the implementations modules provide."""
+        """Hook: (value, label) pairs of the implementations modules provide.
+
+        A value other than "function" is run by the ``<value>_execute`` method of llm.tool, which the
+        module providing it defines (apexive's convention).
+        """
         return [("function", _("Function"))]
 
     @api.constrains("name")
@@ -160,7 +187,7 @@ class LlmTool(models.Model):
                 if owner != model_name:
                     continue  # a mixin's tool belongs to the mixin, not to every model inheriting it
                 for attr, value in vars(klass).items():
-                    if is_llm_tool(value):
+                    if is_llm_tool(value) and not (model_name == self._name and attr.endswith("_execute")):
                         found.setdefault((model_name, attr), value)
         return found
 
@@ -177,6 +204,8 @@ class LlmTool(models.Model):
             vals = self._values_from_decorator(model_name, method_name, func)
             tool = by_method.get((model_name, method_name))
             if tool:
+                if not tool.auto_update:
+                    continue
                 changes = {key: value for key, value in vals.items() if tool[key] != value}
                 if changes:
                     tool.write(changes)
@@ -199,6 +228,8 @@ class LlmTool(models.Model):
             "decorator_model": model_name,
             "decorator_method": method_name,
             "description": description,
+            # what the code declares, and nothing else, makes a tool read-only (_effective_read_only)
+            "read_only_hint": bool(metadata.get("read_only_hint")),
         }
         if metadata.get("title"):
             vals["title"] = metadata["title"]
@@ -222,6 +253,44 @@ class LlmTool(models.Model):
                 return func if is_llm_tool(func) else None
         return None
 
+    def _get_implementation_function(self):
+        """The function that runs this tool (a class attribute, not bound), or None when it cannot run.
+
+        "function": the @llm_tool method the record names: an undecorated method never runs, so no record
+        (a data file, a manager's edit) can turn an arbitrary method into a tool. Any other implementation:
+        ``<implementation>_execute`` on llm.tool, as apexive's llm_tool dispatches it.
+        """
+        self.ensure_one()
+        if self.implementation == "function":
+            return self._get_decorated_function()
+        if self.implementation not in dict(self._get_available_implementations()):
+            return None
+        func = getattr(type(self), f"{self.implementation}_execute", None)
+        return func if callable(func) else None
+
+    def _get_implementation_method(self):
+        """The bound method that runs this tool with the arguments as keyword arguments (apexive's name)."""
+        self.ensure_one()
+        func = self._get_implementation_function()
+        if func is None:
+            raise UserError(_("Tool %(name)s has no method to run.", name=self.name))
+        if self.implementation == "function":
+            return getattr(self.env[self.decorator_model], self.decorator_method)
+        return getattr(self, func.__name__)
+
+    def _tool_holder(self):
+        """(model, method) the catalog entry of this tool runs; UserError (saying why) when it cannot run."""
+        self.ensure_one()
+        func = self._get_implementation_function()
+        if func is None and self.implementation == "function":
+            raise UserError(_("%(model)s has no @llm_tool method %(method)s", model=self.decorator_model,
+                              method=self.decorator_method))
+        if func is None:
+            raise UserError(_("llm.tool has no method %(method)s_execute", method=self.implementation))
+        if self.implementation == "function":
+            return self.decorator_model, self.decorator_method
+        return self._name, f"{self.implementation}_execute"
+
     def get_input_schema(self):
         """The tool's input schema: the stored override, else derived from the method signature."""
         self.ensure_one()
@@ -229,28 +298,32 @@ class LlmTool(models.Model):
             schema = json.loads(self.input_schema)
             schema.setdefault("type", "object")
             return {"$schema": SCHEMA_DIALECT, **schema}
-        func = self._get_decorated_function()
+        func = self._get_implementation_function()
         if func is None:
-            raise UserError(_("Tool %(name)s has no @llm_tool method to run.", name=self.name))
+            raise UserError(_("Tool %(name)s has no method to run.", name=self.name))
         if getattr(func, "_llm_tool_schema", None) is not None:
             return {"$schema": SCHEMA_DIALECT, "type": "object", **func._llm_tool_schema}
         return schema_from_signature(func)
 
+    def _default_description(self, func):
+        """The description when the record has none: the method's docstring."""
+        if func is None:
+            return ""
+        return split_docstring(getattr(func, "_llm_tool_description", None) or inspect.getdoc(func) or "")[0]
+
     def get_tool_definition(self):
         """The MCP tool definition (name, title, description, inputSchema, outputSchema, annotations)."""
         self.ensure_one()
-        func = self._get_decorated_function()
+        func = self._get_implementation_function()
         title = self.title or self.name
-        description = self.description
-        if not description and func is not None:
-            description = split_docstring(func._llm_tool_description)[0]
+        description = self.description or self._default_description(func)
         definition = {
             "name": self.name,
             "title": title,
             "description": description or title,
             "inputSchema": self.get_input_schema(),
         }
-        output_schema = func and getattr(func, "_llm_tool_metadata", {}).get("output_schema")
+        output_schema = self._tool_output_schema(func)
         if output_schema:
             definition["outputSchema"] = output_schema
         definition["annotations"] = {
@@ -262,37 +335,63 @@ class LlmTool(models.Model):
         }
         return definition
 
-    def _effective_read_only(self, func):
-        """Whether the tool counts as read-only: what its code declares, else the record's hint.
+    def _tool_output_schema(self, func):
+        return func is not None and getattr(func, "_llm_tool_metadata", {}).get("output_schema") or None
 
-        Read-only keys run exactly these tools, so an edit of the record (by hand, by a module's data)
-        cannot make a method that writes look read-only.
+    def _effective_read_only(self, func):
+        """Whether the tool counts as read-only: only when its code says so.
+
+        Read-only keys run exactly these tools, so neither an edit of the record (by hand, by a module's
+        data file) nor a decorator that does not mention read_only_hint makes a method that may write look
+        read-only: ``@llm_tool(read_only_hint=True)`` on the method that runs is the one way.
         """
-        declared = getattr(func, "_llm_tool_metadata", {}).get("read_only_hint") if func is not None else None
-        return self.read_only_hint if declared is None else bool(declared)
+        return bool(func is not None and is_llm_tool(func) and func._llm_tool_metadata.get("read_only_hint"))
+
+    @api.model
+    def _models_with_access_rules(self):
+        """Models that have at least one access rule (ir.model.access), archived ones included."""
+        self.env["ir.model.access"].flush_model()
+        self.env.cr.execute("""
+            SELECT DISTINCT m.model FROM ir_model_access a JOIN ir_model m ON m.id = a.model_id
+        """)
+        return {model for (model,) in self.env.cr.fetchall()}
+
+    def _catalog_entry(self, guarded_models):
+        """This tool's ToolEntry; UserError when it cannot run."""
+        self.ensure_one()
+        model, method = self._tool_holder()
+        definition = self.get_tool_definition()
+        target = self.env[model]
+        return ToolEntry(
+            id=self.id,
+            name=self.name,
+            definition=types.MappingProxyType(definition),
+            input_schema=definition["inputSchema"],
+            read_only=definition["annotations"]["readOnlyHint"],
+            requires_consent=self.requires_user_consent,
+            model=model,
+            method=method,
+            group_ids=frozenset(self.group_ids.ids),
+            kind="function" if self.implementation == "function" else "implementation",
+            open_holder=target._abstract or model not in guarded_models,
+        )
 
     @api.model
     @tools.ormcache()
     def _tool_catalog(self):
-        """{name: ToolEntry} of every active tool that can run; cleared when a tool changes."""
+        """{name: ToolEntry} of every active tool that can run; cleared when a tool or an access rule changes."""
         catalog = {}
-        for tool in self.sudo().search([("implementation", "=", "function")]):
+        guarded = self._models_with_access_rules()
+        for tool in self.sudo().search([]):
             try:
-                definition = tool.get_tool_definition()
+                entry = tool._catalog_entry(guarded)
+            except UserError as exc:
+                _logger.warning("Tool %r left out of the catalog: %s", tool.name, exc.args[0] if exc.args else exc)
+                continue
             except Exception:
                 _logger.warning("Tool %r left out of the catalog: its definition failed", tool.name, exc_info=True)
                 continue
-            catalog[tool.name] = ToolEntry(
-                id=tool.id,
-                name=tool.name,
-                definition=types.MappingProxyType(definition),
-                input_schema=definition["inputSchema"],
-                read_only=definition["annotations"]["readOnlyHint"],
-                requires_consent=tool.requires_user_consent,
-                model=tool.decorator_model,
-                method=tool.decorator_method,
-                group_ids=frozenset(tool.group_ids.ids),
-            )
+            catalog[tool.name] = entry
         return types.MappingProxyType(catalog)
 
     @api.model
@@ -300,7 +399,8 @@ class LlmTool(models.Model):
         """{name: ToolEntry} of the tools the current user (not the superuser) may see and run."""
         if not self.browse().has_access("read"):
             return {}
-        return {name: entry for name, entry in self._tool_catalog().items() if self._user_may_use(entry)}
+        user_groups = frozenset(self.env.user.groups_id.ids)
+        return {name: entry for name, entry in self._tool_catalog().items() if self._user_may_use(entry, user_groups)}
 
     @api.model
     def _available_tool_entry(self, name):
@@ -311,12 +411,22 @@ class LlmTool(models.Model):
         return None
 
     @api.model
-    def _user_may_use(self, entry):
-        if entry.group_ids and not entry.group_ids & set(self.env.user.groups_id.ids):
+    def _user_may_use(self, entry, user_groups=None):
+        """Whether the current user (who may use tools at all) may see and run ``entry``.
+
+        A tool is the user's when they are in one of its groups (if it has any) and may read the model
+        that holds it. A holder model without any access rule (a pure namespace for tools, as apexive's
+        ``account.tool.*``) is readable by nobody but the superuser, so that test would hide its tools from
+        everyone: such tools are listed to every tool user and run on an empty recordset as that user, so
+        the ORM calls in their body decide what the user gets (docs/security.md).
+        """
+        if user_groups is None:
+            user_groups = frozenset(self.env.user.groups_id.ids)
+        if entry.group_ids and not entry.group_ids & user_groups:
             return False
-        target = self.env[entry.model]
-        # a tool living on a model the user cannot read is not theirs to use
-        return target._abstract or target.browse().has_access("read")
+        if entry.open_holder:
+            return True
+        return self.env[entry.model].browse().has_access("read")
 
     # -- running a tool ----------------------------------------------------------------------------------
 
@@ -331,7 +441,10 @@ class LlmTool(models.Model):
         transaction is rolled back instead.
         """
         validate_arguments(entry.input_schema, arguments)
-        method = getattr(self.env[entry.model], entry.method)
+        if entry.kind == "function":
+            method = getattr(self.env[entry.model], entry.method)  # an empty recordset, as the user
+        else:
+            method = getattr(self.browse(entry.id), entry.method)  # <implementation>_execute of the record
 
         def run():
             result = method(**arguments)

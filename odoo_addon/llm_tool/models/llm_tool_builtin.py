@@ -57,6 +57,8 @@ CREDENTIAL_METHOD = re.compile(r"pass(word|wd)|secret|token|api_?key|totp|creden
 # Field names that hold secrets (passwords, signup and access tokens, TOTP secrets, payment providers' keys):
 # never read, searched, grouped by or written through a generic tool, on any model.
 SECRET_FIELD = re.compile(r"passw|secret|token|api_?key|hmac|totp|private_key|credential", re.I)
+# A secret carried in a URL's query (a portal access_token, a signup token): withheld from every result.
+_SECRET_IN_URL = re.compile(r"([?&;](?:[\w-]*token|[\w-]*secret|api_?key|signature)=)[^&#\s\"'<>]+", re.I)
 # The ORM's own reading and writing methods: odoo_call_method refuses them, because the dedicated tools
 # (search, read, create, update, delete...) apply the checks above and these would bypass them.
 GENERIC_ORM_METHODS = frozenset({
@@ -401,7 +403,7 @@ class LlmToolBuiltin(models.AbstractModel):
             self._tool_existing(Model, ids)
             call_args = [ids, *call_args]
         result = api.call_kw(Model, method, call_args, dict(kwargs or {}))
-        return {"result": result}
+        return {"result": scrub(result)}
 
     # -- helpers ------------------------------------------------------------------------------------------
 
@@ -423,6 +425,10 @@ class LlmToolBuiltin(models.AbstractModel):
         if model in self._tool_hidden_models():
             raise AccessError(_("%(model)s is not available to MCP tools: it holds credentials, secrets or the "
                                 "server's own settings.", model=model))
+        if self.env[model]._transient:
+            # wizards are the web client's, and some write anywhere (base_import.import imports into any model)
+            raise AccessError(_("%(model)s is a wizard of the web client: it is not available to MCP tools.",
+                                model=model))
         if write and model in self._tool_read_only_models():
             raise AccessError(_("%(model)s can be read but not changed through MCP tools: its records run code "
                                 "or grant rights. Use the web client.", model=model))
@@ -577,7 +583,7 @@ class LlmToolBuiltin(models.AbstractModel):
                     continue
                 elif value is False:
                     row[name] = None
-        return rows
+        return [scrub(row) for row in rows]
 
     @api.model
     def _tool_group_value(self, spec, value):
@@ -595,3 +601,19 @@ class LlmToolBuiltin(models.AbstractModel):
         if isinstance(value, datetime.date):
             return value.isoformat()
         return value
+
+
+def scrub(value):
+    """``value`` with secrets withheld: values under secret-named keys and secrets in URLs' queries.
+
+    The field checks keep secret fields out of the arguments; this keeps them out of what methods and text
+    fields return (get_portal_url() hands out the order's access_token, a message body may carry a link).
+    """
+    if isinstance(value, dict):
+        return {key: "[redacted]" if isinstance(key, str) and SECRET_FIELD.search(key) else scrub(item)
+                for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(item) for item in value]
+    if isinstance(value, str):
+        return _SECRET_IN_URL.sub(r"\1[redacted]", value)
+    return value

@@ -154,3 +154,32 @@ class TestProtectedModels(ToolCase):
                                                                 "groups_id": [[4, system.id]]}]]}},
         }, "context", user=self.admin)
         self.assertFalse(self.env["res.users"].search([("login", "=", "intruder3")]))
+
+    def test_wizards_are_out_of_reach_the_import_wizard_writes_any_model(self):
+        """Red team: base_import.import + execute_import created a group and would have made a user admin."""
+        attempts = [
+            ("odoo_create", {"model": "base_import.import", "values": {
+                "res_model": "res.groups", "file": "name\nPWNED\n", "file_type": "text/csv", "file_name": "x.csv"}}),
+            ("odoo_call_method", {"model": "base_import.import", "method": "get_fields_tree", "args": ["llm.mcp.key"]}),
+            ("odoo_search", {"model": "res.config"}),
+        ]
+        for tool, arguments in attempts:
+            with self.subTest(tool=tool):
+                self.assertToolError(tool, arguments, "not available to MCP tools", user=self.admin)
+        listed = {m["model"] for m in self.run_tool("odoo_list_models", {}, user=self.admin)["models"]}
+        self.assertNotIn("base_import.import", listed)
+
+    def test_secrets_in_urls_are_withheld_from_results(self):
+        """Red team: sale.order.get_portal_url() handed out the order's portal access_token."""
+        if "sale.order" not in self.env:
+            self.skipTest("sale is not installed")
+        order = self.env["sale.order"].search([], limit=1)
+        order._portal_ensure_token()
+        result = self.run_tool("odoo_call_method", {"model": "sale.order", "method": "get_portal_url",
+                                                    "ids": order.ids}, user=self.admin)["result"]
+        self.assertIn("access_token=[redacted]", result)
+        self.assertNotIn(order.access_token, result)
+        self.acme.comment = f"See https://erp.example.com/my/orders/1?access_token={order.access_token}&x=1"
+        rows = self.run_tool("odoo_read", {"model": "res.partner", "ids": self.acme.ids, "fields": ["comment"]},
+                             user=self.admin)["records"]
+        self.assertNotIn(order.access_token, rows[0]["comment"])

@@ -1,11 +1,11 @@
 import json
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.llm_tool.decorators import llm_tool
-from odoo.addons.llm_tool.errors import ToolInputError
+from odoo.addons.llm_tool.errors import ToolExecutionError, ToolInputError
 
 READ_TOOLS = {"odoo_search", "odoo_read", "odoo_count", "odoo_aggregate", "odoo_list_models", "odoo_describe_model"}
 WRITE_TOOLS = {"odoo_create", "odoo_update", "odoo_delete", "odoo_call_method"}
@@ -145,6 +145,93 @@ class TestToolRegistry(TransactionCase):
         result = self.Tool.with_user(self.env.ref("base.user_admin"))._run_tool_entry(
             admin_tools["llm_test_settings_tool"], {"key": "web.base.url"})
         self.assertTrue(result["value"])
+
+    def patch_tool(self, model, func):
+        """Put ``func`` (a decorated function) on ``model``'s class for this test and register it."""
+        model_class = type(self.env[model])
+        setattr(model_class, func.__name__, func)
+        self.addCleanup(delattr, model_class, func.__name__)
+        self.Tool._sync_decorated_tools({(model, func.__name__): func})
+
+    def test_tools_on_a_holder_without_access_rules_are_listed_and_run_as_the_user(self):
+        @llm_tool(read_only_hint=True)
+        def llm_test_open_holder_tool(self) -> dict:
+            """Count system parameters."""
+            return {"holder_records": len(self), "uid": self.env.uid,
+                    "parameters": self.env["ir.config_parameter"].search_count([])}
+
+        self.patch_tool("res.country.group", llm_test_open_holder_tool)
+        self.assertNotIn("llm_test_open_holder_tool", self.Tool.with_user(self.portal)._available_tool_entries())
+        self.env["ir.model.access"].search([("model_id.model", "=", "res.country.group")]).unlink()
+        # nobody but the superuser may read the holder now: its tools are every tool user's, run as them
+        user_tools = self.Tool.with_user(self.user)._available_tool_entries()
+        self.assertIn("llm_test_open_holder_tool", user_tools)
+        self.assertEqual(self.Tool.with_user(self.portal)._available_tool_entries(), {}, "still only tool users")
+        with self.assertRaises(ToolExecutionError) as caught:  # the body's own ORM call refuses the user
+            self.Tool.with_user(self.user)._run_tool_entry(user_tools["llm_test_open_holder_tool"], {})
+        self.assertIn("ir.config_parameter", str(caught.exception))
+        admin = self.env.ref("base.user_admin")
+        result = self.Tool.with_user(admin)._run_tool_entry(user_tools["llm_test_open_holder_tool"], {})
+        self.assertEqual((result["holder_records"], result["uid"]), (0, admin.id))
+        self.assertGreater(result["parameters"], 0)
+
+    def test_a_holder_whose_access_rules_are_archived_stays_closed(self):
+        @llm_tool(read_only_hint=True)
+        def llm_test_archived_rules_tool(self) -> dict:
+            """Answer pong."""
+            return {"pong": True}
+
+        self.patch_tool("res.country.group", llm_test_archived_rules_tool)
+        self.assertIn("llm_test_archived_rules_tool", self.Tool.with_user(self.user)._available_tool_entries())
+        self.env["ir.model.access"].search([("model_id.model", "=", "res.country.group")]).active = False
+        self.assertNotIn("llm_test_archived_rules_tool", self.Tool.with_user(self.user)._available_tool_entries())
+
+    def test_an_undeclared_read_only_hint_counts_as_writing(self):
+        @llm_tool(destructive_hint=False)
+        def llm_test_undeclared_tool(self, name: str) -> dict:
+            """Does it write? Its code does not say."""
+            return {"name": name}
+
+        self.patch_tool("res.partner", llm_test_undeclared_tool)
+        tool = self.Tool.search([("name", "=", "llm_test_undeclared_tool")])
+        self.assertFalse(tool.read_only_hint)
+        tool.write({"read_only_hint": True})  # a manager's edit, or a module's data file
+        entry = self.Tool._tool_catalog()["llm_test_undeclared_tool"]
+        self.assertFalse(entry.read_only)
+        self.assertIs(entry.definition["annotations"]["readOnlyHint"], False)
+
+    def test_a_record_naming_an_undecorated_method_never_runs(self):
+        for method in ("unlink", "write", "_set_password", "no_such_method"):
+            self.Tool.create({"name": f"llm_test_bare_{method.strip('_')}", "implementation": "function",
+                              "decorator_model": "res.users", "decorator_method": method,
+                              "input_schema": json.dumps({"type": "object", "properties": {}})})
+        catalog = self.Tool._tool_catalog()
+        self.assertFalse([name for name in catalog if name.startswith("llm_test_bare_")])
+        tool = self.Tool.search([("name", "=", "llm_test_bare_unlink")])
+        with self.assertRaises(UserError):
+            tool.with_user(self.env.ref("base.user_admin")).execute({})
+
+    def test_auto_update_off_keeps_a_managers_edits(self):
+        @llm_tool(read_only_hint=True, title="From the code")
+        def llm_test_manual_tool(self) -> dict:
+            """From the code."""
+            return {}
+
+        self.patch_tool("res.partner", llm_test_manual_tool)
+        tool = self.Tool.search([("name", "=", "llm_test_manual_tool")])
+        self.assertTrue(tool.auto_update)
+        tool.write({"auto_update": False, "description": "Edited by a manager.", "title": "Edited"})
+        self.Tool._sync_decorated_tools({("res.partner", "llm_test_manual_tool"): llm_test_manual_tool})
+        self.assertEqual((tool.description, tool.title), ("Edited by a manager.", "Edited"))
+        tool.auto_update = True
+        self.Tool._sync_decorated_tools({("res.partner", "llm_test_manual_tool"): llm_test_manual_tool})
+        self.assertEqual((tool.description, tool.title), ("From the code.", "From the code"))
+
+    def test_apexive_fields_are_accepted(self):
+        tool = self.Tool.search([("name", "=", "odoo_count")])
+        tool.write({"default": True, "auto_update": True})
+        self.assertIn(("server_action", "Server Action"), self.Tool._get_available_implementations())
+        self.assertEqual(tool._get_implementation_method().__name__, "odoo_count")
 
     def test_execute_is_the_apexive_entry_point(self):
         tool = self.Tool.search([("name", "=", "odoo_count")])
