@@ -11,7 +11,6 @@ export interface RequestFacts {
   tool?: string;
   userId?: number;
   keyId?: number;
-  protocolVersion?: string;
   outcome?: string;
   /** A failure the sidecar's administrator should see (Odoo in trouble), with its internal detail. */
   error?: string;

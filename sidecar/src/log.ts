@@ -12,7 +12,6 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
-  enabled(level: LogLevel): boolean;
 }
 
 /** A logger writing JSON lines at or above `level` to `write` (stderr by default). */
@@ -27,6 +26,5 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    enabled: (lvl) => RANK[lvl] >= threshold,
   };
 }

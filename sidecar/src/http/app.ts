@@ -107,7 +107,6 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
   router.options('/mcp', guard, cors, methodNotAllowed);
   router.post('/mcp', guard, cors, authenticate(identities, new OAuthChallenge(odoo)), admit(budget, config.maxBodyBytes),
     mcpRoute(mcp, config.maxBodyBytes, log));
-  router.get('/mcp', guard, methodNotAllowed);
   router.all('/mcp', guard, methodNotAllowed);
   app.use(router.routes());
   app.use(router.allowedMethods());

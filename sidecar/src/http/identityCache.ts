@@ -48,7 +48,6 @@ export class IdentityCache {
   private readonly now: () => number;
   private readonly maxEntries: number;
   private readonly maxRefusals: number;
-  lookups = 0;
 
   constructor(private readonly lookup: IdentityLookup, private readonly options: IdentityCacheOptions) {
     this.now = options.now ?? Date.now;
@@ -85,7 +84,6 @@ export class IdentityCache {
   }
 
   private async fetch(hash: string, key: string, token: string | undefined): Promise<Identity> {
-    this.lookups += 1;
     try {
       const identity = await this.lookup(key, token);
       this.refusals.delete(hash);

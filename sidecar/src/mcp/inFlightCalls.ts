@@ -29,8 +29,4 @@ export class InFlightCalls {
     controller.abort();
     return true;
   }
-
-  get size(): number {
-    return this.calls.size;
-  }
 }

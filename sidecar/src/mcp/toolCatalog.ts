@@ -39,7 +39,6 @@ function buildCatalog(fingerprint: string, tools: Tool[]): Catalog {
 export class ToolCatalog {
   private readonly stored = new Map<string, Stored>();
   private readonly inFlight = new Map<string, Promise<Catalog>>();
-  fetches = 0;
 
   constructor(
     private readonly odoo: OdooClient,
@@ -61,7 +60,6 @@ export class ToolCatalog {
   }
 
   private async fetch(caller: Caller, cacheKey: string, signal?: AbortSignal): Promise<Catalog> {
-    this.fetches += 1;
     const list = await this.odoo.listTools(caller.credentials, signal);
     const catalog = buildCatalog(list.fingerprint, list.tools);
     const expiresAt = (this.options.now ?? Date.now)() + this.options.ttlMs;
