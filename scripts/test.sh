@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README: `npm test`).
 #
-#   always:                    typecheck (tsc) and lint (eslint) of the TypeScript, and the sidecar suite
+#   always:                    typecheck (tsc) and lint (eslint) of the TypeScript, the Python lint (flake8,
+#                              .flake8) of the addons and scripts, and the sidecar suite
 #                              (mocha, .mocharc.json: unit tests + the sidecar against the contract stand-in)
 #   with an Odoo 18 tree       the addon's Odoo tests (scripts/test-odoo.sh) and the end-to-end suite against
 #   (ODOO_SRC, /opt/odoo, the  the real stack (npm run test:e2e, which starts and stops scripts/stack.sh itself)
@@ -66,6 +67,7 @@ no_counts() { :; }
 
 run_suite typecheck no_counts npx tsc -p .
 run_suite lint no_counts npx eslint .
+run_suite python-lint no_counts flake8 odoo_addon scripts
 run_suite sidecar mocha_counts npx mocha
 
 if odoo_tree_ok "$ODOO_SRC"; then

@@ -16,7 +16,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.llm_mcp_server import oauth
 
-from .common import CALL, HEALTH, IDENTITY, McpHttpCase
+from .common import HEALTH, IDENTITY, McpHttpCase
 
 AUTHORIZE, TOKEN, REGISTER, REVOKE = oauth.AUTHORIZE_PATH, oauth.TOKEN_PATH, oauth.REGISTER_PATH, oauth.REVOKE_PATH
 REDIRECT = "http://127.0.0.1:33418/callback"

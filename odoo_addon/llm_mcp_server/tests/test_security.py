@@ -7,10 +7,8 @@ import hashlib
 import json
 import time
 import xmlrpc.client
-from datetime import timedelta
 from unittest.mock import MagicMock, patch
 
-from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 from odoo.tools.misc import hmac as odoo_hmac

@@ -391,8 +391,9 @@ class TestTestConnectionButton(TransactionCase):
 
     def test_not_ready_with_the_sidecars_own_answer(self):
         # The sidecar's /readyz answers 503 {"status": "unavailable", "error": "<why>"}.
-        self.server.ready_status, self.server.ready_body = 503, json.dumps({"status": "unavailable", "error":
-            'Odoo at http://127.0.0.1:8069 serves database "prod", expected "odoo" (ODOO_DB)'}).encode()
+        self.server.ready_status, self.server.ready_body = 503, json.dumps({
+            "status": "unavailable",
+            "error": 'Odoo at http://127.0.0.1:8069 serves database "prod", expected "odoo" (ODOO_DB)'}).encode()
         params = self._press(self.base)
         self.assertEqual(params["type"], "danger")
         self.assertIn('serves database "prod", expected "odoo"', params["message"])

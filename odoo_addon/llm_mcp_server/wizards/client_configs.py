@@ -72,7 +72,7 @@ def cursor(slug, url, key):
 
 def vscode(slug, url, key):
     return _json({"servers": {slug: {"type": "http", "url": url,
-                                      "headers": {"Authorization": "Bearer " + key}}}})
+                                     "headers": {"Authorization": "Bearer " + key}}}})
 
 
 def gemini(slug, url, key):

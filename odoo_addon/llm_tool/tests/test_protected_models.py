@@ -134,7 +134,7 @@ class TestProtectedModels(ToolCase):
         system = self.env.ref("base.group_system")
         attempts = [
             ("write", self.acme.ids, [{"user_ids": [[0, 0, {"login": "intruder2", "name": "I",
-                                                           "groups_id": [[4, system.id]]}]]}]),
+                                                            "groups_id": [[4, system.id]]}]]}]),
             ("search_read", None, [[["user_ids.api_key_ids.name", "ilike", "a"]]]),
             ("web_read", self.acme.ids, [{"user_ids": {"fields": {"api_key_ids": {"fields": {"name": {}}}}}}]),
             ("read", self.acme.ids, [["user_ids"]]),

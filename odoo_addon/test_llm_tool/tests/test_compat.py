@@ -43,8 +43,8 @@ class TestToolModulePatterns(McpHttpCase):
         self.assertEqual(listed["test_llm_partner_card"]["inputSchema"]["required"], ["partner_id"])
         self.assertEqual(listed["test_llm_days_between"]["inputSchema"]["properties"]["start"],
                          {"type": "string", "description": "The first day."})
-        self.assertEqual(listed["test_llm_echo"]["inputSchema"]["properties"]["times"], {"type": "integer", "default": 1,
-                                                                                "description": "How many times."})
+        times = listed["test_llm_echo"]["inputSchema"]["properties"]["times"]
+        self.assertEqual(times, {"type": "integer", "default": 1, "description": "How many times."})
         self.assertEqual(listed["test_llm_echo"]["description"], "Repeat a text.")
         self.assertEqual(listed["test_llm_partner_check"]["inputSchema"]["required"], ["record_ids"])
         read_only = {name for name, tool in listed.items() if tool["annotations"]["readOnlyHint"]}
