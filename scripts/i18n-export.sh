@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Writes each addon's translation template, odoo_addon/<addon>/i18n/<addon>.pot, as Odoo's own exporter makes it
+# (Settings → Translations → Export, or `odoo-bin --i18n-export`): installs the addons in a throw-away database of
+# a throw-away PostgreSQL cluster (as scripts/test-odoo.sh does), exports, and removes both.
+#
+# Run it after changing a user-facing string (a field label, a view, a message in _()). The Odoo test
+# TestTranslationTemplates fails while a .pot misses a string the code has, or keeps one it no longer has.
+# Settings (environment): ODOO_SRC (default as scripts/stack.sh).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$ROOT/scripts/lib/setup.sh"
+source "$ROOT/scripts/lib/postgres.sh"
+ODOO_SRC="$(odoo_src_default)"
+PYTHON=/usr/bin/python3
+ADDONS=(llm llm_tool llm_mcp_server)
+
+odoo_tree_ok "$ODOO_SRC" || die "no Odoo 18 tree at $ODOO_SRC (scripts/stack.sh up fetches one, or set ODOO_SRC)"
+ensure_debian_packages odoo
+
+DB="llmpot_$(date +%s)_$$"
+WORK="$(mktemp -d /tmp/llmpot.XXXXXX)"
+chmod 711 "$WORK" # as root the cluster runs as `postgres`, which must traverse to its folder
+pg_cluster_at "$WORK/pg"
+trap 'pg_cluster_down >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+pg_cluster_up "$WORK/postgres.log"
+cat >"$WORK/odoo.conf" <<CONF
+[options]
+addons_path = $ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$ROOT/odoo_addon
+data_dir = $WORK/data
+db_host = $PG_SOCK
+db_port = $PG_PORT
+db_user = odoo
+db_password = False
+list_db = False
+CONF
+
+step "Installing ${ADDONS[*]} in a throw-away database (log: $WORK/odoo.log)"
+odoo() { "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$WORK/odoo.conf" -d "$DB" --stop-after-init --without-demo=all "$@"; }
+odoo -i "$(IFS=,; echo "${ADDONS[*]}")" >"$WORK/odoo.log" 2>&1 || { tail -n 30 "$WORK/odoo.log"; die "installing the addons failed"; }
+for addon in "${ADDONS[@]}"; do
+    mkdir -p "$ROOT/odoo_addon/$addon/i18n"
+    odoo --i18n-export="$ROOT/odoo_addon/$addon/i18n/$addon.pot" --modules="$addon" >>"$WORK/odoo.log" 2>&1 \
+        || { tail -n 30 "$WORK/odoo.log"; die "exporting $addon failed"; }
+    info "odoo_addon/$addon/i18n/$addon.pot: $(grep -c '^msgid ' "$ROOT/odoo_addon/$addon/i18n/$addon.pot") strings"
+done
