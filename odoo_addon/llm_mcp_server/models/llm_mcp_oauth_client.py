@@ -127,8 +127,10 @@ class LlmMcpOauthClient(models.Model):
             with self.env.cr.savepoint():
                 return Clients.create({"client_id": client_id, "registration": "cimd", **values})
         except psycopg2.IntegrityError:
-            # a parallel request registered the same document first: use its row, with what we fetched
+            # a parallel request registered the same document first: use its row once this transaction sees it
             client = Clients.search([("client_id", "=", client_id)], limit=1)
+            if not client:
+                raise OAuthError("temporarily_unavailable", "This client is being registered; try again.", 503) from None
             client.write(values)
             return client
 
