@@ -9,7 +9,8 @@
 #   scripts/stack.sh stop odoo|sidecar|nginx|postgres   stop one component (`up` starts it again)
 #   scripts/stack.sh shell     `odoo-bin shell` on the stack's database, script on stdin
 #   scripts/stack.sh destroy   down, then delete the state folder (database included)
-#   scripts/stack.sh url | nginx-config   print the proxy URL / the nginx routes `up` uses
+#   scripts/stack.sh url | nginx-config | nginx-tls-config   print the proxy URL / the nginx routes `up` uses /
+#                              the TLS lines they include (empty unless STACK_TLS_CERT and STACK_TLS_KEY are set)
 #
 # All state (database cluster, Odoo's data dir, logs, pid files, generated configs, the admin key) lives under
 # one folder, STACK_STATE_DIR (default: .state/stack in the repository; gitignored).
@@ -32,6 +33,7 @@ ODOO_SRC="$(odoo_src_default)"                  # ODOO_SRC, else /opt/odoo, else
 STATE="${STACK_STATE_DIR:-$REPO/.state/stack}"
 PUBLIC_HOST="${STACK_HOST:-127.0.0.1}"          # the host name clients use in the URL (also allowed by the sidecar)
 PUBLIC_PORT="${STACK_PORT:-8069}"               # nginx: the one port users and MCP clients use
+LISTEN="${STACK_LISTEN:-127.0.0.1}"             # the address nginx listens on (0.0.0.0 to serve other machines)
 ODOO_PORT="${STACK_ODOO_PORT:-18069}"           # Odoo itself, loopback only
 SIDECAR_PORT="${STACK_SIDECAR_PORT:-8765}"      # the sidecar, loopback only
 PG_PORT="${STACK_PG_PORT:-5432}"                # names the socket file only: the cluster listens on no TCP port
@@ -40,18 +42,40 @@ MODULES="${STACK_MODULES:-llm_mcp_server,contacts,sale_management}"
 PYTHON="${STACK_PYTHON:-/usr/bin/python3}"      # Debian's interpreter, which has Odoo's dependencies
 NGINX="${STACK_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
 LOG_LEVEL="${LOG_LEVEL:-info}"
+# Optional TLS (deploy/nginx/llm_mcp_tls.inc.template): with both set, nginx serves https on TLS_PORT, redirects
+# plain http to it, and the proxy URL (Odoo's web.base.url, the MCP URL) is https.
+TLS_CERT="${STACK_TLS_CERT:-}"                  # certificate chain (PEM), e.g. /etc/letsencrypt/live/<name>/fullchain.pem
+TLS_KEY="${STACK_TLS_KEY:-}"                    # its private key (PEM)
+TLS_PORT="${STACK_TLS_PORT:-443}"               # the https port
 
 pg_cluster_at "$STATE/postgres"
 ODOO_DIR="$STATE/odoo"
 ODOO_CONF="$ODOO_DIR/odoo.conf"
 NGINX_DIR="$STATE/nginx"
 NGINX_TEMPLATE="$REPO/deploy/nginx/llm_mcp.conf.template"
+NGINX_TLS_TEMPLATE="$REPO/deploy/nginx/llm_mcp_tls.inc.template"
 LOGS="$STATE/logs"
 RUN="$STATE/run"
 KEY_FILE="$STATE/admin-api-key"
-PROXY_URL="http://$PUBLIC_HOST:$PUBLIC_PORT"
+if [[ -n "$TLS_CERT$TLS_KEY" ]]; then
+    [[ -n "$TLS_CERT" && -n "$TLS_KEY" ]] || { echo "stack.sh: set both STACK_TLS_CERT and STACK_TLS_KEY, or neither" >&2; exit 2; }
+    TLS_PORT_SUFFIX=""; [[ "$TLS_PORT" == 443 ]] || TLS_PORT_SUFFIX=":$TLS_PORT"
+    PROXY_URL="https://$PUBLIC_HOST$TLS_PORT_SUFFIX"
+else
+    PROXY_URL="http://$PUBLIC_HOST:$PUBLIC_PORT"
+fi
 
 # ---- helpers ------------------------------------------------------------------------------------------------
+# curl, told how to reach and trust the proxy when it is https: its certificate (a self-signed one is its own
+# authority; a chain is trusted up to itself), and the public name pinned to this machine.
+curl_url() { # curl arguments... (the URL among them)
+    if [[ -n "$TLS_CERT" ]]; then
+        curl --cacert "$TLS_CERT" --resolve "$PUBLIC_HOST:$TLS_PORT:127.0.0.1" "$@"
+    else
+        curl "$@"
+    fi
+}
+
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # (One read of the file: nginx deletes its pid file as it exits, maybe between a test and a read.)
@@ -79,7 +103,7 @@ stop_leftovers() { # name pidfile
 wait_http() { # url seconds pidfile log what
     local url="$1" secs="$2" pidfile="$3" log="$4" what="$5" i
     for ((i = 0; i < secs * 4; i++)); do
-        curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
+        curl_url -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
         if [[ -n "$pidfile" ]] && ! pid_alive "$pidfile"; then
             tail_log "$log"; die "$what exited during start-up (log: $log)"
         fi
@@ -225,16 +249,26 @@ start_sidecar() {
 
 # ---- nginx --------------------------------------------------------------------------------------------------
 # Substitute exactly the template's variables (what the nginx image's envsubst entrypoint does in docker-compose).
-render_nginx_template() { # odoo_upstream sidecar_upstream port
-    sed -e "s|\${ODOO_UPSTREAM}|$1|g" -e "s|\${SIDECAR_UPSTREAM}|$2|g" -e "s|\${NGINX_PORT}|$3|g" "$NGINX_TEMPLATE"
+render_nginx_template() { # odoo_upstream sidecar_upstream port tls_include
+    sed -e "s|\${ODOO_UPSTREAM}|$1|g" -e "s|\${SIDECAR_UPSTREAM}|$2|g" -e "s|\${NGINX_PORT}|$3|g" \
+        -e "s|\${NGINX_TLS_INCLUDE}|$4|g" "$NGINX_TEMPLATE"
+}
+
+# The TLS lines of the server block: the rendered TLS template when a certificate is configured, else nothing
+# (what deploy/nginx/llm-mcp-tls.envsh does in the nginx container).
+render_tls_include() {
+    if [[ -z "$TLS_CERT" ]]; then echo "# TLS off (scripts/stack.sh: STACK_TLS_CERT and STACK_TLS_KEY unset)"; return 0; fi
+    sed -e "s|\${NGINX_TLS_PORT}|$LISTEN:$TLS_PORT|g" -e "s|\${NGINX_TLS_CERT}|$TLS_CERT|g" -e "s|\${NGINX_TLS_KEY}|$TLS_KEY|g" \
+        -e "s|\${NGINX_TLS_REDIRECT_PORT}|$TLS_PORT_SUFFIX|g" "$NGINX_TLS_TEMPLATE"
 }
 
 # The routes exactly as `up` hands them to nginx.
-nginx_routes() { render_nginx_template "127.0.0.1:$ODOO_PORT" "127.0.0.1:$SIDECAR_PORT" "127.0.0.1:$PUBLIC_PORT"; }
+nginx_routes() { render_nginx_template "127.0.0.1:$ODOO_PORT" "127.0.0.1:$SIDECAR_PORT" "$LISTEN:$PUBLIC_PORT" "$NGINX_DIR/conf.d/llm_mcp_tls.inc"; }
 
 write_nginx_conf() {
     mkdir -p "$NGINX_DIR/conf.d" "$NGINX_DIR/temp" "$LOGS"
     nginx_routes >"$NGINX_DIR/conf.d/llm_mcp.conf"
+    render_tls_include >"$NGINX_DIR/conf.d/llm_mcp_tls.inc"
     local user_line=""
     if [[ $EUID -eq 0 ]]; then
         # Workers must not run as root; they need to write the temp folders (buffered Odoo responses).
@@ -272,6 +306,8 @@ start_nginx() {
         nginx_cmd -s reload
     else
         port_in_use "$PUBLIC_PORT" && die "port $PUBLIC_PORT (the public proxy port) is already in use by another program: set STACK_PORT"
+        [[ -z "$TLS_CERT" ]] || ! port_in_use "$TLS_PORT" || die "port $TLS_PORT (https) is already in use by another program: set STACK_TLS_PORT"
+        [[ -z "$TLS_CERT" ]] || [[ -r "$TLS_CERT" && -r "$TLS_KEY" ]] || die "cannot read STACK_TLS_CERT=$TLS_CERT or STACK_TLS_KEY=$TLS_KEY"
         step "Starting nginx on $PROXY_URL (/mcp -> sidecar :$SIDECAR_PORT, everything else -> Odoo :$ODOO_PORT)"
         nginx_cmd 2>>"$LOGS/nginx-error.log" || { tail_log "$LOGS/nginx-error.log"; die "nginx did not start"; }
     fi
@@ -339,7 +375,7 @@ PY
 # ---- check through the proxy --------------------------------------------------------------------------------
 # One MCP 2026-07-28 request (stateless: no initialize) through nginx, as a client would send it.
 proxy_tools_list() {
-    curl -sS --max-time 30 -X POST "$PROXY_URL/mcp" \
+    curl_url -sS --max-time 30 -X POST "$PROXY_URL/mcp" \
         -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
         -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/list' \
         -H "Authorization: Bearer $(cat "$KEY_FILE")" \
@@ -454,7 +490,7 @@ cmd_status() {
         report sidecar 1 "http://127.0.0.1:$SIDECAR_PORT (ready)$(restarts sidecar "$LOGS/sidecar.log")"
     elif pid_alive "$RUN/sidecar.pid"; then report sidecar 0 "http://127.0.0.1:$SIDECAR_PORT (supervisor pid $(cat "$RUN/sidecar.pid") runs, the sidecar does not answer: $LOGS/sidecar.log)"
     else report sidecar 0 "http://127.0.0.1:$SIDECAR_PORT"; fi
-    if pid_alive "$RUN/nginx.pid" && curl -fsS -o /dev/null --max-time 3 "$PROXY_URL/web/health"; then
+    if pid_alive "$RUN/nginx.pid" && curl_url -fsS -o /dev/null --max-time 3 "$PROXY_URL/web/health"; then
         report nginx 1 "$PROXY_URL  (MCP: $PROXY_URL/mcp)"
     else report nginx 0 "$PROXY_URL"; fi
     if [[ -s "$KEY_FILE" ]]; then echo "  admin key in $KEY_FILE"; fi
@@ -485,5 +521,7 @@ case "${1:-}" in
     url) echo "$PROXY_URL" ;;
     # The routes exactly as `up` hands them to nginx (tests start nginx with this).
     nginx-config) nginx_routes ;;
-    *) echo "usage: scripts/stack.sh up|down|status|stop COMPONENT|shell|destroy|url|nginx-config" >&2; exit 2 ;;
+    # What `up` writes to the TLS include file the routes name ($STACK_STATE_DIR/nginx/conf.d/llm_mcp_tls.inc).
+    nginx-tls-config) render_tls_include ;;
+    *) echo "usage: scripts/stack.sh up|down|status|stop COMPONENT|shell|destroy|url|nginx-config|nginx-tls-config" >&2; exit 2 ;;
 esac

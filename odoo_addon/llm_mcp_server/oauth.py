@@ -5,13 +5,19 @@ public URLs derived from the MCP settings' public URL, and the guarded fetch of 
 """
 
 import base64
+import email.utils
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
+import os
 import re
 import secrets
 import socket
+import ssl
+import threading
+import time
 import urllib.parse
 
 import requests
@@ -31,8 +37,14 @@ AS_METADATA_PATH = "/.well-known/oauth-authorization-server"
 PRM_PATH = "/.well-known/oauth-protected-resource"
 
 CIMD_MAX_BYTES = 64 * 1024
+# The whole fetch of a metadata document (connect, headers, body) ends within this many seconds.
 CIMD_TIMEOUT_SECONDS = 5
+# How long a fetched document is trusted: the document's own Cache-Control max-age or Expires, kept within these
+# bounds (a minimum, so a client cannot make every request a fetch by asking for 1 s; a maximum, so a changed
+# document is seen within a day); this long when it says nothing. no-store, no-cache or max-age=0: not kept.
 CIMD_CACHE_SECONDS = 3600
+CIMD_CACHE_MIN_SECONDS = 60
+CIMD_CACHE_MAX_SECONDS = 24 * 3600
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "[::1]", "localhost"}
 # Schemes a browser must never be sent to with a code (script, local files, inline documents).
@@ -169,37 +181,142 @@ def _public_address(address):
 
 
 def fetch_client_metadata(client_id, allowed_domains=(), allow_private=False):
-    """The validated Client ID Metadata Document at ``client_id`` (dict); raises OAuthError(invalid_client).
+    """The validated Client ID Metadata Document at ``client_id`` and how long it may be cached (seconds).
 
-    Refuses hosts outside ``allowed_domains`` (when set), hosts resolving to private, loopback or link-local
-    addresses unless ``allow_private`` (a system parameter, for tests), redirects, bodies over 64 KB, and
-    documents whose ``client_id`` is not exactly the URL fetched.
+    Raises OAuthError(invalid_client). Refuses hosts outside ``allowed_domains`` (when set), hosts resolving to
+    private, loopback or link-local addresses unless ``allow_private`` (a system parameter, for tests), redirects,
+    compressed or oversized bodies (64 KB), fetches that take longer than CIMD_TIMEOUT_SECONDS in all, and
+    documents whose ``client_id`` is not exactly the URL fetched. The connection goes to the address that was
+    checked (no second DNS lookup a rebinding answer could change), with the certificate checked for the host.
     """
     parsed = urllib.parse.urlsplit(client_id)
     host = (parsed.hostname or "").lower()
     if allowed_domains and not any(host == d or host.endswith("." + d) for d in allowed_domains):
         raise OAuthError("invalid_client", f"Clients from {host} are not allowed on this server.")
+    port = parsed.port or 443
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, parsed.port or 443, type=socket.SOCK_STREAM)}
-    except (OSError, UnicodeError):
+        addresses = [info[4][0].split("%")[0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    except (OSError, UnicodeError, ValueError):
         raise OAuthError("invalid_client", f"The client's host {host} cannot be resolved.") from None
-    if not allow_private and not all(_public_address(a.split("%")[0]) for a in addresses):
+    if not addresses:
+        raise OAuthError("invalid_client", f"The client's host {host} cannot be resolved.")
+    if not allow_private and not all(_public_address(a) for a in addresses):
         raise OAuthError("invalid_client", "The client's metadata document is on a private or loopback address.")
+    connection = _PinnedHTTPSConnection(host, addresses[0], port, timeout=CIMD_TIMEOUT_SECONDS)
+    # One deadline for the whole fetch (connect, TLS, headers, body): a server trickling bytes, each within a
+    # socket timeout, would otherwise hold an Odoo worker as long as it likes. The watchdog cuts the socket.
+    watchdog = threading.Timer(CIMD_TIMEOUT_SECONDS, connection.abort)
+    watchdog.start()
     try:
-        with requests.get(client_id, timeout=CIMD_TIMEOUT_SECONDS, allow_redirects=False, stream=True,
-                          headers={"Accept": "application/json"}) as response:
-            if response.status_code != 200:
-                raise OAuthError("invalid_client", f"The client's metadata document answered HTTP {response.status_code}.")
-            body = response.raw.read(CIMD_MAX_BYTES + 1, decode_content=True)
-    except requests.RequestException:
+        connection.request("GET", urllib.parse.urlunsplit(("", "", parsed.path, parsed.query, "")), headers={
+            "Accept": "application/json", "Accept-Encoding": "identity", "User-Agent": "Odoo-MCP-authorization-server"})
+        response = connection.getresponse()
+        if response.status != 200:  # a redirect too: never followed
+            raise OAuthError("invalid_client", f"The client's metadata document answered HTTP {response.status}.")
+        if (response.getheader("Content-Encoding") or "identity").lower() != "identity":
+            raise OAuthError("invalid_client", "The client's metadata document must not be compressed.")
+        body = b""
+        while len(body) <= CIMD_MAX_BYTES:
+            piece = response.read1(8192)
+            if not piece:
+                break
+            body += piece
+        headers = {name: response.getheader(name) for name in ("Cache-Control", "Expires", "Date")}
+    except (OSError, http.client.HTTPException, ValueError):
+        if connection.aborted:
+            raise _too_slow() from None
         raise OAuthError("invalid_client", "The client's metadata document could not be fetched.") from None
+    finally:
+        watchdog.cancel()
+        connection.release()
+    if connection.aborted:  # cut while the body was read: what arrived is incomplete
+        raise _too_slow()
     if len(body) > CIMD_MAX_BYTES:
         raise OAuthError("invalid_client", "The client's metadata document is larger than 64 KB.")
     try:
         document = json.loads(body)
     except ValueError:
         raise OAuthError("invalid_client", "The client's metadata document is not JSON.") from None
-    return validate_client_metadata(document, client_id=client_id)
+    return validate_client_metadata(document, client_id=client_id), cache_lifetime(headers)
+
+
+def _too_slow():
+    return OAuthError("invalid_client", f"The client's metadata document took longer than {CIMD_TIMEOUT_SECONDS} s.")
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to ``host`` at the one ``address`` already checked; the certificate is verified for ``host``."""
+
+    def __init__(self, host, address, port, timeout):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context(cafile=_ca_bundle()))
+        self._address = address
+        self._cutter = None  # a duplicate of the socket's descriptor: shutdown(2) through it ends the connection
+        self.aborted = False
+
+    def connect(self):
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self._cutter = raw.dup()  # (wrap_socket takes over raw's descriptor)
+        if self.aborted:  # the watchdog fired while connecting, before it could see the socket
+            raw.close()
+            raise TimeoutError
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+
+    def abort(self):
+        """Ends the connection from another thread: a blocked read or handshake returns at once."""
+        self.aborted = True
+        if self._cutter is not None:
+            try:
+                self._cutter.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def release(self):
+        """Closes the connection and the watchdog's descriptor (not close(): http.client calls that early)."""
+        self.close()
+        if self._cutter is not None:
+            self._cutter.close()
+
+
+def _ca_bundle():
+    """The certificate authorities Odoo's HTTP library trusts (REQUESTS_CA_BUNDLE honoured, as requests does)."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or requests.certs.where()
+
+
+def cache_lifetime(headers):
+    """Seconds a metadata document may be reused, from its HTTP caching headers (RFC 9111), within bounds.
+
+    0 for no-store, no-cache or max-age=0 (fetched again on every use); max-age, else Expires (relative to the
+    response's Date, else now), kept within CIMD_CACHE_MIN_SECONDS..CIMD_CACHE_MAX_SECONDS; CIMD_CACHE_SECONDS
+    when neither is given. An Expires that cannot be read counts as already expired (RFC 9111 §5.3).
+    """
+    directives = {}
+    for part in (headers.get("Cache-Control") or "").split(","):
+        name, _sep, value = part.strip().partition("=")
+        if name:
+            directives.setdefault(name.strip().lower(), value.strip().strip('"'))
+    if "no-store" in directives or "no-cache" in directives:
+        return 0
+    if "max-age" in directives:
+        seconds = int(directives["max-age"]) if directives["max-age"].isdigit() else 0
+    elif headers.get("Expires") is not None:
+        seconds = _seconds_until(headers.get("Expires"), headers.get("Date"))
+    else:
+        return CIMD_CACHE_SECONDS
+    if seconds <= 0:
+        return 0
+    return max(CIMD_CACHE_MIN_SECONDS, min(CIMD_CACHE_MAX_SECONDS, seconds))
+
+
+def _seconds_until(expires, date):
+    try:
+        expires_at = email.utils.parsedate_to_datetime(expires).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return 0
+    try:
+        now = email.utils.parsedate_to_datetime(date).timestamp() if date else time.time()
+    except (TypeError, ValueError, IndexError):
+        now = time.time()
+    return int(expires_at - now)
 
 
 def validate_client_metadata(document, client_id=None):

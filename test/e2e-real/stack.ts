@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { testCertificate } from './testCertificate.js';
 
 export const root = new URL('../../', import.meta.url).pathname;
 const port = Number(process.env.E2E_PORT ?? 8196);
@@ -28,6 +29,8 @@ export const e2e = {
   authCacheTtlMs: Number(process.env.E2E_AUTH_CACHE_TTL_MS ?? 3000),
 };
 export const proxyUrl = `http://127.0.0.1:${e2e.port}`;
+/** The certificate of the https servers tests run on loopback, which this stack's Odoo trusts. */
+export const tls = testCertificate(join(e2e.stateDir, 'tls'));
 export const mcpUrl = `${proxyUrl}/mcp`;
 
 export const stackEnv: NodeJS.ProcessEnv = {
@@ -41,6 +44,7 @@ export const stackEnv: NodeJS.ProcessEnv = {
   AUTH_CACHE_TTL_MS: String(e2e.authCacheTtlMs),
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   STACK_SHOW_KEY: '0', // test output is a log: the key file's path only
+  REQUESTS_CA_BUNDLE: tls.bundle,
 };
 
 /** Runs a command to its end; rejects with its output when it fails. */

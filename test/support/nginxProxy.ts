@@ -31,6 +31,9 @@ export type Upstream = (req: http.IncomingMessage, res: http.ServerResponse) => 
 export interface RunningProxy {
   port: number;
   url: string;
+  /** With `tls`: the https port and URL (plain http on `port` then only redirects). */
+  tlsPort?: number;
+  tlsUrl?: string;
   /** Requests that reached the Odoo or sidecar stand-in servers (not filled for given upstream ports). */
   seen: Seen[];
   close(): Promise<void>;
@@ -63,7 +66,8 @@ function recording(who: Seen['who'], seen: Seen[], answer: Upstream): http.Serve
  * Starts nginx with the stack's rendered routes. Upstreams are either handlers (run as recording stand-in
  * servers) or the ports of servers the caller runs itself.
  */
-export async function startProxy(upstreams: { odoo: Upstream | number; sidecar: Upstream | number }): Promise<RunningProxy> {
+export async function startProxy(upstreams: { odoo: Upstream | number; sidecar: Upstream | number },
+  options: { tls?: { cert: string; key: string } } = {}): Promise<RunningProxy> {
   if (!NGINX) throw new Error('nginx is not installed');
   const seen: Seen[] = [];
   const servers: http.Server[] = [];
@@ -76,6 +80,7 @@ export async function startProxy(upstreams: { odoo: Upstream | number; sidecar: 
   const odooPort = await portOf('odoo', upstreams.odoo);
   const sidecarPort = await portOf('sidecar', upstreams.sidecar);
   const port = await freePort();
+  const tlsPort = options.tls ? await freePort() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'llm-mcp-nginx-'));
   let nginx: ChildProcess | undefined;
   const close = async () => {
@@ -85,9 +90,14 @@ export async function startProxy(upstreams: { odoo: Upstream | number; sidecar: 
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const { stdout: routes } = await run('bash', [join(root, 'scripts/stack.sh'), 'nginx-config'], {
-      env: { ...process.env, STACK_PORT: String(port), STACK_ODOO_PORT: String(odooPort), STACK_SIDECAR_PORT: String(sidecarPort) },
-    });
+    // the state folder names where the routes include the TLS lines from: ${dir}/nginx/conf.d/llm_mcp_tls.inc
+    const env = { ...process.env, STACK_STATE_DIR: dir, STACK_PORT: String(port), STACK_ODOO_PORT: String(odooPort),
+      STACK_SIDECAR_PORT: String(sidecarPort),
+      ...(options.tls ? { STACK_TLS_CERT: options.tls.cert, STACK_TLS_KEY: options.tls.key, STACK_TLS_PORT: String(tlsPort) } : {}) };
+    const { stdout: routes } = await run('bash', [join(root, 'scripts/stack.sh'), 'nginx-config'], { env });
+    const { stdout: tlsLines } = await run('bash', [join(root, 'scripts/stack.sh'), 'nginx-tls-config'], { env });
+    mkdirSync(join(dir, 'nginx/conf.d'), { recursive: true });
+    writeFileSync(join(dir, 'nginx/conf.d/llm_mcp_tls.inc'), tlsLines);
     mkdirSync(join(dir, 'temp'));
     chmodSync(join(dir, 'temp'), 0o777);
     writeFileSync(join(dir, 'routes.conf'), routes);
@@ -113,7 +123,8 @@ export async function startProxy(upstreams: { odoo: Upstream | number; sidecar: 
     await close();
     throw err;
   }
-  return { port, url: `http://127.0.0.1:${port}`, seen, close };
+  return { port, url: `http://127.0.0.1:${port}`, seen, close,
+    ...(tlsPort ? { tlsPort, tlsUrl: `https://127.0.0.1:${tlsPort}` } : {}) };
 }
 
 export interface RawResponse {

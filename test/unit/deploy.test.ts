@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,17 @@ const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const TEMPLATE = 'deploy/nginx/llm_mcp.conf.template';
+const TLS_TEMPLATE = 'deploy/nginx/llm_mcp_tls.inc.template';
+const TLS_ENVSH = 'deploy/nginx/llm-mcp-tls.envsh';
+
+/** A throw-away self-signed certificate for 127.0.0.1 and localhost, in `dir`. */
+async function selfSigned(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, 'fullchain.pem');
+  const key = join(dir, 'privkey.pem');
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert]);
+  return { cert, key };
+}
 
 interface Service {
   image?: string;
@@ -109,17 +120,30 @@ describe('docker-compose.yml', () => {
     );
   });
 
-  it('gives nginx every variable the template uses, pointing at the odoo and sidecar services', () => {
-    for (const name of templateVariables(read(TEMPLATE))) env('nginx', name);
+  it('gives nginx every variable the templates use, pointing at the odoo and sidecar services', () => {
+    // NGINX_TLS_INCLUDE is exported by llm-mcp-tls.envsh, which the image's entrypoint sources first
+    for (const name of [...templateVariables(read(TEMPLATE)), ...templateVariables(read(TLS_TEMPLATE))]) {
+      if (name === 'NGINX_TLS_INCLUDE') assert.match(read(TLS_ENVSH), /export NGINX_TLS_INCLUDE=/);
+      else assert.ok(name in (service('nginx').environment ?? {}), `service nginx lacks ${name}`);
+    }
     assert.equal(env('nginx', 'ODOO_UPSTREAM'), `odoo:${new URL(env('sidecar', 'ODOO_URL')).port}`);
     assert.equal(env('nginx', 'SIDECAR_UPSTREAM'), `sidecar:${env('sidecar', 'PORT')}`);
   });
 
-  it('publishes only the proxy port', () => {
+  it('publishes only the proxy ports, http and https', () => {
     const published = Object.entries(services).filter(([, s]) => s.ports?.length).map(([name]) => name);
     assert.deepEqual(published, ['nginx']);
-    const [mapping] = nginx.ports!.map(interpolate);
-    assert.equal(mapping, `8069:${env('nginx', 'NGINX_PORT')}`);
+    assert.deepEqual(nginx.ports!.map(interpolate), [`8069:${env('nginx', 'NGINX_PORT')}`, `443:${env('nginx', 'NGINX_TLS_PORT')}`]);
+  });
+
+  it('mounts the TLS template, its entrypoint script, and the certificate (or /dev/null when none is set)', () => {
+    const volumes = nginx.volumes!.map(interpolate);
+    assert.ok(volumes.includes(`./${TLS_TEMPLATE}:/etc/nginx/llm_mcp_tls.inc.template:ro`), String(volumes));
+    assert.ok(volumes.includes(`./${TLS_ENVSH}:/docker-entrypoint.d/15-llm-mcp-tls.envsh:ro`), String(volumes));
+    assert.ok(volumes.includes(`/dev/null:${env('nginx', 'NGINX_TLS_CERT')}:ro`), String(volumes));
+    assert.ok(volumes.includes(`/dev/null:${env('nginx', 'NGINX_TLS_KEY')}:ro`), String(volumes));
+    // the image sources *.envsh only when executable
+    assert.ok((statSync(join(root, TLS_ENVSH)).mode & 0o111) !== 0, `${TLS_ENVSH} is not executable`);
   });
 });
 
@@ -210,8 +234,10 @@ describe('nginx config shared by scripts/stack.sh and docker-compose.yml', () =>
 
   it('is the file stack.sh renders, with exactly the variables stack.sh substitutes', () => {
     assert.ok(stackSh.includes(`$REPO/${TEMPLATE}`));
+    assert.ok(stackSh.includes(`$REPO/${TLS_TEMPLATE}`));
     const substituted = new Set([...stackSh.matchAll(/s\|\\\$\{([A-Z_]+)\}\|/g)].map((m) => m[1]));
-    assert.deepEqual([...substituted].sort(), [...templateVariables(template)].sort());
+    const expected = new Set([...templateVariables(template), ...templateVariables(read(TLS_TEMPLATE))]);
+    assert.deepEqual([...substituted].sort(), [...expected].sort());
   });
 
   it('sends /mcp to the sidecar over HTTP/1.1, unbuffered, with a long read timeout and the client Host', () => {
@@ -236,52 +262,97 @@ describe('nginx config shared by scripts/stack.sh and docker-compose.yml', () =>
   });
 });
 
-describe('the optional TLS server lines of the nginx config', function () {
-  this.timeout(20000);
+describe('the optional TLS of the nginx config (STACK_TLS_CERT / STACK_TLS_KEY)', function () {
+  this.timeout(30000);
+  let dir: string;
+  let tls: { cert: string; key: string };
+  let proxy: RunningProxy | undefined;
 
-  it('are accepted by nginx -t once uncommented, with a certificate', async function () {
+  before(async function () {
     if (!NGINX) this.skip();
-    const dir = mkdtempSync(join(tmpdir(), 'llm-mcp-nginx-tls-'));
-    try {
-      await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=odoo.example.com',
-        '-keyout', join(dir, 'privkey.pem'), '-out', join(dir, 'fullchain.pem')]);
-      const { stdout: routes } = await run('bash', [join(root, 'scripts/stack.sh'), 'nginx-config']);
-      assert.match(routes, /#tls listen 443 ssl/);
-      const tls = routes.replace(/^(\s*)#tls /gm, '$1').replaceAll('/etc/letsencrypt/live/odoo.example.com', dir);
-      writeFileSync(join(dir, 'routes.conf'), tls);
-      writeFileSync(join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid; error_log ${dir}/error.log;
-        events {} http { access_log off; include ${dir}/routes.conf; }`);
-      await run(NGINX, ['-t', '-q', '-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    dir = mkdtempSync(join(tmpdir(), 'llm-mcp-nginx-tls-'));
+    tls = await selfSigned(dir);
+  });
+  after(async () => {
+    await proxy?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('renders nothing without a certificate, and https, a redirect and HSTS with one', async () => {
+    const stack = (env: Record<string, string>) => run('bash', [join(root, 'scripts/stack.sh'), 'nginx-tls-config'],
+      { env: { ...process.env, ...env } }).then((r) => r.stdout);
+    assert.doesNotMatch((await stack({})).replace(/^\s*#.*$/gm, ''), /\S/, 'TLS lines without a certificate');
+    const lines = await stack({ STACK_TLS_CERT: tls.cert, STACK_TLS_KEY: tls.key, STACK_TLS_PORT: '443' });
+    assert.match(lines, /^listen 127\.0\.0\.1:443 ssl http2;$/m);
+    assert.ok(lines.includes(`ssl_certificate     ${tls.cert};`));
+    assert.match(lines, /return 308 https:\/\/\$host\$request_uri;/); // no port in the redirect on 443
+    assert.match(lines, /add_header Strict-Transport-Security "max-age=\d+" always;/);
+    await assert.rejects(run('bash', [join(root, 'scripts/stack.sh'), 'nginx-tls-config'],
+      { env: { ...process.env, STACK_TLS_CERT: tls.cert } }), /set both STACK_TLS_CERT and STACK_TLS_KEY/);
+  });
+
+  it('serves https with the certificate (curl --cacert), redirects http to it, sends HSTS and X-Forwarded-Proto https', async () => {
+    const running = await startProxy({ odoo: (_req, res) => res.end('odoo'), sidecar: (_req, res) => res.end('sidecar') }, { tls });
+    proxy = running;
+    const { stdout } = await run('curl', ['-sS', '--cacert', tls.cert, '-D', '-', `${running.tlsUrl}/web/health`]);
+    assert.match(stdout, /^HTTP\/2 200/m);
+    assert.match(stdout, /^strict-transport-security: max-age=31536000/im);
+    assert.match(stdout, /odoo$/);
+    assert.equal(running.seen.at(-1)?.headers['x-forwarded-proto'], 'https');
+    // the sidecar is reached over https as well
+    const mcp = await run('curl', ['-sS', '--cacert', tls.cert, '-X', 'POST', '--data', '{}', `${running.tlsUrl}/mcp`]);
+    assert.equal(mcp.stdout, 'sidecar');
+    // plain http: only the way to https, for every path (an MCP POST keeps its method with 308)
+    for (const path of ['/mcp', '/web/login?redirect=%2Fodoo', '/.well-known/oauth-authorization-server']) {
+      const seen = running.seen.length;
+      const res = await fetch(`${running.url}${path}`, { redirect: 'manual', method: path === '/mcp' ? 'POST' : 'GET' });
+      assert.equal(res.status, 308, path);
+      assert.equal(res.headers.get('location'), `https://127.0.0.1:${running.tlsPort}${path}`);
+      assert.equal(running.seen.length, seen, `plain http reached an upstream: ${path}`);
     }
+    // and a client that does not trust the certificate is refused by curl, as it should be
+    await assert.rejects(run('curl', ['-sS', `${running.tlsUrl}/web/health`]), /certificate/i);
   });
 });
 
 describe('nginx config as the docker-compose nginx service renders it', function () {
   this.timeout(20000);
 
-  it('is accepted by nginx -t (service names resolved as on the compose network)', async function () {
-    if (!NGINX || process.getuid?.() !== 0) this.skip(); // needs root for a private /etc/hosts
-    const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service> };
-    const env = compose.services.nginx?.environment ?? {};
-    // What the image's entrypoint does: envsubst of the variables defined in the container's environment.
-    const rendered = read(TEMPLATE).replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (m, name: string) => env[name] ?? m);
-    assert.doesNotMatch(rendered.replace(/^\s*#.*$/gm, ''), /\$\{[A-Z]/, 'a template variable is left unset');
-    const dir = mkdtempSync(join(tmpdir(), 'llm-mcp-compose-nginx-'));
-    try {
-      writeFileSync(join(dir, 'default.conf'), rendered);
-      writeFileSync(join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid; error_log ${dir}/error.log;
-        events {} http { access_log off; include ${dir}/default.conf; }`);
-      writeFileSync(join(dir, 'hosts'), '127.0.0.1 localhost odoo sidecar db\n');
-      const probe = await run('unshare', ['--mount', 'true']).then(() => true, () => false);
-      if (!probe) this.skip(); // no mount namespaces here
-      await run('unshare', ['--mount', 'sh', '-c',
-        `mount --bind ${dir}/hosts /etc/hosts && ${NGINX} -t -q -p ${dir} -c ${dir}/nginx.conf -e ${dir}/error.log`]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  for (const withTls of [false, true]) {
+    it(`is accepted by nginx -t ${withTls ? 'with a certificate mounted (https)' : 'without a certificate (plain http)'} (service names resolved as on the compose network)`, async function () {
+      if (!NGINX || process.getuid?.() !== 0) this.skip(); // needs root for a private /etc/hosts
+      const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service> };
+      const env = Object.fromEntries(Object.entries(compose.services.nginx?.environment ?? {}).map(([k, v]) => [k, interpolate(v)]));
+      const dir = mkdtempSync(join(tmpdir(), 'llm-mcp-compose-nginx-'));
+      try {
+        // What the image's entrypoint does: first llm-mcp-tls.envsh (sourced; its container paths moved into dir),
+        // then envsubst of the variables defined in the container's environment, NGINX_TLS_INCLUDE included.
+        const certs = withTls ? await selfSigned(dir) : { cert: '/dev/null', key: '/dev/null' };
+        const script = read(TLS_ENVSH).replace(/^out=.*$/m, `out=${dir}/llm_mcp_tls.inc`)
+          .replace('/etc/nginx/llm_mcp_tls.inc.template', join(root, TLS_TEMPLATE));
+        writeFileSync(join(dir, 'envsh'), script);
+        const { stdout } = await run('sh', ['-c', `. ${dir}/envsh && echo "NGINX_TLS_INCLUDE=$NGINX_TLS_INCLUDE"`],
+          { env: { ...process.env, ...env, NGINX_TLS_CERT: certs.cert, NGINX_TLS_KEY: certs.key } });
+        assert.match(stdout, withTls ? /https on port 443/ : /plain http only/);
+        const vars: Record<string, string> = { ...env, NGINX_TLS_INCLUDE: /NGINX_TLS_INCLUDE=(\S+)/.exec(stdout)?.[1] ?? '' };
+        const rendered = read(TEMPLATE).replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (m, name: string) => vars[name] ?? m);
+        assert.doesNotMatch(rendered.replace(/^\s*#.*$/gm, ''), /\$\{[A-Z]/, 'a template variable is left unset');
+        const tlsLines = readFileSync(join(dir, 'llm_mcp_tls.inc'), 'utf8');
+        if (withTls) assert.match(tlsLines, /^listen 443 ssl http2;$/m);
+        else assert.doesNotMatch(tlsLines.replace(/^\s*#.*$/gm, ''), /\S/);
+        writeFileSync(join(dir, 'default.conf'), rendered);
+        writeFileSync(join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+          events {} http { access_log off; include ${dir}/default.conf; }`);
+        writeFileSync(join(dir, 'hosts'), '127.0.0.1 localhost odoo sidecar db\n');
+        const probe = await run('unshare', ['--mount', 'true']).then(() => true, () => false);
+        if (!probe) this.skip(); // no mount namespaces here
+        await run('unshare', ['--mount', 'sh', '-c',
+          `mount --bind ${dir}/hosts /etc/hosts && ${NGINX} -t -q -p ${dir} -c ${dir}/nginx.conf -e ${dir}/error.log`]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe('nginx running the configuration stack.sh renders', function () {

@@ -131,17 +131,20 @@ class McpOAuth(http.Controller):
             location = oauth.with_query(redirect_uri, {**answer, "state": state, "iss": urls["issuer"]})
             return request.redirect(location, code=303, local=False)
 
+        # A request that fails before the person decided anything is answered here, never by a redirect: anyone can
+        # register a client with a redirect URI of their choice (DCR), so an automatic error redirect would make
+        # this page an open redirector to it (RFC 9700 §4.11.2). Only the person's own decision goes back.
         if params.get("response_type") != "code":
-            return back(error="unsupported_response_type", error_description="Only response_type=code is supported.")
+            return self._error_page(_("Only response_type=code is supported (unsupported_response_type)."))
         if params.get("code_challenge_method") != "S256" or not params.get("code_challenge"):
-            return back(error="invalid_request", error_description="PKCE with code_challenge_method=S256 is required.")
+            return self._error_page(_("PKCE with code_challenge_method=S256 is required (invalid_request)."))
         if not oauth.same_resource(params.get("resource"), urls["resource"]):
-            return back(error="invalid_target", error_description=f"resource must be {urls['resource']}.")
+            return self._error_page(_("resource must be %(resource)s (invalid_target).", resource=urls["resource"]))
         user = request.env.user
         if user._is_public():
             return request.redirect("/web/login?" + urllib.parse.urlencode({"redirect": request.httprequest.full_path}))
         if not user._is_internal() or not user.has_group("llm.group_llm_user"):
-            return back(error="access_denied", error_description="This Odoo user may not use the MCP server.")
+            return self._error_page(_("Your Odoo user may not use the MCP server (access_denied). Ask an administrator."))
         if request.httprequest.method == "POST":
             return self._decide(params, client, redirect_uri, urls, back)
         return self._consent_page(params, client, redirect_uri)

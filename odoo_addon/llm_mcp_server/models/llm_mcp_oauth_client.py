@@ -1,6 +1,8 @@
 import datetime
 import json
 
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -29,6 +31,8 @@ class LlmMcpOauthClient(models.Model):
         [("dcr", "Dynamic registration"), ("cimd", "Client ID metadata document")], required=True, readonly=True)
     registered_from = fields.Char(readonly=True, help="Remote address of the registration request (rate limit).")
     metadata_fetched_at = fields.Datetime(readonly=True)
+    metadata_expires_at = fields.Datetime(
+        readonly=True, help="Until when the fetched metadata document is reused (its HTTP caching headers, bounded).")
     grant_ids = fields.One2many("llm.mcp.oauth.grant", "client_id", readonly=True)
 
     _sql_constraints = [("client_id_unique", "UNIQUE(client_id)", "A client id is registered once.")]
@@ -98,27 +102,37 @@ class LlmMcpOauthClient(models.Model):
             if not client:
                 raise OAuthError("invalid_client", "This client is not registered with this server.", 401)
             return client
-        fresh = client.metadata_fetched_at and client.metadata_fetched_at > (
-            fields.Datetime.now() - datetime.timedelta(seconds=oauth.CIMD_CACHE_SECONDS))
-        if client and fresh:
+        now = fields.Datetime.now()
+        if client and client.metadata_expires_at and client.metadata_expires_at > now:
             return client
         config = self.env["llm.mcp.config"].get_config()
         domains = [d.strip().lower().lstrip(".") for d in (config.oauth_cimd_domains or "").replace("\n", ",").split(",")
                    if d.strip()]
         allow_private = self.env["ir.config_parameter"].sudo().get_param(
             "llm_mcp_server.oauth_cimd_allow_private", "False").lower() in ("1", "true", "yes")
-        metadata = oauth.fetch_client_metadata(client_id, allowed_domains=domains, allow_private=allow_private)
+        metadata, lifetime = oauth.fetch_client_metadata(client_id, allowed_domains=domains, allow_private=allow_private)
         values = {
             "name": metadata["client_name"] or client_id,
             "logo_uri": metadata["logo_uri"],
             "client_uri": metadata["client_uri"],
             "redirect_uris": json.dumps(metadata["redirect_uris"]),
-            "metadata_fetched_at": fields.Datetime.now(),
+            "metadata_fetched_at": now,
+            # lifetime 0 (no-store): this request uses the document, the next one fetches it again
+            "metadata_expires_at": now + datetime.timedelta(seconds=lifetime),
         }
         if client:
             client.write(values)
             return client
-        return Clients.create({"client_id": client_id, "registration": "cimd", **values})
+        try:
+            with self.env.cr.savepoint():
+                return Clients.create({"client_id": client_id, "registration": "cimd", **values})
+        except psycopg2.IntegrityError:
+            # a parallel request registered the same document first: use its row once this transaction sees it
+            client = Clients.search([("client_id", "=", client_id)], limit=1)
+            if not client:
+                raise OAuthError("temporarily_unavailable", "This client is being registered; try again.", 503) from None
+            client.write(values)
+            return client
 
     def unlink(self):
         if not self.env.su:

@@ -3,9 +3,18 @@ misuse it (docs/security.md, OAuth). Real HTTP requests to the real routes, in t
 
 import base64
 import hashlib
+import http.server
 import json
+import os
 import re
 import secrets
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
 import urllib.parse
 from datetime import timedelta
 from unittest.mock import patch
@@ -94,6 +103,12 @@ class OAuthCase(McpHttpCase):
         self.assertEqual(response.status_code, status, response.text)
         self.assertEqual(response.json()["error"], error, response.text)
         self.assertEqual(response.headers.get("Cache-Control"), "no-store")
+
+    def assertErrorPage(self, response, error):
+        """Odoo's error page naming ``error``: the browser is not sent back to the client."""
+        self.assertEqual(response.status_code, 400, response.text[:300])
+        self.assertNotIn("Location", response.headers)
+        self.assertIn(error, response.text)
 
     def grant_of(self, access_token):
         apikey_id = self.post(IDENTITY, key=access_token).json()["key"]["id"]
@@ -248,7 +263,7 @@ class TestOAuthAttacks(OAuthCase):
         for extra in ({"code_challenge_method": "plain", "code_challenge": verifier}, {"code_challenge": ""}):
             self.authenticate("oauth_person", "oauth_person_pw!")
             response = self.get(AUTHORIZE, **self.authorize_params(client_id, verifier, **extra))
-            self.assertEqual(self.redirect_query(response)["error"], "invalid_request")
+            self.assertErrorPage(response, "invalid_request")
 
     def test_reused_code_is_refused_and_revokes_what_it_gave(self):
         client_id = self.client_id()
@@ -296,8 +311,7 @@ class TestOAuthAttacks(OAuthCase):
         self.authenticate("oauth_person", "oauth_person_pw!")
         for resource in ("https://other.example/mcp", "http://mcp.example.test/other", None):
             response = self.get(AUTHORIZE, **self.authorize_params(client_id, challenge, resource=resource))
-            query = self.redirect_query(response)
-            self.assertEqual((query["error"], query["iss"]), ("invalid_target", self.issuer))
+            self.assertErrorPage(response, "invalid_target")
         query = self.consent(self.authorize_params(client_id, challenge))
         self.assertOAuthError(self.exchange(client_id, query["code"], verifier, resource="https://other.example/mcp"),
                               "invalid_target")
@@ -398,6 +412,60 @@ class TestOAuthAttacks(OAuthCase):
         self.assertEqual(self.register().status_code, 201)
         self.assertOAuthError(self.register(), "rate_limited", 429)
 
+    def test_the_authorize_page_is_no_open_redirector(self):
+        # an attacker registers a client whose redirect URI is their phishing page, then sends people links to
+        # Odoo's authorize page that fail on purpose: no one is sent there without deciding on the consent page
+        evil = "https://evil.example/phish"
+        client_id = self.client_id(redirect_uris=[evil])
+        _verifier, challenge = pkce()
+        broken = ({"response_type": "token"}, {"code_challenge_method": "plain"}, {"resource": "https://other.example/mcp"},
+                  {"code_challenge": ""})
+        for logged_in in (False, True):
+            if logged_in:
+                self.authenticate("oauth_person", "oauth_person_pw!")
+            else:
+                self.authenticate(None, None)
+            for extra in broken:
+                response = self.get(AUTHORIZE, **self.authorize_params(client_id, challenge, redirect_uri=evil, **extra))
+                self.assertEqual(response.status_code, 400, extra)
+                self.assertNotIn("evil.example", response.headers.get("Location", ""), extra)
+        # a valid request from someone not logged in goes to Odoo's login (a local path), not to the client
+        self.authenticate(None, None)
+        response = self.get(AUTHORIZE, **self.authorize_params(client_id, challenge, redirect_uri=evil))
+        location = urllib.parse.urlsplit(response.headers["Location"])
+        self.assertEqual(location.path, "/web/login")
+        self.assertIn(location.netloc, ("", urllib.parse.urlsplit(self.base_url()).netloc))  # Odoo itself
+        redirect = dict(urllib.parse.parse_qsl(location.query))["redirect"]
+        self.assertTrue(redirect.startswith(AUTHORIZE + "?"), redirect)
+        # a person who may not use MCP is told so in Odoo, not sent to the client
+        new_test_user(self.env, login="oauth_portal", password="oauth_portal_pw!", groups="base.group_portal")
+        self.authenticate("oauth_portal", "oauth_portal_pw!")
+        self.assertErrorPage(self.get(AUTHORIZE, **self.authorize_params(client_id, challenge, redirect_uri=evil)),
+                             "access_denied")
+
+    def test_consent_post_without_the_persons_csrf_token_is_refused(self):
+        client_id = self.client_id()
+        _verifier, challenge = pkce()
+        params = self.authorize_params(client_id, challenge)
+        # the attacker's own CSRF token (from their own session), then none, in a POST the victim's browser sends
+        self.authenticate("admin", "admin")
+        attacker_csrf = re.search(r'name="csrf_token" value="([^"]+)"', self.get(AUTHORIZE, **params).text).group(1)
+        self.authenticate("oauth_person", "oauth_person_pw!")
+        codes = self.env["llm.mcp.oauth.code"].sudo().search_count([])
+        for csrf in ({"csrf_token": attacker_csrf}, {}):
+            with mute_logger("odoo.http"):
+                answer = self.form(AUTHORIZE, {**params, **csrf, "decision": "allow", "duration": "7"})
+            self.assertEqual(answer.status_code, 400, answer.text[:300])
+            self.assertNotIn("Location", answer.headers)
+        self.assertEqual(self.env["llm.mcp.oauth.code"].sudo().search_count([]), codes, "a code was issued")
+
+    def test_an_unknown_client_gets_401_invalid_client_so_it_registers_again(self):
+        # what claude.ai's documentation asks of servers: 401 invalid_client from the token endpoint
+        for grant in ({"grant_type": "refresh_token", "refresh_token": "x"},
+                      {"grant_type": "authorization_code", "code": "x", "code_verifier": "y" * 43}):
+            self.assertOAuthError(self.form(TOKEN, {**grant, "client_id": "mcp-deleted", "resource": self.resource}),
+                                  "invalid_client", 401)
+
     def test_oauth_models_are_hidden_from_the_generic_tools(self):
         """An admin key cannot read grants, codes or refresh token hashes, nor rewrite a client's redirect URIs."""
         self.tokens_for(self.client_id())
@@ -425,89 +493,247 @@ class TestOAuthAttacks(OAuthCase):
 
 @tagged("post_install", "-at_install", "llm_security")
 class TestClientMetadataDocuments(OAuthCase):
-    CLIENT_ID = "https://client.example.com/oauth/client.json"
+    """Documents served by a real HTTPS server on loopback (a throw-away certificate Odoo is told to trust), its
+    host name resolved there as /etc/hosts would; fetched through the real routes."""
+
+    HOST = "client.cimd.test"
+    CLIENT_ID = f"https://{HOST}:{{port}}/oauth/client.json"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.documents = _DocumentServer.start(cls.HOST)
+        cls.addClassCleanup(cls.documents.stop)
+        cls.CLIENT_ID = cls.CLIENT_ID.format(port=cls.documents.port)
+        trust = patch.dict(os.environ, {"REQUESTS_CA_BUNDLE": cls.documents.cert})
+        trust.start()
+        cls.addClassCleanup(trust.stop)
+        resolver = patch.object(oauth.socket, "getaddrinfo", _hosts({cls.HOST: "127.0.0.1", "other.cimd.test": "127.0.0.1"}))
+        resolver.start()
+        cls.addClassCleanup(resolver.stop)
+
+    def setUp(self):
+        super().setUp()
+        self.env["ir.config_parameter"].sudo().set_param("llm_mcp_server.oauth_cimd_allow_private", "True")
+        self.documents.reset(self.document())
 
     def document(self, **fields_):
         return {"client_id": self.CLIENT_ID, "client_name": "Doc Client", "redirect_uris": [REDIRECT], **fields_}
 
-    def fetch_returning(self, document):
-        class Raw:
-            def read(self, _n, decode_content=True):
-                return json.dumps(document).encode()
-
-        class Response:
-            status_code = 200
-            raw = Raw()
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                return False
-
-        return patch.multiple(oauth, socket=_public_dns(), requests=_requests_returning(Response()))
-
-    def open_consent(self, client_id):
+    def open_consent(self, client_id=None):
         _verifier, challenge = pkce()
         self.authenticate("oauth_person", "oauth_person_pw!")
-        return self.get(AUTHORIZE, **self.authorize_params(client_id, challenge))
+        return self.get(AUTHORIZE, **self.authorize_params(client_id or self.CLIENT_ID, challenge))
+
+    def client(self, client_id=None):
+        self.env.invalidate_all()
+        return self.env["llm.mcp.oauth.client"].sudo().search([("client_id", "=", client_id or self.CLIENT_ID)])
+
+    def assertRefused(self, page):
+        self.assertEqual(page.status_code, 400, page.text[:300])
+        self.assertNotIn("Location", page.headers)
 
     def test_a_valid_document_registers_the_client(self):
-        with self.fetch_returning(self.document()):
-            page = self.open_consent(self.CLIENT_ID)
+        page = self.open_consent()
         self.assertEqual(page.status_code, 200, page.text[:300])
         self.assertIn("Doc Client", page.text)
-        client = self.env["llm.mcp.oauth.client"].sudo().search([("client_id", "=", self.CLIENT_ID)])
-        self.assertEqual(client.registration, "cimd")
+        self.assertEqual(self.client().registration, "cimd")
+        self.assertEqual(self.documents.hits, ["/oauth/client.json"])
+
+    def test_the_whole_flow_with_a_metadata_document_client(self):
+        tokens = self.tokens_for(self.CLIENT_ID)
+        self.assertEqual(self.post(IDENTITY, key=tokens["access_token"]).status_code, 200)
+        self.assertEqual(self.refresh(self.CLIENT_ID, tokens["refresh_token"]).status_code, 200)
 
     def test_a_document_whose_client_id_differs_is_refused(self):
-        with self.fetch_returning(self.document(client_id="https://client.example.com/other.json")):
-            page = self.open_consent(self.CLIENT_ID)
-        self.assertEqual(page.status_code, 400)
-        self.assertNotIn("Location", page.headers)
-        self.assertFalse(self.env["llm.mcp.oauth.client"].sudo().search([("client_id", "=", self.CLIENT_ID)]))
+        self.documents.reset(self.document(client_id=f"https://{self.HOST}:{self.documents.port}/other.json"))
+        self.assertRefused(self.open_consent())
+        self.assertFalse(self.client())
 
     def test_documents_on_private_or_loopback_addresses_are_not_fetched(self):
-        for address in ("127.0.0.1", "10.0.0.5", "169.254.169.254", "::1", "192.168.1.2"):
-            with self.assertRaises(oauth.OAuthError), patch.object(oauth.socket, "getaddrinfo", _resolving_to(address)), \
-                    patch.object(oauth.requests, "get", side_effect=AssertionError("fetched")):
-                oauth.fetch_client_metadata(self.CLIENT_ID)
+        self.env["ir.config_parameter"].sudo().set_param("llm_mcp_server.oauth_cimd_allow_private", "False")
+        for address in ("127.0.0.1", "10.0.0.5", "169.254.169.254", "::1", "192.168.1.2", "::ffff:127.0.0.1", "100.64.0.1"):
+            with patch.object(oauth.socket, "getaddrinfo", _hosts({self.HOST: address})):
+                self.assertRefused(self.open_consent())
+        self.assertEqual(self.documents.hits, [])
         # unless a system parameter allows it (tests, a private deployment)
         self.env["ir.config_parameter"].sudo().set_param("llm_mcp_server.oauth_cimd_allow_private", "True")
-        with self.fetch_returning(self.document()), patch.object(oauth.socket, "getaddrinfo", _resolving_to("127.0.0.1")):
-            self.assertEqual(self.open_consent(self.CLIENT_ID).status_code, 200)
+        self.assertEqual(self.open_consent().status_code, 200)
+
+    def test_dns_rebinding_cannot_turn_the_fetch_to_a_private_address(self):
+        # the attacker's DNS answers a public address to the check, then loopback to whoever asks again
+        self.env["ir.config_parameter"].sudo().set_param("llm_mcp_server.oauth_cimd_allow_private", "False")
+        answers = iter(["93.184.215.14"])
+        resolve = _hosts({})
+
+        def rebinding(host, port, *args, **kwargs):
+            if host == self.HOST:
+                return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers, "127.0.0.1"), port))]
+            return resolve(host, port, *args, **kwargs)
+
+        with patch.object(oauth, "CIMD_TIMEOUT_SECONDS", 1), patch.object(oauth.socket, "getaddrinfo", rebinding):
+            self.assertRefused(self.open_consent())
+        self.assertEqual(self.documents.hits, [], "the fetch went to the rebound (loopback) address")
 
     def test_allowed_domains_limit_the_documents_accepted(self):
         self.config.oauth_cimd_domains = "claude.ai, openai.com"
-        with self.fetch_returning(self.document()):
-            self.assertEqual(self.open_consent(self.CLIENT_ID).status_code, 400)
-        self.config.oauth_cimd_domains = "example.com"
-        with self.fetch_returning(self.document()):
-            self.assertEqual(self.open_consent(self.CLIENT_ID).status_code, 200)
+        self.assertRefused(self.open_consent())
+        self.assertEqual(self.documents.hits, [])
+        self.config.oauth_cimd_domains = "cimd.test"
+        self.assertEqual(self.open_consent().status_code, 200)
 
     def test_a_document_with_a_javascript_redirect_uri_is_refused(self):
-        with self.fetch_returning(self.document(redirect_uris=["javascript:alert(1)"])):
-            self.assertEqual(self.open_consent(self.CLIENT_ID).status_code, 400)
+        self.documents.reset(self.document(redirect_uris=["javascript:alert(1)"]))
+        self.assertRefused(self.open_consent())
+
+    def test_non_https_client_ids_are_never_fetched(self):
+        for client_id in (f"http://{self.HOST}:{self.documents.port}/oauth/client.json",
+                          f"https://{self.HOST}:{self.documents.port}/", f"ftp://{self.HOST}/oauth/client.json"):
+            self.assertRefused(self.open_consent(client_id))
+        self.assertEqual(self.documents.hits, [])
+
+    def test_redirects_are_not_followed(self):
+        self.documents.reset(self.document(), status=302, headers={"Location": "/elsewhere.json"})
+        self.assertRefused(self.open_consent())
+        self.assertEqual(self.documents.hits, ["/oauth/client.json"])
+
+    def test_huge_and_compressed_documents_are_refused(self):
+        self.documents.reset(self.document(padding="x" * (oauth.CIMD_MAX_BYTES + 1)))
+        self.assertRefused(self.open_consent())
+        self.documents.reset(self.document(), headers={"Content-Encoding": "gzip"})
+        self.assertRefused(self.open_consent())
+        self.documents.reset(b"not json")
+        self.assertRefused(self.open_consent())
+        self.assertFalse(self.client())
+
+    def test_a_slow_document_server_is_cut_at_the_deadline(self):
+        for slow in ("trickle", "silent"):  # a byte at a time, each within any socket timeout; or no answer at all
+            self.documents.reset(self.document(), slow=slow)
+            started = time.monotonic()
+            with patch.object(oauth, "CIMD_TIMEOUT_SECONDS", 1):
+                self.assertRefused(self.open_consent())
+            self.assertLess(time.monotonic() - started, 3, slow)
+        self.assertFalse(self.client())
+
+    def test_an_untrusted_or_mismatched_certificate_is_refused(self):
+        with patch.dict(os.environ, {"REQUESTS_CA_BUNDLE": ""}):
+            self.assertRefused(self.open_consent())  # the system's authorities do not know the test's certificate
+        other = f"https://other.cimd.test:{self.documents.port}/oauth/client.json"
+        self.documents.reset(self.document(client_id=other))
+        self.assertRefused(self.open_consent(other))  # the certificate is not for that name
+        self.assertFalse(self.client(other))
+
+    def test_the_cache_lifetime_follows_the_documents_caching_headers_within_bounds(self):
+        lifetime = oauth.cache_lifetime
+        self.assertEqual(lifetime({}), oauth.CIMD_CACHE_SECONDS)
+        self.assertEqual(lifetime({"Cache-Control": "public, max-age=600"}), 600)
+        self.assertEqual(lifetime({"Cache-Control": "max-age=5"}), oauth.CIMD_CACHE_MIN_SECONDS)
+        self.assertEqual(lifetime({"Cache-Control": "max-age=99999999"}), oauth.CIMD_CACHE_MAX_SECONDS)
+        for none in ("no-store", "no-cache", "max-age=0", "max-age=-1", "max-age=abc", "private, no-store, max-age=600"):
+            self.assertEqual(lifetime({"Cache-Control": none}), 0, none)
+        date = "Tue, 01 Dec 2026 10:00:00 GMT"
+        self.assertEqual(lifetime({"Expires": "Tue, 01 Dec 2026 12:00:00 GMT", "Date": date}), 7200)
+        self.assertEqual(lifetime({"Expires": "Tue, 01 Dec 2026 09:00:00 GMT", "Date": date}), 0)
+        self.assertEqual(lifetime({"Expires": "0", "Date": date}), 0)
+        self.assertEqual(lifetime({"Cache-Control": "max-age=120", "Expires": "0"}), 120)  # max-age wins (RFC 9111)
+
+    def test_a_cached_document_is_reused_until_it_expires(self):
+        self.documents.reset(self.document(), headers={"Cache-Control": "max-age=600"})
+        before = fields.Datetime.now()
+        self.assertEqual(self.open_consent().status_code, 200)
+        self.assertEqual(self.open_consent().status_code, 200)
+        self.assertEqual(len(self.documents.hits), 1, "fetched again within max-age")
+        expires = self.client().metadata_expires_at
+        self.assertTrue(before + timedelta(seconds=590) <= expires <= fields.Datetime.now() + timedelta(seconds=610), expires)
+
+    def test_a_no_store_document_is_fetched_on_every_use(self):
+        self.documents.reset(self.document(), headers={"Cache-Control": "no-store"})
+        tokens = self.tokens_for(self.CLIENT_ID)  # consent page, consent POST, token request: each fetches
+        self.assertEqual(len(self.documents.hits), 3)
+        self.assertEqual(self.refresh(self.CLIENT_ID, tokens["refresh_token"]).status_code, 200)
+        self.assertEqual(len(self.documents.hits), 4)
+
+    def test_a_changed_document_is_seen_once_the_cache_expires_and_still_binds_its_client_id(self):
+        tokens = self.tokens_for(self.CLIENT_ID)
+        self.documents.reset(self.document(client_name="Renamed Client", redirect_uris=["http://127.0.0.1:1/other"]))
+        self.assertIn("Doc Client", self.open_consent().text)  # cached: the old document is still the one used
+        self.client().metadata_expires_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.env.flush_all()
+        # the new document is fetched: its redirect URIs now, not the old ones
+        self.assertRefused(self.open_consent())
+        self.assertEqual(self.client().name, "Renamed Client")
+        # a document that now names another client_id is refused, every time, and the client with it
+        self.documents.reset(self.document(client_id="https://evil.example/doc.json"))
+        self.client().metadata_expires_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.env.flush_all()
+        self.assertOAuthError(self.refresh(self.CLIENT_ID, tokens["refresh_token"]), "invalid_client")
+        self.assertEqual(self.client().name, "Renamed Client")
 
 
-def _resolving_to(address):
+def _hosts(table):
+    """A resolver answering ``table``'s names as /etc/hosts would, the rest as the system does."""
+    real = socket.getaddrinfo
+
     def getaddrinfo(host, port, *args, **kwargs):
-        return [(None, None, None, "", (address, port))]
+        if host in table:
+            family = socket.AF_INET6 if ":" in table[host] else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, 6, "", (table[host], port))]
+        return real(host, port, *args, **kwargs)
     return getaddrinfo
 
 
-def _public_dns():
-    class Socket:
-        SOCK_STREAM = 1
-        getaddrinfo = staticmethod(_resolving_to("93.184.215.14"))
-    return Socket
+class _DocumentServer:
+    """An HTTPS server on loopback answering every GET with the configured document, status and headers."""
 
+    @classmethod
+    def start(cls, host):
+        self = cls()
+        self.folder = tempfile.mkdtemp(prefix="llm-mcp-cimd-")
+        self.cert, key = os.path.join(self.folder, "cert.pem"), os.path.join(self.folder, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={host}",
+                        "-addext", f"subjectAltName=DNS:{host},DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", self.cert],
+                       check=True, capture_output=True)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert, key)
+        server = self
 
-def _requests_returning(response):
-    class Requests:
-        RequestException = Exception
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.hits.append(self.path)
+                if server.slow == "silent":
+                    time.sleep(3)
+                    return
+                self.send_response(server.status)
+                self.send_header("Content-Type", "application/json")
+                for name, value in server.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(server.body)))
+                self.end_headers()
+                if server.slow == "trickle":
+                    for byte in server.body[:30]:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(0.2)
+                    return
+                self.wfile.write(server.body)
 
-        @staticmethod
-        def get(*args, **kwargs):
-            return response
-    return Requests
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.handle_error = lambda *_args: None  # a client cut off mid-answer is what some tests do
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def reset(self, document, status=200, headers=None, slow=None):
+        self.body = document if isinstance(document, bytes) else json.dumps(document).encode()
+        self.status, self.headers, self.slow, self.hits = status, headers or {}, slow, []
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        shutil.rmtree(self.folder, ignore_errors=True)
