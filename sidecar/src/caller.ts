@@ -13,6 +13,8 @@ export interface RequestFacts {
   keyId?: number;
   protocolVersion?: string;
   outcome?: string;
+  /** Set when Odoo refused the request's tools/call over a rate limit: seconds until a call would pass. */
+  retryAfterSeconds?: number;
   /** A failure the sidecar's administrator should see (Odoo in trouble), with its internal detail. */
   error?: string;
 }
