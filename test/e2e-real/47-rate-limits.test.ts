@@ -2,17 +2,19 @@
 // at its limit while another key's calls in the same second pass, parallel calls of one key never overshoot,
 // and every refused call is answered 429 with Retry-After and audited as rate_limited.
 import assert from 'node:assert/strict';
+import { mcpRemote } from './clients.js';
 import { mcpUrl, orm } from './stack.js';
 import { modern, post } from '../support/rawMcp.js';
 
-interface RateKeys { loop: string; other: string; parallel: string; loopUser: number; parallelUser: number }
+interface RateKeys { loop: string; other: string; parallel: string; remote: string; stamp: string }
 
 const COUNT = { name: 'odoo_count', arguments: { model: 'res.partner' } };
 const call = (key: string, id: number) => post(mcpUrl, ...modern(key, id, 'tools/call', COUNT));
 
-async function outcomes(userId: number): Promise<Record<string, number>> {
+/** Outcomes of the audit rows of one of this run's keys. */
+async function outcomes(label: string, stamp: string): Promise<Record<string, number>> {
   return orm<Record<string, number>>(`
-rows = env['llm.mcp.call'].search([('user_id', '=', ${userId})])
+rows = env['llm.mcp.call'].search([('key_name', '=', 'e2e rate ${label} ${stamp}')])
 result({o: len(rows.filtered(lambda r: r.outcome == o)) for o in set(rows.mapped('outcome'))})
 `);
 }
@@ -36,7 +38,8 @@ def key(u, label, **limits):
     return env['llm.mcp.key'].with_user(u).create_mcp_key('e2e rate %s %s' % (label, stamp), expiry, **limits)
 result({'loop': key(loop_user, 'loop'), 'other': key(other_user, 'other'),
         'parallel': key(parallel_user, 'parallel', calls_per_minute=10),
-        'loopUser': loop_user.id, 'parallelUser': parallel_user.id})
+        'remote': key(parallel_user, 'mcp-remote', calls_per_minute=2),
+        'stamp': stamp})
 `);
   });
 
@@ -76,7 +79,7 @@ result({'loop': key(loop_user, 'loop'), 'other': key(other_user, 'other'),
     assert.equal(limited, 300 - limit);
     assert.equal(otherOk, otherCalls);
     for (const seconds of retryAfters) assert.ok(Number(seconds) >= 1 && Number(seconds) <= 60, seconds);
-    assert.deepEqual(await outcomes(keys.loopUser), { ok: limit, rate_limited: 300 - limit });
+    assert.deepEqual(await outcomes('loop', keys.stamp), { ok: limit, rate_limited: 300 - limit });
   });
 
   it('never lets parallel calls of one key overshoot its limit', async () => {
@@ -86,6 +89,24 @@ result({'loop': key(loop_user, 'loop'), 'other': key(other_user, 'other'),
       `${statuses.filter((s) => s === 429).length} rate limited`);
     assert.equal(statuses.filter((s) => s === 200).length, 10);
     assert.equal(statuses.filter((s) => s === 429).length, 30);
-    assert.deepEqual(await outcomes(keys.parallelUser), { ok: 10, rate_limited: 30 });
+    assert.deepEqual(await outcomes('parallel', keys.stamp), { ok: 10, rate_limited: 30 });
+  });
+
+  it('gives Claude Desktop (through mcp-remote) a readable error with the wait', async function () {
+    this.timeout(120_000);
+    const remote = mcpRemote(keys.remote);
+    try {
+      const init = await remote.request(1, 'initialize', { protocolVersion: '2025-06-18', capabilities: {},
+        clientInfo: { name: 'claude-ai', version: '0.1.0' } });
+      assert.ok(init.result, JSON.stringify(init));
+      remote.notify('notifications/initialized');
+      for (const id of [2, 3]) assert.equal((await remote.request(id, 'tools/call', COUNT)).result?.isError, false);
+      const refused = await remote.request(4, 'tools/call', COUNT);
+      console.log(`      mcp-remote's answer to the refused call: ${JSON.stringify(refused.error)}`);
+      assert.equal(refused.error?.code, -32005);
+      assert.match(refused.error?.message ?? '', /Rate limit reached: This key may make 2 calls a minute.*Retry in \d+ s/);
+    } finally {
+      await remote.close();
+    }
   });
 });

@@ -81,6 +81,18 @@ class LlmMcpRateLimit(models.AbstractModel):
         )
 
     @api.model
+    def _describe_limits(self):
+        """The settings' limits in words, for New MCP Key and the OAuth consent page."""
+        limits = self.env["llm.mcp.config"]._mcp_rate_limits()
+        unlimited = _("unlimited")
+        return _(
+            "Per key or app: %(calls)s calls and %(writes)s writes a minute. For all your keys and apps: %(user)s "
+            "calls a minute.",
+            calls=limits["key_calls"] or unlimited, writes=limits["key_writes"] or unlimited,
+            user=limits["user_calls"] or unlimited,
+        )
+
+    @api.model
     def _gc_rate_window(self):
         """Cron: drop the window's rows of users who stopped calling (callers prune their own)."""
         rate_limit.prune(self.env.cr)

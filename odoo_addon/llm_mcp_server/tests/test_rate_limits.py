@@ -205,7 +205,7 @@ class TestRateLimitsInTheWizard(TransactionCase):
         wizard = self.env["llm.mcp.key.wizard"].with_user(users.user).create(
             {"name": "wizard limits", "calls_per_minute": 12, "writes_per_minute": 3})
         self.assertEqual(wizard.server_limits,
-                         "Per key: 120 calls and 30 writes a minute. For all your keys and apps: 300 calls a minute.")
+                         "Per key or app: 120 calls and 30 writes a minute. For all your keys and apps: 300 calls a minute.")
         with http_request():
             wizard.action_create_key()
         key = self.env["llm.mcp.key"].sudo().search([("name", "=", "wizard limits")])

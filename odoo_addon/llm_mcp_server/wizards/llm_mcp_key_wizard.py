@@ -59,11 +59,7 @@ class LlmMcpKeyWizard(models.TransientModel):
     server_limits = fields.Char(compute="_compute_server_limits", string="Server limits")
 
     def _compute_server_limits(self):
-        limits = self.env["llm.mcp.config"]._mcp_rate_limits()
-        unlimited = _("unlimited")
-        text = _("Per key: %(calls)s calls and %(writes)s writes a minute. For all your keys and apps: %(user)s "
-                 "calls a minute.", calls=limits["key_calls"] or unlimited, writes=limits["key_writes"] or unlimited,
-                 user=limits["user_calls"] or unlimited)
+        text = self.env["llm.mcp.rate.limit"]._describe_limits()
         for wizard in self:
             wizard.server_limits = text
 
