@@ -262,7 +262,7 @@ class TestRateLimitConcurrency(TransactionCase):
         refusal = next(r for r in results if r is not None)
         self.assertEqual(refusal.limit, "user_calls")
 
-    def test_the_check_costs_well_under_a_millisecond(self):
+    def test_the_check_is_cheap_and_prints_its_cost(self):
         limits = rate_limit.Limits(key_calls=100000, key_writes=100000, user_calls=100000)
         for _i in range(20):  # warm the pool's connections and the plans
             self.reserve_apart("key:warm", False, limits)
