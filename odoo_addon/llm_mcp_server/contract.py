@@ -13,12 +13,14 @@ TOKEN_TTL_SECONDS = 600
 class ContractError(Exception):
     """A non-2xx answer of the contract: HTTP status, error code and a message for a person."""
 
-    def __init__(self, status, code, message, headers=None):
+    def __init__(self, status, code, message, headers=None, details=None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        # further members of the body's "error" object (e.g. 429's "retry_after")
+        self.details = details or {}
 
 
 def json_response(payload, status=200, headers=None):
@@ -27,7 +29,8 @@ def json_response(payload, status=200, headers=None):
 
 
 def error_response(error):
-    """The JSON answer for a ContractError: ``{"contract": 1, "error": {"code", "message"}}``."""
+    """The JSON answer for a ContractError: ``{"contract": 1, "error": {"code", "message", …details}}``."""
     return json_response(
-        {"error": {"code": error.code, "message": error.message}}, status=error.status, headers=list(error.headers.items())
+        {"error": {**error.details, "code": error.code, "message": error.message}}, status=error.status,
+        headers=list(error.headers.items()),
     )

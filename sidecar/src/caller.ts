@@ -12,6 +12,8 @@ export interface RequestFacts {
   userId?: number;
   keyId?: number;
   outcome?: string;
+  /** Set when Odoo refused the request's tools/call over a rate limit: seconds until a call would pass. */
+  retryAfterSeconds?: number;
   /** A failure the sidecar's administrator should see (Odoo in trouble), with its internal detail. */
   error?: string;
 }

@@ -12,12 +12,19 @@ import {
   OdooRefusesService,
   OdooUnavailable,
   PayloadTooLarge,
+  RateLimited,
   RequestCancelled,
   SidecarBusy,
   ToolResultInvalid,
   ToolResultTooLarge,
   UnknownTool,
 } from './errors.js';
+
+/**
+ * JSON-RPC error code of a tools/call refused over a rate limit. MCP defines none; -32005 is the server-error
+ * code JSON-RPC APIs commonly use for "limit exceeded" (EIP-1474). `data.retryAfter` gives the seconds to wait.
+ */
+export const RATE_LIMITED = -32005;
 
 /** The realm named in every 401 challenge. */
 export const AUTH_REALM = 'odoo-mcp';
@@ -74,6 +81,9 @@ export function toolResultOrThrow(err: unknown): CallToolResult {
 export function protocolErrorFor(err: unknown): ProtocolError {
   if (err instanceof ProtocolError) return err;
   if (err instanceof UnknownTool) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { name: err.toolName });
+  if (err instanceof RateLimited) {
+    return new ProtocolError(RATE_LIMITED, err.message, { reason: 'rate_limited', retryAfter: err.retryAfterSeconds, name: err.toolName });
+  }
   if (err instanceof AuthError) return new ProtocolError(-32001, err.message);
   if (err instanceof OdooUnavailable) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
   if (err instanceof OdooRefusesService || err instanceof OdooAnswerTooLarge) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);

@@ -149,6 +149,17 @@ export class UnknownTool extends Error {
   }
 }
 
+/**
+ * Odoo refused a `tools/call` over a rate limit of the key, its OAuth app or its user (HTTP 429
+ * `rate_limited`): nothing ran; `retryAfterSeconds` says when a call would be let through again.
+ */
+export class RateLimited extends Error {
+  override name = 'RateLimited';
+  constructor(readonly toolName: string, readonly retryAfterSeconds: number, message: string) {
+    super(message);
+  }
+}
+
 /** Odoo's structured result does not match the tool's outputSchema (an addon bug): not passed on as a success. */
 export class ToolResultInvalid extends Error {
   override name = 'ToolResultInvalid';

@@ -1,7 +1,8 @@
 // TEST CODE ONLY. A small HTTP server that implements docs/contract.md (version 1) the way the addon does,
 // with a few users, keys and tools, so the sidecar can be tested end to end without Odoo. It counts the
 // calls it gets, records what the sidecar relayed, writes one audit row per authenticated call as the addon
-// does (outcomes ok, tool_error, invalid, denied), validates arguments against the tool's inputSchema itself
+// does (outcomes ok, tool_error, invalid, denied, rate_limited), counts calls against rate limits in a
+// 60-second window as the addon does (the settings' limits, a key's own, one per user), validates arguments against the tool's inputSchema itself
 // (naming the first wrong argument, in the addon's words), and notices when a relayed call is abandoned.
 // It also serves the MCP conformance suite's fixture tools (test_simple_text, …) so the suite runs through
 // the sidecar's real relay path.
@@ -25,6 +26,9 @@ export interface StandInKey {
   scope: 'mcp' | null;
   readOnly: boolean;
   allowedTools: string[] | null;
+  /** The key's own rate limits (calls per minute; absent or 0: the stand-in's `rateLimits`). */
+  callsPerMinute?: number;
+  writesPerMinute?: number;
 }
 
 interface ToolSpec {
@@ -35,7 +39,7 @@ interface ToolSpec {
 /** One row of the stand-in's audit log (the addon's `llm.mcp.call`). */
 export interface AuditRow {
   tool: string | undefined;
-  outcome: 'ok' | 'tool_error' | 'invalid' | 'denied';
+  outcome: 'ok' | 'tool_error' | 'invalid' | 'denied' | 'rate_limited';
   userId: number;
   keyId: number;
   client?: unknown;
@@ -342,6 +346,10 @@ export class OdooStandIn {
   /** Added to every tool list (changes the fingerprint), to test cache invalidation. */
   extraToolDescription = '';
   mcpEnabled = true;
+  /** The settings' rate limits, calls per minute (0: none, the default here so other tests never meet them). */
+  rateLimits = { keyCalls: 0, keyWrites: 0, userCalls: 0 };
+  /** Calls let through in the last minute (the addon's llm_mcp_rate_event); refused calls add nothing. */
+  private readonly rateWindow: Array<{ userId: number; keyId: number; write: boolean; at: number }> = [];
   /** The health answer's OAuth hint (docs/contract.md, OAuth); null: OAuth off. */
   oauth: { resource_metadata: string; scope: string } | null = null;
   private readonly keys: StandInKey[];
@@ -386,6 +394,29 @@ export class OdooStandIn {
   revoke(key: string): void {
     const i = this.keys.findIndex((k) => k.key === key);
     if (i >= 0) this.keys.splice(i, 1);
+  }
+
+  /** The addon's rate_limit.reserve: undefined and the call counted, or the refusal's message and wait. */
+  private reserve(key: StandInKey, write: boolean): { message: string; retryAfter: number } | undefined {
+    const now = Date.now();
+    const windowMs = 60_000;
+    while (this.rateWindow.length > 0 && this.rateWindow[0]!.at <= now - windowMs) this.rateWindow.shift();
+    const mine = this.rateWindow.filter((e) => e.userId === key.userId);
+    const limits: Array<[number, typeof mine, string]> = [
+      [key.callsPerMinute || this.rateLimits.keyCalls, mine.filter((e) => e.keyId === key.id), 'This key may make %d calls a minute'],
+      [write ? key.writesPerMinute || this.rateLimits.keyWrites : 0, mine.filter((e) => e.keyId === key.id && e.write),
+        'This key may make %d calls of tools that change data a minute'],
+      [this.rateLimits.userCalls, mine, 'You may make %d calls a minute over all your keys and apps'],
+    ];
+    const met = limits.filter(([allowed, used]) => allowed > 0 && used.length >= allowed);
+    if (met.length === 0) {
+      this.rateWindow.push({ userId: key.userId, keyId: key.id, write, at: now });
+      return undefined;
+    }
+    const waits = met.map(([allowed, used]) => Math.max(1, Math.ceil((used[used.length - allowed]!.at + windowMs - now) / 1000)));
+    const retryAfter = Math.max(...waits);
+    const [allowed, , what] = met[waits.indexOf(retryAfter)]!;
+    return { message: `Rate limit reached: ${what.replace('%d', String(allowed))}. Nothing was run. Retry in ${retryAfter} s.`, retryAfter };
   }
 
   private toolsFor(key: StandInKey): Record<string, unknown>[] {
@@ -560,6 +591,13 @@ export class OdooStandIn {
       // The tool exists but this user or key may not run it: `denied`; no such tool: `invalid`. Same answer.
       audit({ tool: name, outcome: spec ? 'denied' : 'invalid', ...facts });
       return this.fail(res, 404, 'unknown_tool', `No tool named ${JSON.stringify(name)} is available to you.`);
+    }
+    const annotations = spec.definition.annotations as { readOnlyHint?: boolean } | undefined;
+    const refused = this.reserve(key, annotations?.readOnlyHint !== true);
+    if (refused) {
+      audit({ tool: name, outcome: 'rate_limited', message: refused.message, ...facts });
+      return this.send(res, 429, { contract: 1, error: { code: 'rate_limited', message: refused.message, retry_after: refused.retryAfter } },
+        { 'Retry-After': String(refused.retryAfter) });
     }
     const problem = argumentProblem(spec.definition.inputSchema as Schema, args as Record<string, unknown>);
     if (problem) {

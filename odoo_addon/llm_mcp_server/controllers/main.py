@@ -130,6 +130,7 @@ class McpEndpoints(http.Controller):
             settings = self._enabled_settings()
             entry = self._visible_entry(mcp_key, name)
             audit["tool_id"] = entry.id
+            request.env["llm.mcp.rate.limit"]._check_call(mcp_key, write=not entry.read_only)
             problem = json_input.problem_of(arguments)
             if problem:
                 return self._finish_call(started, audit, "invalid", self._tool_error(problem), message=problem)
@@ -160,7 +161,7 @@ class McpEndpoints(http.Controller):
             }
             return self._finish_call(started, audit, "ok", json_response(payload))
         except ContractError as error:
-            outcome = error.outcome if isinstance(error, CallRefused) else "invalid"
+            outcome = getattr(error, "outcome", "invalid")  # CallRefused, RateLimited
             if isinstance(error, CallRefused) and error.tool_id:
                 audit["tool_id"] = error.tool_id
             return self._finish_call(started, audit, outcome, error_response(error), message=error.message)

@@ -162,6 +162,8 @@ class McpOAuth(http.Controller):
             "durations": [choice for choice in wizard._selection_duration() if choice[0] != "0"],
             "default_duration": wizard._default_duration(),
             "tools": self._offered_tools(),
+            # an app works under the settings' rate limits, counted per grant (models/llm_mcp_rate_limit.py)
+            "rate_limits": request.env["llm.mcp.rate.limit"]._describe_limits(),
             "hidden": {name: params[name] for name in _REQUEST_PARAMS if isinstance(params.get(name), str)},
             "error": error,
         }

@@ -69,7 +69,8 @@ class LlmMcpCall(models.Model):
     tool_id = fields.Many2one("llm.tool", readonly=True, ondelete="set null")
     arguments = fields.Text(readonly=True, help="The call's arguments as JSON, secrets redacted, size-capped.")
     outcome = fields.Selection(
-        [("ok", "OK"), ("tool_error", "Tool error"), ("invalid", "Invalid"), ("denied", "Denied")],
+        [("ok", "OK"), ("tool_error", "Tool error"), ("invalid", "Invalid"), ("denied", "Denied"),
+         ("rate_limited", "Rate limited")],
         required=True, readonly=True, index=True,
     )
     message = fields.Text(readonly=True)

@@ -8,6 +8,10 @@ from .. import oauth
 RESULT_BUDGET_DEFAULT = 256 * 1024
 # The sidecar reads at most ODOO_MAX_ANSWER_BYTES (2 MiB) of an answer, which carries the result twice.
 RESULT_BUDGET_MAX = 768 * 1024
+# Calls per minute (rate_limit.py): a person chatting makes a few; a runaway loop makes hundreds.
+RATE_KEY_CALLS_DEFAULT = 120
+RATE_KEY_WRITES_DEFAULT = 30
+RATE_USER_CALLS_DEFAULT = 300
 
 
 class LlmMcpConfig(models.Model):
@@ -43,6 +47,16 @@ class LlmMcpConfig(models.Model):
         help="Largest tool result sent to a client. A longer list is cut to fit and the cut is said in the "
              "result, so the model can page; the sidecar refuses answers much larger than this.",
     )
+    rate_key_calls_per_minute = fields.Integer(
+        string="Calls per minute per key", default=RATE_KEY_CALLS_DEFAULT,
+        help="Most tool calls one key (or one connected app) makes in any 60 seconds; further calls are refused "
+             "(HTTP 429) and audited as rate limited. A key can have a lower limit of its own. 0: no limit.")
+    rate_key_writes_per_minute = fields.Integer(
+        string="Writes per minute per key", default=RATE_KEY_WRITES_DEFAULT,
+        help="Most calls of tools that change data (not read-only) one key makes in any 60 seconds. 0: no limit.")
+    rate_user_calls_per_minute = fields.Integer(
+        string="Calls per minute per user", default=RATE_USER_CALLS_DEFAULT,
+        help="Most tool calls one user makes in any 60 seconds over all their keys and connected apps. 0: no limit.")
 
     oauth_enabled = fields.Boolean(
         string="OAuth sign-in", default=True,
@@ -65,6 +79,10 @@ class LlmMcpConfig(models.Model):
     ), (
         "result_max_bytes_range", f"CHECK(result_max_bytes BETWEEN 1024 AND {RESULT_BUDGET_MAX})",
         f"The result budget must be between 1 KB and {RESULT_BUDGET_MAX // 1024} KB.",
+    ), (
+        "rate_limits_not_negative",
+        "CHECK(rate_key_calls_per_minute >= 0 AND rate_key_writes_per_minute >= 0 AND rate_user_calls_per_minute >= 0)",
+        "Rate limits are numbers of calls per minute (0: no limit).",
     )]
 
     def _compute_name(self):
@@ -122,6 +140,17 @@ class LlmMcpConfig(models.Model):
             "durable_read_audit": self.env["ir.config_parameter"].sudo().get_param(
                 "llm_mcp_server.durable_read_audit", "False"
             ).lower() in ("1", "true", "yes"),
+        }
+
+    @api.model
+    @tools.ormcache()
+    def _mcp_rate_limits(self):
+        """The default limits (calls per minute; 0: none) for keys without their own, and the one per user."""
+        config = self.get_config()
+        return {
+            "key_calls": config.rate_key_calls_per_minute,
+            "key_writes": config.rate_key_writes_per_minute,
+            "user_calls": config.rate_user_calls_per_minute,
         }
 
     @api.model

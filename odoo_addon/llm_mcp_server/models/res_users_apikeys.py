@@ -34,6 +34,10 @@ class McpKey:
     key_hash: str = dataclasses.field(repr=False)
     # the OAuth client whose access token this key is (llm.mcp.oauth.client id), for the audit row
     oauth_client_id: int | None = None
+    # the key's own rate limits (calls per minute; 0: the settings') and the OAuth grant its calls count for
+    calls_per_minute: int = 0
+    writes_per_minute: int = 0
+    oauth_grant_id: int | None = None
 
 
 # One indexed query gives the key, its user's state and its restrictions (same conditions as Odoo's own
@@ -44,7 +48,7 @@ _KEY_SELECT = """
                   WHERE r.key_id = m.id ORDER BY t.name),
            m.id IS NOT NULL AND (g.last_used IS NULL
                                  OR g.last_used < (now() AT TIME ZONE 'utc') - INTERVAL '1 minute'),
-           k.key, og.client_id
+           k.key, og.client_id, COALESCE(m.calls_per_minute, 0), COALESCE(m.writes_per_minute, 0), og.id
       FROM res_users_apikeys k
       JOIN res_users u ON u.id = k.user_id
  LEFT JOIN llm_mcp_key m ON m.apikey_id = k.id
@@ -82,7 +86,8 @@ class ResUsersApikeys(models.Model):
             rows = [row for row in self.env.cr.fetchall() if KEY_CRYPT_CONTEXT.verify(key, row[8])]
         if not rows:
             return None
-        apikey_id, user_id, name, scope, mcp_key_id, read_only, allowed, stale, key_hash, oauth_client_id = rows[0]
+        (apikey_id, user_id, name, scope, mcp_key_id, read_only, allowed, stale, key_hash, oauth_client_id,
+         calls_per_minute, writes_per_minute, oauth_grant_id) = rows[0]
         if stale:
             self._llm_mcp_touch(mcp_key_id)
         return McpKey(
@@ -96,6 +101,9 @@ class ResUsersApikeys(models.Model):
             key_sha256=key_sha256,
             key_hash=key_hash,
             oauth_client_id=oauth_client_id,
+            calls_per_minute=calls_per_minute,
+            writes_per_minute=writes_per_minute,
+            oauth_grant_id=oauth_grant_id,
         )
 
     @api.model

@@ -50,6 +50,19 @@ class LlmMcpKeyWizard(models.TransientModel):
         "llm.tool", string="Only these tools", domain="[('id', 'in', offered_tool_ids)]",
         help="Leave empty to allow every tool the MCP server exposes to you.")
 
+    calls_per_minute = fields.Integer(
+        "Calls per minute",
+        help="Most tool calls this key makes in any 60 seconds. 0: the server's limit. It can be lowered later "
+             "on the key, never raised.")
+    writes_per_minute = fields.Integer(
+        "Writes per minute", help="Most calls of tools that change data in any 60 seconds. 0: the server's limit.")
+    server_limits = fields.Char(compute="_compute_server_limits", string="Server limits")
+
+    def _compute_server_limits(self):
+        text = self.env["llm.mcp.rate.limit"]._describe_limits()
+        for wizard in self:
+            wizard.server_limits = text
+
     @api.depends("read_only")
     def _compute_offered_tool_ids(self):
         """The tools this key could run: the user's own, after the settings and the read-only choice.
@@ -97,7 +110,8 @@ class LlmMcpKeyWizard(models.TransientModel):
         if self.duration not in dict(self._selection_duration()):
             raise UserError(_("This duration is longer than your access groups allow for API keys."))
         key = self.env["llm.mcp.key"].create_mcp_key(
-            self.name, self.expiration_date or None, read_only=self.read_only, tool_ids=self.tool_ids.ids)
+            self.name, self.expiration_date or None, read_only=self.read_only, tool_ids=self.tool_ids.ids,
+            calls_per_minute=self.calls_per_minute, writes_per_minute=self.writes_per_minute)
         config = self.env["llm.mcp.config"].get_config()
         url = config.get_public_url()
         context = {"default_key": key, "default_public_url": url, "default_key_name": self.name,

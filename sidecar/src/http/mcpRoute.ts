@@ -11,6 +11,7 @@ import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Caller, RequestFacts } from '../caller.js';
 import { BatchNotSupported, BatchTooLarge, NestedTooDeeply, PayloadTooLarge } from '../errors.js';
 import type { Logger } from '../log.js';
+import { refuseRateLimitedRequests } from './rateLimitStatus.js';
 import type { Reservation } from './requestBudget.js';
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -86,7 +87,7 @@ function peek(body: Buffer, facts: RequestFacts, protocolVersion: string | undef
 }
 
 export function mcpRoute(handler: McpHttpHandler, maxBodyBytes: number, log: Logger): Middleware {
-  const serve = toNodeHandler(handler, {
+  const serve = toNodeHandler(refuseRateLimitedRequests(handler), {
     maxRequestBodySize: maxBodyBytes,
     onerror: (err) => log.error('MCP handler failed', { error: err.message }),
   });

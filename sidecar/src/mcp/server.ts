@@ -20,6 +20,7 @@ import {
   OdooAnswerTooLarge,
   OdooRefusesService,
   OdooUnavailable,
+  RateLimited,
   ToolResultInvalid,
   ToolResultTooLarge,
 } from '../errors.js';
@@ -159,6 +160,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
         caller.facts.outcome = err instanceof Error ? err.name : 'error';
         // The next request then meets the refusal at authentication (HTTP 401), not a cached identity.
         if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
+        if (err instanceof RateLimited) caller.facts.retryAfterSeconds = err.retryAfterSeconds;
         noteTrouble(caller, err);
         return toolResultOrThrow(err);
       } finally {

@@ -8,6 +8,7 @@ import {
   OdooAnswerTooLarge,
   OdooRefusesService,
   OdooUnavailable,
+  RateLimited,
   RequestCancelled,
   ToolResultTooLarge,
   UnknownTool,
@@ -99,6 +100,7 @@ export class OdooClient {
       return await this.request('POST', '/llm_mcp/v1/call', credentials, body, this.options.toolCallTimeoutMs, signal, readCallResult);
     } catch (err) {
       if (err instanceof UnknownToolAnswer) throw new UnknownTool(call.name);
+      if (err instanceof RateLimitedAnswer) throw new RateLimited(call.name, err.retryAfterSeconds, err.message);
       // HTTP 200: Odoo ran the call (and audited it); the model must hear it ran, and that the result is lost.
       if (err instanceof OdooAnswerTooLarge && err.status === 200) throw new ToolResultTooLarge(call.name, err.limit);
       throw err;
@@ -162,6 +164,7 @@ export class OdooClient {
     if (status === 401) throw new AuthError('rejected', error?.message ?? 'Odoo refused the API key');
     if (status === 403 && error?.code === 'mcp_disabled') throw new OdooRefusesService('mcp_disabled', error.message);
     if (status === 404 && error?.code === 'unknown_tool') throw new UnknownToolAnswer();
+    if (status === 429 && error?.code === 'rate_limited') throw new RateLimitedAnswer(error.retryAfter ?? 1, error.message);
     if (status === 404 && !error) {
       const reason = 'route not found (HTTP 404) — is the llm_mcp_server addon installed?';
       throw new OdooUnavailable(this.baseUrl, 'bad_answer', reason, `${path} ${reason}`);
@@ -176,6 +179,13 @@ export class OdooClient {
 
 /** Internal marker: Odoo's 404 `unknown_tool`, turned into UnknownTool with the tool name by callTool. */
 class UnknownToolAnswer extends Error {}
+
+/** Internal marker: Odoo's 429 `rate_limited`, turned into RateLimited with the tool name by callTool. */
+class RateLimitedAnswer extends Error {
+  constructor(readonly retryAfterSeconds: number, message: string) {
+    super(message);
+  }
+}
 
 /** The network error as Node reports it, addresses included: for the sidecar's log. */
 function networkReason(err: unknown): string {

@@ -171,10 +171,23 @@ export function readCallResult(v: unknown): CallToolResult {
   return result as unknown as CallToolResult;
 }
 
-/** The `{"error": {"code", "message"}}` of a non-2xx answer, when it has one. */
-export function readErrorBody(v: unknown): { code: string; message: string } | undefined {
+/** The `{"error": {"code", "message"}}` of a non-2xx answer, when it has one (with 429's `retry_after`). */
+export function readErrorBody(v: unknown): { code: string; message: string; retryAfter?: number } | undefined {
   if (!isObject(v) || !isObject(v.error)) return undefined;
-  const { code, message } = v.error;
+  const { code, message, retry_after: retryAfter } = v.error;
   if (typeof code !== 'string') return undefined;
-  return { code, message: typeof message === 'string' ? message : code };
+  return {
+    code,
+    message: typeof message === 'string' ? message : code,
+    ...(typeof retryAfter === 'number' ? { retryAfter: readRetryAfter(retryAfter) } : {}),
+  };
 }
+
+/** Whole seconds to wait, from 1 to the 60 s window: what Odoo sends, bounded, so no client is told to wait for ever. */
+export function readRetryAfter(v: unknown): number {
+  const seconds = typeof v === 'number' && Number.isFinite(v) ? Math.ceil(v) : 1;
+  return Math.min(Math.max(seconds, 1), RATE_WINDOW_SECONDS);
+}
+
+/** The window Odoo's rate limits count calls in (docs/contract.md, `call`). */
+export const RATE_WINDOW_SECONDS = 60;
