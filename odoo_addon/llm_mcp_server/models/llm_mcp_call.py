@@ -69,7 +69,9 @@ class LlmMcpCall(models.Model):
     tool_id = fields.Many2one("llm.tool", readonly=True, ondelete="set null")
     arguments = fields.Text(readonly=True, help="The call's arguments as JSON, secrets redacted, size-capped.")
     outcome = fields.Selection(
-        [("ok", "OK"), ("tool_error", "Tool error"), ("invalid", "Invalid"), ("denied", "Denied")],
+        [("ok", "OK"), ("tool_error", "Tool error"), ("invalid", "Invalid"), ("denied", "Denied"),
+         ("confirmation_requested", "Confirmation requested"), ("confirmed", "Confirmed"), ("declined", "Declined"),
+         ("expired", "Confirmation expired")],
         required=True, readonly=True, index=True,
     )
     message = fields.Text(readonly=True)
