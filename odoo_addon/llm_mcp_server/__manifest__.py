@@ -16,6 +16,7 @@
         "views/llm_mcp_call_views.xml",
         "views/llm_mcp_oauth_grant_views.xml",
         "views/llm_mcp_config_views.xml",
+        "views/llm_mcp_confirmation_views.xml",
         "views/llm_mcp_key_wizard_views.xml",
         "views/res_users_views.xml",
         "views/menus.xml",

@@ -23,8 +23,9 @@ action = env['ir.actions.server'].create({
 })
 opened = action.with_user(env.ref('base.user_admin')).action_llm_tool_create()
 tool = env['llm.tool'].browse(opened['res_id'])
+# not destructive, so no confirmation (60-confirmations.test.ts tests those): it runs at the first call
 tool.write({'description': 'Mark contacts as checked by you (writes their reference).', 'destructive_hint': False,
-            'open_world_hint': False})
+            'open_world_hint': False, 'requires_confirmation': False})
 result({'tool': tool.name, 'toolId': tool.id, 'actionId': action.id, 'partnerId': partner.id})
 `);
     // the sidecar learns of the new tool at its next identity check of each key

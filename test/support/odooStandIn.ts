@@ -5,9 +5,10 @@
 // 60-second window as the addon does (the settings' limits, a key's own, one per user), validates arguments against the tool's inputSchema itself
 // (naming the first wrong argument, in the addon's words), and notices when a relayed call is abandoned.
 // It also serves the MCP conformance suite's fixture tools (test_simple_text, …) so the suite runs through
-// the sidecar's real relay path.
+// the sidecar's real relay path, and Carol's `odoo_delete`, a tool a person confirms (contract
+// "Confirmations": preview, signed single-use state bound to key, tool and arguments, outcomes).
 
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -39,7 +40,7 @@ interface ToolSpec {
 /** One row of the stand-in's audit log (the addon's `llm.mcp.call`). */
 export interface AuditRow {
   tool: string | undefined;
-  outcome: 'ok' | 'tool_error' | 'invalid' | 'denied' | 'rate_limited';
+  outcome: 'ok' | 'tool_error' | 'invalid' | 'denied' | 'rate_limited' | 'confirmation_requested' | 'confirmed' | 'declined' | 'expired';
   userId: number;
   keyId: number;
   client?: unknown;
@@ -53,6 +54,7 @@ export interface RelayedCall {
   client?: unknown;
   request_id?: unknown;
   protocol_version?: unknown;
+  confirmation?: unknown;
   userId: number;
 }
 
@@ -300,20 +302,61 @@ export const TOOLS: Record<string, ToolSpec> = {
   },
 };
 
+/** Tools a person confirms before each call (the addon's llm.tool.requires_confirmation); run by the instance. */
+export const CONFIRMED_TOOLS: Record<string, Record<string, unknown>> = {
+  odoo_delete: {
+    name: 'odoo_delete',
+    title: 'Delete records',
+    description: 'Delete records of an Odoo model by id.\n\nA person confirms every call of this tool: the first call does ' +
+      'nothing and answers with a preview of what would happen. Show it to the person; only if they agree, call the ' +
+      'tool again with exactly the same arguments plus "confirmation_token" set to the token of that answer (valid 5 minutes, once).',
+    inputSchema: {
+      $schema: SCHEMA_2020,
+      type: 'object',
+      properties: {
+        model: { type: 'string' },
+        ids: { type: 'array', items: { type: 'integer' } },
+        confirmation_token: { type: 'string', description: 'Leave out on the first call.' },
+      },
+      required: ['model', 'ids'],
+      additionalProperties: false,
+    },
+    outputSchema: { type: 'object', properties: { deleted: { type: 'integer' }, ids: { type: 'array' } }, required: ['deleted', 'ids'] },
+    annotations: { title: 'Delete records', readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  },
+};
+
 export const USERS: StandInUser[] = [
   { id: 2, login: 'alice', name: 'Alice Admin', tools: Object.keys(TOOLS) },
   { id: 6, login: 'bob', name: 'Bob Sales', tools: ['odoo_search', 'whoami'] },
+  { id: 7, login: 'carol', name: 'Carol Clerk', tools: ['whoami', 'odoo_delete'] },
 ];
 
 export const KEYS: StandInKey[] = [
   { key: 'a1c3e0f4b7d94e2f8a6b5c4d3e2f1a0b9c8d7e6f', id: 11, userId: 2, name: 'Claude Desktop', scope: 'mcp', readOnly: false, allowedTools: null },
   { key: 'a9f8e7d6c5b4a3928170f6e5d4c3b2a190817263', id: 12, userId: 2, name: 'read-only', scope: 'mcp', readOnly: true, allowedTools: null },
   { key: 'b0b5e0f4b7d94e2f8a6b5c4d3e2f1a0b9c8d7e6f', id: 21, userId: 6, name: 'Bob global key', scope: null, readOnly: false, allowedTools: null },
+  { key: 'c4a01e0f4b7d94e2f8a6b5c4d3e2f1a0b9c8d7e6', id: 31, userId: 7, name: 'Carol key', scope: 'mcp', readOnly: false, allowedTools: null },
+  { key: 'c4a02e0f4b7d94e2f8a6b5c4d3e2f1a0b9c8d7e6', id: 32, userId: 7, name: 'Carol second key', scope: 'mcp', readOnly: false, allowedTools: null },
 ];
 
 export const ALICE_KEY = KEYS[0]!.key;
 export const ALICE_READ_ONLY_KEY = KEYS[1]!.key;
 export const BOB_KEY = KEYS[2]!.key;
+export const CAROL_KEY = KEYS[3]!.key;
+export const CAROL_SECOND_KEY = KEYS[4]!.key;
+
+/** The contacts Carol may delete, by id (a fresh copy per stand-in). */
+const CAROL_RECORDS: Record<number, string> = { 41: 'Azure Interior', 42: 'Deco Addict', 43: 'Gemini Furniture' };
+
+/** JSON with sorted keys and no spaces, as the addon hashes the arguments a confirmation is bound to. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
 
 export interface StandInCounts {
   health: number;
@@ -352,6 +395,11 @@ export class OdooStandIn {
   private readonly rateWindow: Array<{ userId: number; keyId: number; write: boolean; at: number }> = [];
   /** The health answer's OAuth hint (docs/contract.md, OAuth); null: OAuth off. */
   oauth: { resource_metadata: string; scope: string } | null = null;
+  /** Carol's contacts still there (odoo_delete removes them once confirmed). */
+  readonly records = new Map<number, string>(Object.entries(CAROL_RECORDS).map(([id, name]) => [Number(id), name]));
+  /** How long a confirmation state lives (the addon: 5 minutes). */
+  confirmationTtlMs = 300_000;
+  private readonly answeredNonces = new Set<string>();
   private readonly keys: StandInKey[];
   private readonly secret = 'stand-in-database-secret';
   private server: Server | undefined;
@@ -422,7 +470,7 @@ export class OdooStandIn {
   private toolsFor(key: StandInKey): Record<string, unknown>[] {
     const user = USERS.find((u) => u.id === key.userId)!;
     return user.tools
-      .map((name) => TOOLS[name]!.definition)
+      .map((name) => TOOLS[name]?.definition ?? CONFIRMED_TOOLS[name]!)
       .filter((d) => !key.readOnly || (d.annotations as { readOnlyHint?: boolean } | undefined)?.readOnlyHint === true)
       .filter((d) => !key.allowedTools || key.allowedTools.includes(d.name as string))
       .map((d) => (this.extraToolDescription ? { ...d, description: `${String(d.description)} ${this.extraToolDescription}` } : d))
@@ -505,6 +553,67 @@ export class OdooStandIn {
     }
   }
 
+  private confirmedSpec(name: string): ToolSpec {
+    return {
+      definition: CONFIRMED_TOOLS[name]!,
+      run: (args) => {
+        const ids = args.ids as number[];
+        const missing = ids.filter((id) => !this.records.has(id));
+        if (missing.length) throw new ToolFailure(`No Contact (res.partner) with id ${missing.join(', ')}, or you may not see it.`);
+        for (const id of ids) this.records.delete(id);
+        return { deleted: ids.length, ids };
+      },
+    };
+  }
+
+  private confirmationSignature(key: StandInKey, payload: string): string {
+    return createHmac('sha256', `${this.secret}:${key.key}`).update(`llm_mcp_confirm.${payload}`).digest('hex');
+  }
+
+  /** The addon's confirmation gate (contract "Confirmations"), for Carol's odoo_delete. */
+  private gate(
+    key: StandInKey,
+    tool: string,
+    given: Record<string, unknown>,
+    confirmation: unknown,
+  ): { arguments: Record<string, unknown> } | { answer: Record<string, unknown>; outcome: AuditRow['outcome']; message: string } {
+    const { confirmation_token: token, ...args } = given;
+    const refuse = (outcome: AuditRow['outcome'], message: string) => ({ answer: { content: [{ type: 'text', text: message }], isError: true }, outcome, message });
+    const digest = createHash('sha256').update(canonical(args)).digest('hex');
+    if (confirmation === undefined && token === undefined) {
+      const ids = args.ids as number[];
+      const missing = ids.filter((id) => !this.records.has(id));
+      if (missing.length) return refuse('tool_error', `No Contact (res.partner) with id ${missing.join(', ')}, or you may not see it.`);
+      const preview = `Delete ${ids.length} record${ids.length === 1 ? '' : 's'} of Contact (res.partner): ${ids.map((id) => `“${this.records.get(id)}” (#${id})`).join(', ')}.`;
+      const claims = { v: 1, k: key.id, u: key.userId, t: tool, a: digest, e: Math.floor((Date.now() + this.confirmationTtlMs) / 1000), n: randomUUID() };
+      const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+      const state = `${payload}.${this.confirmationSignature(key, payload)}`;
+      const text = `Confirmation needed — nothing was done yet.\n\n${preview}\n\nShow this to the person and ask whether to go ahead. Only if they agree, call ${tool} again with exactly the same arguments plus "confirmation_token": "${state}" (valid 5 minutes, once).`;
+      return { answer: { content: [{ type: 'text', text }], isError: true, confirmation: { state, message: preview, expires_at: new Date(claims.e * 1000).toISOString() } },
+        outcome: 'confirmation_requested', message: preview };
+    }
+    const c = (confirmation ?? { state: token, answer: 'accept' }) as { state?: unknown; answer?: unknown };
+    if (typeof c !== 'object' || c === null || !['accept', 'decline', 'cancel'].includes(String(c.answer))) {
+      return refuse('invalid', "'confirmation' must be {\"state\": …, \"answer\": \"accept\", \"decline\" or \"cancel\"}. Nothing was done.");
+    }
+    const [payload, signature, extra] = typeof c.state === 'string' ? c.state.split('.') : [];
+    const expected = payload ? this.confirmationSignature(key, payload) : '';
+    if (!payload || !signature || extra !== undefined || signature.length !== expected.length || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) {
+      return refuse('invalid', 'The confirmation is not valid for this key: nothing was done.');
+    }
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { u: number; k: number; t: string; a: string; e: number; n: string };
+    if (claims.u !== key.userId || claims.k !== key.id) return refuse('invalid', 'The confirmation was given to another user or key: nothing was done.');
+    if (claims.t !== tool) return refuse('invalid', `The confirmation was given for another tool (${claims.t}), not ${tool}: nothing was done.`);
+    if (claims.a !== digest) return refuse('invalid', 'The confirmation was given for other arguments: nothing was done.');
+    if (claims.e * 1000 < Date.now()) return refuse('expired', 'The confirmation expired: nothing was done.');
+    if (this.answeredNonces.has(claims.n)) return refuse('invalid', 'This confirmation was already used: a confirmation counts once. Nothing was done.');
+    this.answeredNonces.add(claims.n);
+    if (c.answer !== 'accept') {
+      return refuse('declined', `The person ${c.answer === 'decline' ? 'declined' : 'cancelled'} the call of ${tool}: nothing was done.`);
+    }
+    return { arguments: args };
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
     const { authorization: _key, ...headers } = req.headers;
@@ -584,9 +693,10 @@ export class OdooStandIn {
       audit({ tool: name, outcome: 'invalid', ...facts });
       return this.fail(res, 400, 'bad_request', 'arguments must be an object');
     }
-    this.calls.push({ name, arguments: args, client: call.client, request_id: call.request_id, protocol_version: call.protocol_version, userId: user.id });
+    this.calls.push({ name, arguments: structuredClone(args), client: call.client, request_id: call.request_id, protocol_version: call.protocol_version,
+      ...(call.confirmation === undefined ? {} : { confirmation: call.confirmation }), userId: user.id });
     const visible = this.toolsFor(key).some((d) => d.name === name);
-    const spec = Object.hasOwn(TOOLS, name) ? TOOLS[name] : undefined;
+    const spec = Object.hasOwn(TOOLS, name) ? TOOLS[name] : Object.hasOwn(CONFIRMED_TOOLS, name) ? this.confirmedSpec(name) : undefined;
     if (!visible || !spec) {
       // The tool exists but this user or key may not run it: `denied`; no such tool: `invalid`. Same answer.
       audit({ tool: name, outcome: spec ? 'denied' : 'invalid', ...facts });
@@ -604,6 +714,17 @@ export class OdooStandIn {
       audit({ tool: name, outcome: 'invalid', message: problem, ...facts });
       return this.send(res, 200, { contract: 1, content: [{ type: 'text', text: problem }], isError: true });
     }
+    let outcomeOnSuccess: AuditRow['outcome'] = 'ok';
+    if (Object.hasOwn(CONFIRMED_TOOLS, name)) {
+      const gate = this.gate(key, name, args as Record<string, unknown>, call.confirmation);
+      if ('answer' in gate) {
+        audit({ tool: name, outcome: gate.outcome, message: gate.message, ...facts });
+        return this.send(res, 200, { contract: 1, ...gate.answer });
+      }
+      outcomeOnSuccess = 'confirmed';
+      for (const k of Object.keys(args)) delete (args as Record<string, unknown>)[k];
+      Object.assign(args, gate.arguments);
+    }
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) {
@@ -613,7 +734,7 @@ export class OdooStandIn {
     });
     try {
       const value = await spec.run(args as Record<string, unknown>, user, abort.signal);
-      audit({ tool: name, outcome: 'ok', ...facts });
+      audit({ tool: name, outcome: outcomeOnSuccess, ...facts });
       if ((value as { __endless?: boolean } | undefined)?.__endless) return this.streamEndlessly(res);
       const custom = (value as { __content?: unknown[] } | undefined)?.__content;
       if (custom) return this.send(res, 200, { contract: 1, content: custom, isError: false });

@@ -49,4 +49,12 @@ describe('reading contract answers', () => {
     const r = readCallResult({ contract: 1, content: [{ type: 'text', text: '{}' }], structuredContent: { total: 0 }, isError: false });
     assert.deepEqual(r, { content: [{ type: 'text', text: '{}' }], structuredContent: { total: 0 }, isError: false });
   });
+
+  it('reads the confirmation Odoo asks for, and refuses one without a state', () => {
+    const content = [{ type: 'text', text: 'Confirmation needed' }];
+    const r = readCallResult({ contract: 1, content, isError: true,
+      confirmation: { state: 's.1', message: 'Delete 1 record', expires_at: '2026-11-25T10:05:00Z' } });
+    assert.deepEqual(r, { content, isError: true, confirmation: { state: 's.1', message: 'Delete 1 record', expiresAt: '2026-11-25T10:05:00Z' } });
+    assert.throws(() => readCallResult({ contract: 1, content, isError: true, confirmation: { message: 'x' } }), ContractViolation);
+  });
 });

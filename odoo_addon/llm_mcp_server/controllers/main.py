@@ -136,6 +136,11 @@ class McpEndpoints(http.Controller):
                 return self._finish_call(started, audit, "invalid", self._tool_error(problem), message=problem)
             # a read-only tool leaves nothing but the audit row to commit: no need to wait for the disk
             audit["durable"] = not entry.read_only or settings["durable_read_audit"]
+            # a tool a person confirms runs only on the retry that carries their acceptance (Confirmations)
+            gate = request.env["llm.mcp.confirmation"]._gate(mcp_key, entry, arguments, body.get("confirmation"))
+            if gate.answer is not None:
+                return self._finish_call(started, audit, gate.outcome, json_response(gate.answer), message=gate.message)
+            arguments = gate.arguments
             try:
                 # this request's transaction holds nothing but the tool's work: no savepoint needed, a
                 # failed tool is undone by rolling the whole transaction back, then the audit row is written
@@ -159,7 +164,7 @@ class McpEndpoints(http.Controller):
                 "structuredContent": structured,
                 "isError": False,
             }
-            return self._finish_call(started, audit, "ok", json_response(payload))
+            return self._finish_call(started, audit, gate.outcome_on_success, json_response(payload))
         except ContractError as error:
             outcome = getattr(error, "outcome", "invalid")  # CallRefused, RateLimited
             if isinstance(error, CallRefused) and error.tool_id:

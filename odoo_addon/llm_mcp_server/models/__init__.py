@@ -9,3 +9,5 @@ from . import llm_mcp_oauth_refresh_token
 from . import llm_mcp_call
 from . import llm_tool_builtin
 from . import llm_mcp_rate_limit
+from . import llm_tool
+from . import llm_mcp_confirmation

@@ -70,7 +70,9 @@ class LlmMcpCall(models.Model):
     arguments = fields.Text(readonly=True, help="The call's arguments as JSON, secrets redacted, size-capped.")
     outcome = fields.Selection(
         [("ok", "OK"), ("tool_error", "Tool error"), ("invalid", "Invalid"), ("denied", "Denied"),
-         ("rate_limited", "Rate limited")],
+         ("rate_limited", "Rate limited"),
+         ("confirmation_requested", "Confirmation requested"), ("confirmed", "Confirmed"), ("declined", "Declined"),
+         ("expired", "Confirmation expired")],
         required=True, readonly=True, index=True,
     )
     message = fields.Text(readonly=True)

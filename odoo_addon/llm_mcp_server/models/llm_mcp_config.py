@@ -4,6 +4,7 @@ import json
 from odoo import api, fields, models, tools
 
 from .. import oauth
+from .llm_tool import mcp_definition
 
 RESULT_BUDGET_DEFAULT = 256 * 1024
 # The sidecar reads at most ODOO_MAX_ANSWER_BYTES (2 MiB) of an answer, which carries the result twice.
@@ -39,7 +40,9 @@ class LlmMcpConfig(models.Model):
         default=True, help="Off: only tools marked read-only are offered (no create, update, delete or method calls)."
     )
     allow_consent_tools = fields.Boolean(
-        default=False, help="On: tools flagged as requiring user consent are offered too."
+        default=False,
+        help="Consent-flagged tools that require confirmation are always offered (the person confirms each call). "
+             "On: consent-flagged tools whose confirmation a manager switched off are offered too.",
     )
     audit_retention_days = fields.Integer(default=90, help="MCP calls older than this are deleted; 0 keeps them.")
     result_max_bytes = fields.Integer(
@@ -175,14 +178,16 @@ class LlmMcpConfig(models.Model):
             return False
         if not entry.read_only and (not settings["allow_write_tools"] or mcp_key.read_only):
             return False
-        if entry.requires_consent and not settings["allow_consent_tools"]:
+        # a consent-flagged tool the person confirms call by call has its consent; without confirmation it
+        # is offered only when the settings say so
+        if entry.requires_consent and not entry.requires_confirmation and not settings["allow_consent_tools"]:
             return False
         return mcp_key.allowed_tools is None or entry.name in mcp_key.allowed_tools
 
     @api.model
     def _mcp_tool_definitions(self, visible):
         """The ``tools`` answer's list for ``visible``: MCP definitions sorted by name."""
-        return [dict(visible[name].definition) for name in sorted(visible)]
+        return [mcp_definition(visible[name]) for name in sorted(visible)]
 
     @api.model
     def _mcp_fingerprint(self, visible):
@@ -194,6 +199,6 @@ class LlmMcpConfig(models.Model):
     def _mcp_fingerprint_of(self, names):
         catalog = self.env["llm.tool"]._tool_catalog()
         canonical = json.dumps(
-            [dict(catalog[name].definition) for name in names], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            [mcp_definition(catalog[name]) for name in names], sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
         return hashlib.sha256(canonical.encode()).hexdigest()

@@ -6,6 +6,7 @@ from odoo import api, models
 MCP_HIDDEN_MODELS = frozenset({
     "llm.mcp.key", "llm.mcp.call", "llm.mcp.config", "llm.mcp.key.wizard", "llm.mcp.key.show",
     "llm.mcp.oauth.client", "llm.mcp.oauth.grant", "llm.mcp.oauth.code", "llm.mcp.oauth.refresh.token",
+    "llm.mcp.confirmation",
 })
 
 

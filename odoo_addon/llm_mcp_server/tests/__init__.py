@@ -6,3 +6,4 @@ from . import test_security
 from . import test_oauth
 from . import test_i18n
 from . import test_rate_limits
+from . import test_confirmations

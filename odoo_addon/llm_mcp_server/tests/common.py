@@ -9,11 +9,19 @@ WRITE_TOOLS = {"odoo_create", "odoo_update", "odoo_delete", "odoo_call_method"}
 
 
 class McpHttpCase(HttpCase):
-    """Real HTTP requests to the endpoints with real keys, in the test's transaction."""
+    """Real HTTP requests to the endpoints with real keys, in the test's transaction.
+
+    Tools run at the first call here: these tests are about what tools do, so confirmations (which every
+    destructive tool asks for by default) are switched off, except in classes that set ``confirmations``.
+    """
+
+    confirmations = False
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        if not cls.confirmations:
+            cls.env["llm.tool"].with_context(active_test=False).search([]).write({"requires_confirmation": False})
         cls.expiry = fields.Datetime.now() + timedelta(days=30)
         cls.admin = cls.env.ref("base.user_admin")
         cls.user = new_test_user(cls.env, login="mcp_http_user", name="MCP User",

@@ -46,6 +46,8 @@ class ToolEntry:
     # the holder model has no access rules at all (abstract models never have): see _user_may_use
     open_holder: bool = False
     action_group_ids: frozenset = frozenset()  # the server action's own "Allowed Groups"
+    # a person confirms each call before it runs (llm_mcp_server's llm.tool field of that name)
+    requires_confirmation: bool = False
 
 
 class LlmTool(models.Model):

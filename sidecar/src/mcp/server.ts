@@ -10,6 +10,7 @@ import {
   ProtocolErrorCode,
   Server,
   type CallToolResult,
+  type InputRequiredResult,
   type McpServerFactory,
   type ServerContext,
 } from '@modelcontextprotocol/server';
@@ -27,6 +28,7 @@ import {
 import { protocolErrorFor, toolResultOrThrow } from '../errorMapping.js';
 import type { Logger } from '../log.js';
 import type { OdooClient } from '../odoo/client.js';
+import { answerOf, questionFor } from './confirmation.js';
 import type { InFlightCalls } from './inFlightCalls.js';
 import { InvalidCursor, paginate } from './pagination.js';
 import type { ToolCatalog } from './toolCatalog.js';
@@ -111,7 +113,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       caller.facts.outcome = found ? 'cancelled_call' : 'nothing_to_cancel';
     });
 
-    server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult> => {
+    server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult | InputRequiredResult> => {
       const { name } = request.params;
       const args = request.params.arguments ?? {};
       caller.facts.mcpMethod = 'tools/call';
@@ -133,6 +135,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       try {
         const client = clientOf(ctx, server);
         const protocolVersion = protocolVersionOf(ctx, requestInfo);
+        const confirmation = answerOf(ctx);
         const result = await services.odoo.callTool(
           caller.credentials,
           {
@@ -141,9 +144,16 @@ export function createServerFactory(services: McpServices): McpServerFactory {
             ...(client ? { client } : {}),
             requestId: String(ctx.mcpReq.id),
             ...(protocolVersion ? { protocolVersion } : {}),
+            ...(confirmation ? { confirmation } : {}),
           },
           signal,
         );
+        // Odoo ran nothing and asks the person first (mcp/confirmation.ts)
+        const question = questionFor(result, ctx);
+        if (question) {
+          caller.facts.outcome = 'confirmation_requested';
+          return question;
+        }
         caller.facts.outcome = result.isError ? 'tool_error' : 'ok';
         if (result.isError) return result;
         const known = await catalog;

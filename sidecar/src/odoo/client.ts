@@ -2,7 +2,6 @@
 // caller's own key (and, when known, the fast-path token); the key goes to the configured URL only.
 
 import { createHash } from 'node:crypto';
-import type { CallToolResult } from '@modelcontextprotocol/server';
 import {
   AuthError,
   OdooAnswerTooLarge,
@@ -22,6 +21,7 @@ import {
   readToolList,
   type Health,
   type Identity,
+  type OdooCallResult,
   type ToolCall,
   type ToolList,
 } from './contract.js';
@@ -88,13 +88,14 @@ export class OdooClient {
   }
 
   /** Runs one tool as the caller; `signal` aborts the HTTP request to Odoo (cancellation, disconnect). */
-  async callTool(credentials: Credentials, call: ToolCall, signal?: AbortSignal): Promise<CallToolResult> {
+  async callTool(credentials: Credentials, call: ToolCall, signal?: AbortSignal): Promise<OdooCallResult> {
     const body = {
       name: call.name,
       arguments: call.arguments,
       ...(call.client ? { client: call.client } : {}),
       ...(call.requestId === undefined ? {} : { request_id: call.requestId }),
       ...(call.protocolVersion ? { protocol_version: call.protocolVersion } : {}),
+      ...(call.confirmation ? { confirmation: call.confirmation } : {}),
     };
     try {
       return await this.request('POST', '/llm_mcp/v1/call', credentials, body, this.options.toolCallTimeoutMs, signal, readCallResult);

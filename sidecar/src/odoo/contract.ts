@@ -43,7 +43,27 @@ export interface ToolCall {
   client?: { name: string; version: string };
   requestId?: string;
   protocolVersion?: string;
+  /** The person's answer to a confirmation Odoo asked for (contract "Confirmations"). */
+  confirmation?: ConfirmationAnswer;
 }
+
+/** What a retry tells Odoo: the state it issued, and what the person said. */
+export interface ConfirmationAnswer {
+  state: string;
+  answer: 'accept' | 'decline' | 'cancel';
+}
+
+/** Odoo's "ask the person first" part of a call answer (contract "Confirmations"). */
+export interface ConfirmationRequest {
+  /** Opaque, signed by Odoo; relayed as the MRTR `requestState` and brought back unchanged. */
+  state: string;
+  /** The preview, in words a person checks. */
+  message: string;
+  expiresAt: string;
+}
+
+/** A call's answer: the MCP result, and when Odoo ran nothing yet, what the person must confirm. */
+export type OdooCallResult = CallToolResult & { confirmation?: ConfirmationRequest };
 
 /** Thrown by the readers; the client turns it into OdooUnavailable('bad_answer'). */
 export class ContractViolation extends Error {
@@ -160,7 +180,7 @@ export function readToolList(v: unknown): ToolList {
   return { fingerprint: str(b.fingerprint, 'fingerprint'), tools };
 }
 
-export function readCallResult(v: unknown): CallToolResult {
+export function readCallResult(v: unknown): OdooCallResult {
   const b = contractBody(v);
   if (!Array.isArray(b.content)) throw new ContractViolation('content is not a list');
   b.content.forEach((c, i) => str(obj(c, `content[${i}]`).type, `content[${i}].type`));
@@ -168,7 +188,15 @@ export function readCallResult(v: unknown): CallToolResult {
   if (b.structuredContent !== undefined && b.structuredContent !== null) {
     result.structuredContent = obj(b.structuredContent, 'structuredContent');
   }
-  return result as unknown as CallToolResult;
+  if (b.confirmation !== undefined && b.confirmation !== null) {
+    const c = obj(b.confirmation, 'confirmation');
+    result.confirmation = {
+      state: str(c.state, 'confirmation.state'),
+      message: str(c.message, 'confirmation.message'),
+      expiresAt: typeof c.expires_at === 'string' ? c.expires_at : '',
+    } satisfies ConfirmationRequest;
+  }
+  return result as unknown as OdooCallResult;
 }
 
 /** The `{"error": {"code", "message"}}` of a non-2xx answer, when it has one (with 429's `retry_after`). */

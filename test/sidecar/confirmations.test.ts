@@ -1,0 +1,237 @@
+// Confirmations through the sidecar (docs/contract.md "Confirmations"): Odoo's "ask the person first" becomes an
+// MRTR elicitation for 2026-07-28 clients that declare it, and a tool result with a confirmation token for every
+// other client; the retry is relayed to Odoo, which alone decides. The stand-in plays the addon's part.
+
+import assert from 'node:assert/strict';
+import { Client as Client2, StreamableHTTPClientTransport as Transport2 } from '@modelcontextprotocol/client';
+import { after, before, describe, it } from 'mocha';
+import { connect1x } from '../support/clients.js';
+import { CAROL_KEY, CAROL_SECOND_KEY, OdooStandIn } from '../support/odooStandIn.js';
+import { modern, post } from '../support/rawMcp.js';
+import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+import { startBundledSidecar, type SidecarProcess } from '../support/sidecarProcess.js';
+
+type Answer = { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, string | number | boolean | string[]> };
+
+/** A 2.x client; with `answer`, it declares form elicitation and answers every question so. */
+async function client2(url: string, version: '2026-07-28' | '2025-11-25', answer?: Answer, asked: string[] = []): Promise<Client2> {
+  const transport = new Transport2(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${CAROL_KEY}` } } });
+  const client = new Client2(
+    { name: 'confirm-test-2x', version: '2.4.0' },
+    {
+      ...(version === '2026-07-28' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : { supportedProtocolVersions: [version] }),
+      ...(answer ? { capabilities: { elicitation: { form: {} } } } : {}),
+    },
+  );
+  if (answer) {
+    client.setRequestHandler('elicitation/create', (request) => {
+      asked.push((request.params as { message: string }).message);
+      return Promise.resolve(answer);
+    });
+  }
+  await client.connect(transport);
+  return client;
+}
+
+const textOf = (r: { content?: unknown }) => ((r.content as Array<{ text?: string }> | undefined) ?? []).map((c) => c.text ?? '').join('\n');
+const tokenIn = (text: string) => /"confirmation_token": "([^"]+)"/.exec(text)?.[1];
+
+describe('confirmations', function () {
+  this.timeout(60_000);
+  let odoo: OdooStandIn;
+  let sidecar: RunningSidecar;
+
+  before(async () => {
+    odoo = new OdooStandIn();
+    await odoo.start();
+    sidecar = await startSidecar(odoo.url);
+  });
+  after(async () => {
+    await sidecar?.close();
+    await odoo?.stop();
+  });
+
+  const outcomes = (from: number) => odoo.audit.slice(from).map((r) => r.outcome);
+
+  describe('a 2026-07-28 client that declares elicitation gets input_required (MRTR)', () => {
+    it('asks the person with the preview and deletes once they accept', async () => {
+      const asked: string[] = [];
+      const client = await client2(sidecar.mcpUrl, '2026-07-28', { action: 'accept', content: { confirm: true } }, asked);
+      const from = odoo.audit.length;
+      const result = await client.callTool({ name: 'odoo_delete', arguments: { model: 'res.partner', ids: [41] } });
+      await client.close();
+      assert.equal(result.isError, false, textOf(result));
+      assert.deepEqual(result.structuredContent, { deleted: 1, ids: [41] });
+      assert.equal(asked.length, 1);
+      assert.match(asked[0]!, /Delete 1 record of Contact \(res\.partner\): “Azure Interior” \(#41\)/);
+      assert.equal(odoo.records.has(41), false);
+      assert.deepEqual(outcomes(from), ['confirmation_requested', 'confirmed']);
+      // the retry carried the person's answer to Odoo, with the state Odoo issued
+      const retry = odoo.calls.at(-1)!;
+      assert.equal((retry.confirmation as { answer: string }).answer, 'accept');
+    });
+
+    const refusals: Array<[string, Answer]> = [
+      ['deletes nothing on decline', { action: 'decline' }],
+      ['deletes nothing on cancel', { action: 'cancel' }],
+      ['deletes nothing on accept with "no"', { action: 'accept', content: { confirm: false } }],
+    ];
+    for (const [title, answer] of refusals) {
+      it(title, async () => {
+        const client = await client2(sidecar.mcpUrl, '2026-07-28', answer);
+        const from = odoo.audit.length;
+        const result = await client.callTool({ name: 'odoo_delete', arguments: { model: 'res.partner', ids: [42] } });
+        await client.close();
+        assert.equal(result.isError, true);
+        assert.match(textOf(result), /(declined|cancelled) the call of odoo_delete: nothing was done/);
+        assert.equal(odoo.records.has(42), true);
+        assert.deepEqual(outcomes(from), ['confirmation_requested', 'declined']);
+      });
+    }
+  });
+
+  describe('clients without in-band elicitation get the preview and a token', () => {
+    const cases: Array<[string, () => Promise<{ callTool: Client2['callTool']; close(): Promise<void> }>, () => string[]]> = [];
+    const asked2025: string[] = [];
+    cases.push(['a 2026-07-28 client without elicitation: runs only on the second call that carries the token',
+      () => client2(sidecar.mcpUrl, '2026-07-28'), () => []]);
+    cases.push(['a 2025-11-25 client with elicitation: runs only on the second call that carries the token',
+      () => client2(sidecar.mcpUrl, '2025-11-25', { action: 'accept', content: { confirm: true } }, asked2025), () => asked2025]);
+    cases.push(['the 1.x client: runs only on the second call that carries the token',
+      () => connect1x(sidecar.mcpUrl, CAROL_KEY, '2025-11-25') as never, () => []]);
+    cases.forEach(([title, connect, asked], i) => {
+      it(title, async () => {
+        const id = 70 + i;
+        odoo.records.set(id, `Record ${id}`);
+        const client = await connect();
+        const from = odoo.audit.length;
+        const first = await client.callTool({ name: 'odoo_delete', arguments: { model: 'res.partner', ids: [id] } });
+        assert.equal(first.isError, true);
+        assert.match(textOf(first), /Confirmation needed — nothing was done yet/);
+        assert.match(textOf(first), new RegExp(`“Record ${id}” \\(#${id}\\)`));
+        assert.equal(odoo.records.has(id), true, 'nothing deleted by the first call');
+        assert.deepEqual(asked(), [], 'no elicitation/create is sent on a 2025-era connection');
+        const token = tokenIn(textOf(first));
+        assert.ok(token, textOf(first));
+        const second = await client.callTool({ name: 'odoo_delete', arguments: { model: 'res.partner', ids: [id], confirmation_token: token } });
+        await client.close();
+        assert.equal(second.isError, false, textOf(second));
+        assert.equal(odoo.records.has(id), false);
+        assert.deepEqual(outcomes(from), ['confirmation_requested', 'confirmed']);
+      });
+    });
+  });
+
+  describe('the state', () => {
+    let other: RunningSidecar;
+    before(async () => {
+      other = await startSidecar(odoo.url);
+    });
+    after(async () => other?.close());
+
+    async function ask(url: string, ids: number[], key = CAROL_KEY): Promise<string> {
+      const [body, headers] = modern(key, 1, 'tools/call', { name: 'odoo_delete', arguments: { model: 'res.partner', ids } });
+      const caps = { ...(body as { params: { _meta: Record<string, unknown> } }).params._meta, 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} } };
+      (body as { params: { _meta: unknown } }).params._meta = caps;
+      const answer = await post(url, body, headers);
+      assert.equal(answer.status, 200, answer.text);
+      const result = answer.json.result;
+      assert.equal(result.resultType, 'input_required', answer.text);
+      assert.equal(result.inputRequests.confirm.method, 'elicitation/create');
+      assert.equal(result.inputRequests.confirm.params.mode, 'form');
+      assert.equal(result.inputRequests.confirm.params.requestedSchema.properties.confirm.type, 'boolean');
+      return result.requestState as string;
+    }
+
+    async function retry(url: string, ids: number[], state: string, key = CAROL_KEY, action = 'accept') {
+      const [body, headers] = modern(key, 2, 'tools/call', {
+        name: 'odoo_delete',
+        arguments: { model: 'res.partner', ids },
+        inputResponses: { confirm: { action, content: { confirm: true } } },
+        requestState: state,
+      });
+      const answer = await post(url, body, headers);
+      assert.equal(answer.status, 200, answer.text);
+      return answer.json.result as { isError?: boolean; content: Array<{ text: string }>; resultType?: string };
+    }
+
+    it('is accepted by another sidecar than the one that issued it, once', async () => {
+      odoo.records.set(50, 'Moved Replica Ltd');
+      const state = await ask(sidecar.mcpUrl, [50]);
+      const done = await retry(other.mcpUrl, [50], state);
+      assert.equal(done.isError, false, JSON.stringify(done));
+      assert.equal(odoo.records.has(50), false);
+      odoo.records.set(50, 'Moved Replica Ltd');
+      const replay = await retry(sidecar.mcpUrl, [50], state);
+      assert.equal(replay.isError, true);
+      assert.match(replay.content[0]!.text, /already used/);
+      assert.equal(odoo.records.has(50), true);
+      assert.equal(odoo.audit.at(-1)!.outcome, 'invalid');
+    });
+
+    it('is refused for other arguments, another key, and once expired', async () => {
+      odoo.records.set(51, 'Bound Ltd');
+      odoo.records.set(52, 'Other Ltd');
+      const state = await ask(sidecar.mcpUrl, [51]);
+      assert.match((await retry(sidecar.mcpUrl, [52], state)).content[0]!.text, /other arguments/);
+      assert.match((await retry(sidecar.mcpUrl, [51], state, CAROL_SECOND_KEY)).content[0]!.text, /not valid for this key/);
+      assert.match((await retry(sidecar.mcpUrl, [51], `${state.slice(0, -2)}00`)).content[0]!.text, /not valid/);
+      odoo.confirmationTtlMs = -1000;
+      try {
+        const stale = await ask(sidecar.mcpUrl, [51]);
+        assert.match((await retry(sidecar.mcpUrl, [51], stale)).content[0]!.text, /expired/);
+        assert.equal(odoo.audit.at(-1)!.outcome, 'expired');
+      } finally {
+        odoo.confirmationTtlMs = 300_000;
+      }
+      assert.ok(odoo.records.has(51) && odoo.records.has(52), 'nothing was deleted');
+    });
+
+    it('asks again when a retry carries the state but no answer', async () => {
+      odoo.records.set(53, 'Unanswered Ltd');
+      const state = await ask(sidecar.mcpUrl, [53]);
+      const [body, headers] = modern(CAROL_KEY, 3, 'tools/call', { name: 'odoo_delete', arguments: { model: 'res.partner', ids: [53] }, requestState: state });
+      (body as { params: { _meta: Record<string, unknown> } }).params._meta['io.modelcontextprotocol/clientCapabilities'] = { elicitation: {} };
+      const again = await post(sidecar.mcpUrl, body, headers);
+      assert.equal(again.json.result.resultType, 'input_required', again.text);
+      assert.equal(odoo.records.has(53), true);
+    });
+  });
+
+  describe('two sidecar processes', () => {
+    let a: SidecarProcess;
+    let b: SidecarProcess;
+    before(async function () {
+      this.timeout(120_000);
+      a = await startBundledSidecar({ ODOO_URL: odoo.url });
+      b = await startBundledSidecar({ ODOO_URL: odoo.url });
+    });
+    after(async () => Promise.all([a?.stop(), b?.stop()]));
+
+    it('a 2026-07-28 client asked by one process is served its retry by the other', async () => {
+      odoo.records.set(60, 'Two Processes Ltd');
+      // the 2.x client's own MRTR driver; its tools/call requests go to process A, then B, in turn
+      const served: string[] = [];
+      const alternate: typeof fetch = (input, init) => {
+        const url = new URL(String(input instanceof Request ? input.url : input));
+        let base = a.url;
+        if (typeof init?.body === 'string' && init.body.includes('"tools/call"')) {
+          base = served.length % 2 === 0 ? a.url : b.url;
+          served.push(base === a.url ? 'A' : 'B');
+        }
+        return fetch(new URL(`${base}${url.pathname}`), init);
+      };
+      const transport = new Transport2(new URL(`${a.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${CAROL_KEY}` } }, fetch: alternate });
+      const client = new Client2({ name: 'two-replicas', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: { form: {} } } });
+      client.setRequestHandler('elicitation/create', () => Promise.resolve({ action: 'accept' as const, content: { confirm: true } }));
+      await client.connect(transport);
+      const from = odoo.audit.length;
+      const result = await client.callTool({ name: 'odoo_delete', arguments: { model: 'res.partner', ids: [60] } });
+      await client.close();
+      assert.equal(result.isError, false, textOf(result));
+      assert.equal(odoo.records.has(60), false);
+      assert.deepEqual(outcomes(from), ['confirmation_requested', 'confirmed']);
+      assert.deepEqual(served, ['A', 'B'], 'asked by process A, confirmed through process B');
+    });
+  });
+});
