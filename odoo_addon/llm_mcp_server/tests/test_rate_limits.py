@@ -127,6 +127,15 @@ class TestRateLimits(SecurityCase):
         self.assertIn("This app may make 2 calls a minute", body["error"]["message"])
         self.assertRateLimited(self.call(grant._issue_tokens()["access_token"], *COUNT))
 
+    def test_a_key_cannot_reach_the_counter_through_the_tools(self):
+        """Admin's key included: the rate limits' model is a hidden model, its window no model at all."""
+        for tool, arguments in [
+            ("odoo_call_method", {"model": "llm.mcp.rate.limit", "method": "init", "ids": []}),
+            ("odoo_call_method", {"model": "llm.mcp.rate.limit", "method": "_gc_rate_window", "ids": []}),
+            ("odoo_describe_model", {"model": "llm.mcp.rate.limit"}),
+        ]:
+            self.assertIn("llm.mcp.rate.limit", self.tool_error(self.call(self.admin_key, tool, arguments)))
+
     def test_a_replayed_request_is_counted_once(self):
         """Odoo replays a request after a serialization failure: the replay is the same call."""
         key = self.make_key(self.user, "replayed", calls_per_minute=5)
