@@ -295,6 +295,7 @@ def _preview_create(builtin, arguments):
 def _preview_call_method(builtin, arguments):
     Model = builtin._tool_model(arguments["model"], write=True)
     method = arguments["method"]
+    builtin._tool_callable_method(Model, method, arguments.get("kwargs"))  # what the tool would refuse, refused now
     target = f"on {_model_label(Model)}"
     if arguments.get("ids"):
         records = builtin._tool_existing(Model, arguments["ids"])
