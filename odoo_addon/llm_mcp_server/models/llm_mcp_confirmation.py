@@ -171,6 +171,9 @@ class LlmMcpConfirmation(models.Model):
             recorded = bool(self.env.cr.fetchall())
         else:
             with self.env.registry.cursor() as cr:
+                # a concurrent answer of the same state then waits and meets the conflict, rather than a
+                # serialization failure (repeatable read) that would make Odoo replay the request
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
                 cr.execute(insert)
                 recorded = bool(cr.fetchall())
         if not recorded:
