@@ -94,6 +94,12 @@ result(list(reversed(rows.mapped('outcome'))))`);
 
 const tokenIn = (text: string) => /"confirmation_token": "([^"]+)"/.exec(text)?.[1];
 
+/** The outcomes of the audit rows of odoo_delete calls on contact `id`, counted. */
+const outcomesFor = (id: number) => orm<Record<string, number>>(`
+import collections
+rows = env['llm.mcp.call'].search([('tool_name', '=', 'odoo_delete'), ('arguments', 'like', '"ids": [${id}]')])
+result(dict(collections.Counter(rows.mapped('outcome'))))`);
+
 describe('odoo_delete asks the person before it deletes', () => {
   before(async () => {
     const on = await orm<boolean>(`result(env['llm.tool'].search([('name', '=', 'odoo_delete')]).requires_confirmation)`);
@@ -142,6 +148,24 @@ describe('odoo_delete asks the person before it deletes', () => {
     ['the 2.x client at 2025-11-25 with an elicitation handler', () => sdk2('2025-11-25', '2.x 2025-11-25', { action: 'accept', content: { confirm: true } })],
     ['the 1.x client without elicitation', () => sdk1('1.x 2025-11-25')],
   ];
+  it('runs a confirmation once when 20 answers carrying it arrive at the same time', async () => {
+    const contact = await newContact('race');
+    const session = await sdk1('1.x race');
+    try {
+      const token = tokenIn(textOf(await session.call({ model: 'res.partner', ids: [contact.id] })));
+      assert.ok(token);
+      const answers = await Promise.all(Array.from({ length: 20 }, () => session.call({ model: 'res.partner', ids: [contact.id], confirmation_token: token })));
+      const ran = answers.filter((a) => !a.isError).length;
+      const used = answers.filter((a) => /already used/.test(textOf(a))).length;
+      console.log(`      20 concurrent answers with one token: ${ran} ran, ${used} refused as already used`);
+      assert.deepEqual([ran, used], [1, 19]);
+    } finally {
+      await session.close();
+    }
+    assert.equal(await exists(contact.id), false);
+    assert.deepEqual(await outcomesFor(contact.id), { confirmation_requested: 1, confirmed: 1, invalid: 19 });
+  });
+
   for (const [who, open] of tokenClients) {
     describe(`${who} (preview and confirmation token)`, () => {
       it('deletes nothing on the first call, and deletes on the second call that carries the token', async () => {

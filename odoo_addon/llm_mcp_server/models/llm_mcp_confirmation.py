@@ -171,6 +171,9 @@ class LlmMcpConfirmation(models.Model):
             recorded = bool(self.env.cr.fetchall())
         else:
             with self.env.registry.cursor() as cr:
+                # a concurrent answer of the same state then waits and meets the conflict, rather than a
+                # serialization failure (repeatable read) that would make Odoo replay the request
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
                 cr.execute(insert)
                 recorded = bool(cr.fetchall())
         if not recorded:
@@ -295,6 +298,7 @@ def _preview_create(builtin, arguments):
 def _preview_call_method(builtin, arguments):
     Model = builtin._tool_model(arguments["model"], write=True)
     method = arguments["method"]
+    builtin._tool_callable_method(Model, method, arguments.get("kwargs"))  # what the tool would refuse, refused now
     target = f"on {_model_label(Model)}"
     if arguments.get("ids"):
         records = builtin._tool_existing(Model, arguments["ids"])

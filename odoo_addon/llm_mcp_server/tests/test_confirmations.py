@@ -160,6 +160,18 @@ class TestConfirmations(McpHttpCase):
         self.assertIs(body["isError"], True)
         self.assertNotIn("confirmation", body)
         self.assertEqual(self.audit_rows()[-1].outcome, "invalid")
+        # a method the tool never calls is refused at once, not after the person said yes
+        self.env["llm.tool"].search([("name", "=", "odoo_call_method")]).requires_confirmation = True
+        for method in ("action_reset_password", "write", "no_such_method"):
+            body = self.call(self.admin_key, "odoo_call_method", {"model": "res.partner", "method": method,
+                                                                  "ids": [self.partner.id]}).json()
+            self.assertIs(body["isError"], True, method)
+            self.assertNotIn("confirmation", body, method)
+            self.assertEqual(self.audit_rows()[-1].outcome, "tool_error", method)
+        asked = self.ask(self.admin_key, "odoo_call_method", {"model": "res.partner", "method": "action_archive",
+                                                              "ids": [self.partner.id]})
+        self.assertIn("Call the method action_archive on 1 record of Contact (res.partner): “Confirm Target Ltd”",
+                      asked["confirmation"]["message"])
 
     def test_confirmed_tools_say_how_in_their_definition(self):
         tools = {tool["name"]: tool for tool in self.post(TOOLS, key=self.user_key).json()["tools"]}

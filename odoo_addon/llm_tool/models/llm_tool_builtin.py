@@ -380,19 +380,7 @@ class LlmToolBuiltin(models.AbstractModel):
         """Call a public business method of an Odoo model, as a button in the web client would: confirm a
         quotation, post an invoice, validate a transfer. Methods starting with '_' cannot be called."""
         Model = self._tool_model(model, write=True)
-        if not isinstance(method, str) or CREDENTIAL_METHOD.search(method):
-            raise AccessError(_("%(method)r manages credentials or identities: it cannot be called through MCP "
-                                "tools.", method=method))
-        if method in GENERIC_ORM_METHODS:
-            raise UserError(_("%(method)s is not a business method: use odoo_search, odoo_read, odoo_create, "
-                              "odoo_update or odoo_delete instead.", method=method))
-        if kwargs and "context" in kwargs:
-            # context keys such as default_<field> would reach every record the method creates, past the checks
-            raise UserError(_("A context cannot be passed through odoo_call_method."))
-        try:
-            function = get_public_method(Model, method)
-        except AttributeError as exc:
-            raise UserError(_("%(model)s has no method %(method)r.", model=model, method=method)) from exc
+        function = self._tool_callable_method(Model, method, kwargs)
         call_args = list(args or [])
         if getattr(function, "_api", None):
             if ids:
@@ -406,6 +394,23 @@ class LlmToolBuiltin(models.AbstractModel):
         return {"result": scrub(result)}
 
     # -- helpers ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _tool_callable_method(self, Model, method, kwargs=None):
+        """The public business method ``method`` of ``Model`` odoo_call_method may call; refuses any other."""
+        if not isinstance(method, str) or CREDENTIAL_METHOD.search(method):
+            raise AccessError(_("%(method)r manages credentials or identities: it cannot be called through MCP "
+                                "tools.", method=method))
+        if method in GENERIC_ORM_METHODS:
+            raise UserError(_("%(method)s is not a business method: use odoo_search, odoo_read, odoo_create, "
+                              "odoo_update or odoo_delete instead.", method=method))
+        if kwargs and "context" in kwargs:
+            # context keys such as default_<field> would reach every record the method creates, past the checks
+            raise UserError(_("A context cannot be passed through odoo_call_method."))
+        try:
+            return get_public_method(Model, method)
+        except AttributeError as exc:
+            raise UserError(_("%(model)s has no method %(method)r.", model=Model._name, method=method)) from exc
 
     @api.model
     def _tool_hidden_models(self):
