@@ -8,3 +8,4 @@ from . import llm_mcp_oauth_code
 from . import llm_mcp_oauth_refresh_token
 from . import llm_mcp_call
 from . import llm_tool_builtin
+from . import llm_mcp_resource

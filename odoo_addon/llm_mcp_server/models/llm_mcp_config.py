@@ -8,6 +8,10 @@ from .. import oauth
 RESULT_BUDGET_DEFAULT = 256 * 1024
 # The sidecar reads at most ODOO_MAX_ANSWER_BYTES (2 MiB) of an answer, which carries the result twice.
 RESULT_BUDGET_MAX = 768 * 1024
+# A file resource (attachment, PDF, XLSX) travels base64-encoded (4/3 of its size) in an answer the sidecar
+# reads up to ODOO_MAX_ANSWER_BYTES (2 MiB): 1500 KiB is 2,048,000 bytes of base64, leaving room for the rest.
+RESOURCE_MAX_DEFAULT = 1024 * 1024
+RESOURCE_MAX_MAX = 1500 * 1024
 
 
 class LlmMcpConfig(models.Model):
@@ -43,6 +47,11 @@ class LlmMcpConfig(models.Model):
         help="Largest tool result sent to a client. A longer list is cut to fit and the cut is said in the "
              "result, so the model can page; the sidecar refuses answers much larger than this.",
     )
+    resource_max_bytes = fields.Integer(
+        string="Largest file (bytes)", default=RESOURCE_MAX_DEFAULT,
+        help="Largest file an MCP client may read as a resource (an attachment, a PDF report, an XLSX export). "
+             "A larger one is refused with a message naming this limit.",
+    )
 
     oauth_enabled = fields.Boolean(
         string="OAuth sign-in", default=True,
@@ -65,6 +74,9 @@ class LlmMcpConfig(models.Model):
     ), (
         "result_max_bytes_range", f"CHECK(result_max_bytes BETWEEN 1024 AND {RESULT_BUDGET_MAX})",
         f"The result budget must be between 1 KB and {RESULT_BUDGET_MAX // 1024} KB.",
+    ), (
+        "resource_max_bytes_range", f"CHECK(resource_max_bytes BETWEEN 1024 AND {RESOURCE_MAX_MAX})",
+        f"The largest file must be between 1 KB and {RESOURCE_MAX_MAX // 1024} KB.",
     )]
 
     def _compute_name(self):
@@ -118,6 +130,7 @@ class LlmMcpConfig(models.Model):
             "allow_write_tools": config.allow_write_tools,
             "allow_consent_tools": config.allow_consent_tools,
             "result_max_bytes": config.result_max_bytes or RESULT_BUDGET_DEFAULT,
+            "resource_max_bytes": config.resource_max_bytes or RESOURCE_MAX_DEFAULT,
             # opt-out of the faster, non-durable commit of read-only calls' audit rows (see llm.mcp.call)
             "durable_read_audit": self.env["ir.config_parameter"].sudo().get_param(
                 "llm_mcp_server.durable_read_audit", "False"
