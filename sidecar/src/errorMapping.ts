@@ -75,7 +75,9 @@ export function toolResultOrThrow(err: unknown): CallToolResult {
 export function protocolErrorFor(err: unknown): ProtocolError {
   if (err instanceof ProtocolError) return err;
   // SEP-2164: a resource that cannot be read is -32602 with the URI in `data`, whatever the reason
-  if (err instanceof ResourceRefused) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { uri: err.uri, reason: err.code });
+  if (err instanceof ResourceRefused) {
+    return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { ...(err.uri === undefined ? {} : { uri: err.uri }), reason: err.code });
+  }
   if (err instanceof UnknownTool) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { name: err.toolName });
   if (err instanceof AuthError) return new ProtocolError(-32001, err.message);
   if (err instanceof OdooUnavailable) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);

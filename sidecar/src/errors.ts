@@ -156,7 +156,7 @@ export class UnknownTool extends Error {
  */
 export class ResourceRefused extends Error {
   override name = 'ResourceRefused';
-  constructor(readonly uri: string, readonly code: string, message: string) {
+  constructor(readonly uri: string | undefined, readonly code: string, message: string) {
     super(message);
   }
 }

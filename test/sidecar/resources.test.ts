@@ -66,7 +66,7 @@ describe('MCP resources', function () {
         const first = await client.listResources();
         assert.deepEqual(first.resources.map((r) => r.uri), ['odoo://res.company/1', 'odoo://res.partner/9']);
         assert.equal(first.nextCursor, 'page-2');
-        const second = await client.listResources({ cursor: first.nextCursor! });
+        const second = await client.listResources({ cursor: first.nextCursor });
         assert.deepEqual(second.resources.map((r) => r.uri), ['test://static-text', 'test://static-binary']);
         assert.equal(second.nextCursor, undefined);
         const read = await client.readResource({ uri: 'odoo://res.partner/9' });

@@ -42,6 +42,12 @@ class LlmToolBuiltin(models.AbstractModel):
     def _tool_binary_references(self, records, field_names):
         """A binary field's file is the resource odoo://ir.attachment/{id}: its size marker says so."""
         references = super()._tool_binary_references(records, field_names)
+        if records._name == "ir.attachment":
+            # an attachment's own content fields (datas, raw, db_datas) are the attachment's file
+            for record_id in records.ids:
+                for name in field_names:
+                    references[(record_id, name)] = {"uri": f"odoo://ir.attachment/{record_id}"}
+            return references
         names = [name for name in field_names if records._fields[name].attachment]
         if not names or not records:
             return references

@@ -170,6 +170,7 @@ class TestResources(McpHttpCase):
                                                       "fields": ["datas", "raw"]}).json()
         self.assertFalse(raw["isError"], raw)
         self.assertNotIn(base64.b64encode(PNG).decode()[:20], json.dumps(raw))
+        self.assertEqual(raw["structuredContent"]["records"][0]["datas"]["uri"], value["uri"])
 
     # -- exports -----------------------------------------------------------------------------------------
 

@@ -147,7 +147,7 @@ export class OdooClient {
     try {
       return await send();
     } catch (err) {
-      if (err instanceof RefusalAnswer) throw new ResourceRefused(uri ?? '', err.code, err.message);
+      if (err instanceof RefusalAnswer) throw new ResourceRefused(uri, err.code, err.message);
       throw err;
     }
   }
