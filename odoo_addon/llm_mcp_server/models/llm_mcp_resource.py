@@ -351,8 +351,8 @@ class LlmMcpResource(models.AbstractModel):
         if len(records) > EXPORT_MAX_ROWS:
             raise UserError(_("The export holds more than %(max)s records: narrow the domain.", max=EXPORT_MAX_ROWS))
         rows = records.export_data([name.replace(".", "/") for name in names])["datas"]
-        fields_info = Model.fields_get([name.split(".")[0] for name in names], attributes=["string", "type"])
-        headers = [fields_info.get(name, {}).get("string", name) if "." not in name else name for name in names]
+        ends = [self._mcp_field_at(Model, name) for name in names]
+        headers = [field.string if "." not in name else name for name, field in zip(names, ends)]
         # Odoo's own Export writers, so the files are what the web client's Export gives
         from odoo.addons.web.controllers.export import CSVExport, ExcelExport
 
@@ -365,7 +365,7 @@ class LlmMcpResource(models.AbstractModel):
                     "or ask for fewer fields.", size=size, budget=settings["result_max_bytes"],
                 ))
             return [{"uri": uri, "mimeType": EXPORT_FORMATS["csv"], "text": text}]
-        data = ExcelExport().from_data([{"label": h, "type": "char"} for h in headers], headers, rows)
+        data = ExcelExport().from_data([{"label": h, "type": f.type} for h, f in zip(headers, ends)], headers, rows)
         self._mcp_check_blob_size(len(data), settings, _("The export"))
         return [{"uri": uri, "mimeType": EXPORT_FORMATS["xlsx"], "blob": base64.b64encode(data).decode()}]
 
@@ -388,8 +388,25 @@ class LlmMcpResource(models.AbstractModel):
                               fields=", ".join(unknown), model=Model._name))
         for name in fields:
             Builtin._tool_check_path(Model, name)
+            if self._mcp_field_at(Model, name).type == "binary":
+                raise UserError(_("%(field)s is a file: exports leave files out (binary fields are read as "
+                                  "odoo://ir.attachment/{id} resources).", field=name))
         Model.check_field_access_rights("read", [name.split(".")[0] for name in fields])
         return list(dict.fromkeys(fields))
+
+    @api.model
+    def _mcp_field_at(self, Model, path):
+        """The field a dotted path ends on (paths are checked field by field before)."""
+        names = path.split(".")
+        for name in names[:-1]:
+            field = Model._fields.get(name)
+            if field is None or not field.relational:
+                raise UserError(_("%(path)s: %(field)s is not a relation.", path=path, field=name))
+            Model = self.env[field.comodel_name]
+        field = Model._fields.get(names[-1])
+        if field is None:
+            raise UserError(_("Unknown field %(field)s on %(model)s.", field=names[-1], model=Model._name))
+        return field
 
     @api.model
     def _mcp_check_blob_size(self, size, settings, what):

@@ -186,6 +186,10 @@ class TestResources(McpHttpCase):
         self.assertEqual(rows[1][0], "Resource Customer")
         xlsx_uri = link["uri"].replace("res.partner.csv", "res.partner.xlsx")
         self.assertTrue(base64.b64decode(self.content(self.user_key, xlsx_uri)["blob"]).startswith(b"PK"))
+        # files stay out of exports too: no base64 column
+        images = "odoo://export/res.partner.csv?fields=" + json.dumps(["name", "image_128"])
+        body = self.assertContractError(self.read(self.user_key, images), 422, "resource_error")
+        self.assertIn("odoo://ir.attachment", body["error"]["message"])
 
     def test_an_export_cannot_reach_secrets_or_hidden_models(self):
         for fields in (["user_ids.password"], ["user_ids.api_key_ids.name"], ["name", "user_ids.totp_secret"]):
