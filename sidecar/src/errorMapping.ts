@@ -14,6 +14,7 @@ import {
   PayloadTooLarge,
   RateLimited,
   RequestCancelled,
+  ResourceRefused,
   SidecarBusy,
   ToolResultInvalid,
   ToolResultTooLarge,
@@ -80,6 +81,10 @@ export function toolResultOrThrow(err: unknown): CallToolResult {
 /** Maps a failure inside an MCP request handler to the JSON-RPC error sent to the client. */
 export function protocolErrorFor(err: unknown): ProtocolError {
   if (err instanceof ProtocolError) return err;
+  // SEP-2164: a resource that cannot be read is -32602 with the URI in `data`, whatever the reason
+  if (err instanceof ResourceRefused) {
+    return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { ...(err.uri === undefined ? {} : { uri: err.uri }), reason: err.code });
+  }
   if (err instanceof UnknownTool) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { name: err.toolName });
   if (err instanceof RateLimited) {
     return new ProtocolError(RATE_LIMITED, err.message, { reason: 'rate_limited', retryAfter: err.retryAfterSeconds, name: err.toolName });

@@ -160,6 +160,18 @@ export class RateLimited extends Error {
   }
 }
 
+/**
+ * Odoo refused to read a resource for this caller: no such resource (or one they may not see: Odoo does not
+ * say which), their rights or key forbid it, it is over a size limit, or its parameters are wrong. The
+ * message is Odoo's, for a person (it names the limit of a file too large).
+ */
+export class ResourceRefused extends Error {
+  override name = 'ResourceRefused';
+  constructor(readonly uri: string | undefined, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
 /** Odoo's structured result does not match the tool's outputSchema (an addon bug): not passed on as a success. */
 export class ToolResultInvalid extends Error {
   override name = 'ToolResultInvalid';

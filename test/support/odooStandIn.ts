@@ -239,6 +239,32 @@ export const TOOLS: Record<string, ToolSpec> = {
     },
     run: () => ({ total: 'many' }),
   },
+  odoo_report: {
+    // Returns a resource_link to a report, as the addon's odoo_report does (docs/contract.md, call).
+    definition: {
+      name: 'odoo_report',
+      title: 'Print a report (PDF)',
+      description: 'Print records as a PDF; returns a link to read it with resources/read.',
+      inputSchema: {
+        $schema: SCHEMA_2020,
+        type: 'object',
+        properties: { report: { type: 'string' }, ids: { type: 'array', items: { type: 'integer' } } },
+        required: ['report', 'ids'],
+        additionalProperties: false,
+      },
+      outputSchema: {
+        type: 'object',
+        properties: { resource_links: { type: 'array', items: { type: 'object', required: ['uri', 'name'] } } },
+        required: ['resource_links'],
+      },
+      annotations: ro('Print a report (PDF)'),
+    },
+    run: (args) => {
+      const link = { uri: `odoo://report/${String(args.report)}/${(args.ids as number[]).join(',')}`, name: 'Quotation.pdf', mimeType: 'application/pdf' };
+      return { __content: [{ type: 'text', text: JSON.stringify({ resource_links: [link] }) }, { type: 'resource_link', ...link }],
+        __structured: { resource_links: [link] } };
+    },
+  },
   // Fixture tools of the MCP conformance suite (server scenarios tools-call-*).
   test_simple_text: {
     definition: { name: 'test_simple_text', description: 'Conformance fixture: text content', inputSchema: { type: 'object', properties: {} }, annotations: ro('Simple text') },
@@ -325,6 +351,71 @@ export const CONFIRMED_TOOLS: Record<string, Record<string, unknown>> = {
     annotations: { title: 'Delete records', readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   },
 };
+
+// -- Resources (docs/contract.md, Resources): the addon's odoo:// resources for the stand-in's users, and the
+// conformance suite's fixtures (test://static-text, test://static-binary, test://template/{id}/data).
+
+const RESOURCE_ROUTES = ['/llm_mcp/v1/resources', '/llm_mcp/v1/resource_templates', '/llm_mcp/v1/resource'];
+/** The stand-in's file size limit (the addon's "Largest file"), named in the refusal of a bigger file. */
+export const STAND_IN_FILE_CAP = 4096;
+/** A minimal PDF, as Odoo's report engine would give a quotation. */
+export const TINY_PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
+
+const RESOURCE_TEMPLATES = [
+  { uriTemplate: 'odoo://{model}/{id}', name: 'record', title: 'A record', mimeType: 'application/json' },
+  { uriTemplate: 'odoo://ir.attachment/{id}', name: 'attachment', title: 'An attachment' },
+  { uriTemplate: 'odoo://report/{report}/{ids}', name: 'report', title: 'A printed report (PDF)', mimeType: 'application/pdf' },
+  { uriTemplate: 'odoo://export/{model}.{format}{?domain,fields}', name: 'export', title: 'An export of a search (CSV or XLSX)' },
+  { uriTemplate: 'test://template/{id}/data', name: 'conformance-template', title: 'Conformance fixture template', mimeType: 'application/json' },
+];
+
+/** Attachments by id: who may read them (user ids) and their bytes. Id 2 is over STAND_IN_FILE_CAP. */
+const ATTACHMENTS: Record<number, { users: number[]; mimeType: string; data: Buffer }> = {
+  1: { users: [2, 6], mimeType: 'image/png', data: Buffer.from(PNG_1PX, 'base64') },
+  2: { users: [2], mimeType: 'application/octet-stream', data: Buffer.alloc(STAND_IN_FILE_CAP + 1) },
+  3: { users: [2], mimeType: 'text/plain', data: Buffer.from('Alice only') },
+};
+
+type Contents = { uri: string; mimeType: string; text?: string; blob?: string };
+class ResourceFailure extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** What `uri` holds for `user`, as the addon answers it; throws ResourceFailure as the addon refuses. */
+function readStandInResource(uri: string, user: StandInUser): Contents {
+  const unknown = new ResourceFailure(404, 'unknown_resource', `No resource ${uri} is available to you.`);
+  if (uri === 'test://static-text') return { uri, mimeType: 'text/plain', text: 'This is the content of the static text resource.' };
+  if (uri === 'test://static-binary') return { uri, mimeType: 'image/png', blob: PNG_1PX };
+  const template = /^test:\/\/template\/([^/]+)\/data$/.exec(uri);
+  if (template) return { uri, mimeType: 'application/json', text: JSON.stringify({ id: template[1], templateTest: true }) };
+  const report = /^odoo:\/\/report\/([^/]+)\/([0-9,]+)$/.exec(uri);
+  if (report) {
+    if (user.id !== 2) throw new ResourceFailure(403, 'resource_refused', 'You are not allowed to access Sales Order (sale.order) records.');
+    return { uri, mimeType: 'application/pdf', blob: TINY_PDF.toString('base64') };
+  }
+  const record = /^odoo:\/\/([a-z0-9_.]+)\/([0-9]+)$/.exec(uri);
+  if (!record) throw unknown;
+  const [, model, id] = record as unknown as [string, string, string];
+  if (model === 'ir.attachment') {
+    const file = ATTACHMENTS[Number(id)];
+    if (!file || !file.users.includes(user.id)) throw unknown;
+    if (file.data.length > STAND_IN_FILE_CAP) {
+      throw new ResourceFailure(413, 'resource_too_large',
+        `The attachment is ${file.data.length} bytes, over the file size limit of ${STAND_IN_FILE_CAP} bytes (LLM → Configuration → MCP Server: Largest file).`);
+    }
+    return { uri, mimeType: file.mimeType, blob: file.data.toString('base64') };
+  }
+  if (model === 'ir.config_parameter') {
+    throw new ResourceFailure(403, 'resource_refused', 'ir.config_parameter is not available to MCP tools: it holds credentials, secrets or the server\'s own settings.');
+  }
+  if (model === 'res.company' && id === '1') return { uri, mimeType: 'application/json', text: JSON.stringify({ id: 1, display_name: 'YourCompany', name: 'YourCompany' }) };
+  if (model !== 'res.partner') throw unknown;
+  const partner = (PARTNERS[user.id] ?? []).find((p) => p.id === Number(id));
+  if (!partner) throw unknown;
+  return { uri, mimeType: 'application/json', text: JSON.stringify({ id: partner.id, display_name: partner.name, name: partner.name }) };
+}
 
 export const USERS: StandInUser[] = [
   { id: 2, login: 'alice', name: 'Alice Admin', tools: Object.keys(TOOLS) },
@@ -614,6 +705,49 @@ export class OdooStandIn {
     return { arguments: args };
   }
 
+  /** Every resources/read the stand-in answered: the URI and who read it (audited like calls). */
+  readonly resourceReads: { uri: unknown; userId: number; keyId: number }[] = [];
+
+  /** The three resource routes, as the addon answers them. */
+  private serveResources(path: string, key: StandInKey, user: StandInUser, body: Record<string, unknown>, res: ServerResponse,
+    audit: (row: Omit<AuditRow, 'userId' | 'keyId'>) => void): void {
+    // the addon governs resources by the tools that give the same data: a key limited to other tools reads none
+    const allowed = key.allowedTools === null || key.allowedTools.includes('odoo_search');
+    if (path === '/llm_mcp/v1/resource_templates') {
+      return this.send(res, 200, { contract: 1, resourceTemplates: allowed ? RESOURCE_TEMPLATES : [] });
+    }
+    if (path === '/llm_mcp/v1/resources') {
+      const all = allowed ? [
+        { uri: 'odoo://res.company/1', name: 'my-company', title: 'My company: YourCompany', mimeType: 'application/json' },
+        ...(PARTNERS[user.id] ?? []).map((p) => ({ uri: `odoo://res.partner/${p.id}`, name: `partner-${p.id}`, title: p.name, mimeType: 'application/json' })),
+        { uri: 'test://static-text', name: 'static-text', title: 'Conformance fixture: text', mimeType: 'text/plain' },
+        { uri: 'test://static-binary', name: 'static-binary', title: 'Conformance fixture: binary', mimeType: 'image/png' },
+      ] : [];
+      // pages of 2, so paging is exercised; the cursor is the addon's own business, opaque to the sidecar
+      const offset = typeof body.cursor === 'string' ? Number(/^page-(\d+)$/.exec(body.cursor)?.[1] ?? NaN) : 0;
+      if (!Number.isInteger(offset) || offset < 0 || offset > all.length) return this.fail(res, 400, 'bad_request', 'Invalid cursor.');
+      const end = offset + 2;
+      return this.send(res, 200, { contract: 1, resources: all.slice(offset, end), ...(end < all.length ? { nextCursor: `page-${end}` } : {}) });
+    }
+    const uri = body.uri;
+    this.resourceReads.push({ uri, userId: user.id, keyId: key.id });
+    const facts = { client: body.client, request_id: body.request_id };
+    if (typeof uri !== 'string' || !uri) {
+      audit({ tool: 'resources/read', outcome: 'invalid', ...facts });
+      return this.fail(res, 400, 'bad_request', "'uri' (a string) is required.");
+    }
+    try {
+      if (!allowed) throw new ResourceFailure(403, 'resource_refused', `Your key or the MCP settings do not allow the tool odoo_read, which ${uri} needs.`);
+      const contents = readStandInResource(uri, user);
+      audit({ tool: 'resources/read', outcome: 'ok', ...facts });
+      return this.send(res, 200, { contract: 1, contents: [contents] });
+    } catch (err) {
+      if (!(err instanceof ResourceFailure)) throw err;
+      audit({ tool: 'resources/read', outcome: err.status === 403 ? 'denied' : err.status === 404 ? 'invalid' : 'tool_error', message: err.message, ...facts });
+      return this.fail(res, err.status, err.code, err.message);
+    }
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
     const { authorization: _key, ...headers } = req.headers;
@@ -633,7 +767,7 @@ export class OdooStandIn {
       return this.send(res, 200, { contract: 1, status: 'ok', odoo_version: '18.0', addon_version: '18.0.1.0.0', database: this.database,
         oauth: this.oauth });
     }
-    if (!['/llm_mcp/v1/identity', '/llm_mcp/v1/tools', '/llm_mcp/v1/call'].includes(path ?? '')) {
+    if (!['/llm_mcp/v1/identity', '/llm_mcp/v1/tools', '/llm_mcp/v1/call', ...RESOURCE_ROUTES].includes(path ?? '')) {
       res.writeHead(404, { 'Content-Type': 'text/html' });
       res.end('<html>404 Not Found</html>');
       return;
@@ -642,7 +776,7 @@ export class OdooStandIn {
     const key = this.authenticate(req, res);
     if (!key) return;
     const user = USERS.find((u) => u.id === key.userId)!;
-    const isCall = path === '/llm_mcp/v1/call';
+    const isCall = path === '/llm_mcp/v1/call' || path === '/llm_mcp/v1/resource';
     const audit = (row: Omit<AuditRow, 'userId' | 'keyId'>) => {
       if (isCall) this.audit.push({ ...row, userId: user.id, keyId: key.id });
     };
@@ -675,6 +809,7 @@ export class OdooStandIn {
       this.counts.tools += 1;
       return this.send(res, 200, { contract: 1, fingerprint: this.fingerprint(key), tools: this.toolsFor(key) });
     }
+    if (RESOURCE_ROUTES.includes(path ?? '')) return this.serveResources(path!, key, user, body as Record<string, unknown>, res, audit);
     // /llm_mcp/v1/call
     this.counts.call += 1;
     const open = (this.openCalls.get(key.id) ?? 0) + 1;
@@ -737,7 +872,8 @@ export class OdooStandIn {
       audit({ tool: name, outcome: outcomeOnSuccess, ...facts });
       if ((value as { __endless?: boolean } | undefined)?.__endless) return this.streamEndlessly(res);
       const custom = (value as { __content?: unknown[] } | undefined)?.__content;
-      if (custom) return this.send(res, 200, { contract: 1, content: custom, isError: false });
+      const customStructured = (value as { __structured?: unknown } | undefined)?.__structured;
+      if (custom) return this.send(res, 200, { contract: 1, content: custom, isError: false, ...(customStructured ? { structuredContent: customStructured } : {}) });
       const structured = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : { result: value };
       return this.send(res, 200, { contract: 1, content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured, isError: false });
     } catch (err) {

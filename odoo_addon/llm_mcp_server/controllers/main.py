@@ -28,6 +28,18 @@ _logger = logging.getLogger(__name__)
 _ROUTE = {"type": "http", "csrf": False, "save_session": False}
 
 
+def resource_link_blocks(structured):
+    """The ``resource_link`` content blocks of a result's ``resource_links`` (files a tool points at)."""
+    links = structured.get("resource_links")
+    if not isinstance(links, list):
+        return []
+    return [
+        {"type": "resource_link", **{k: v for k, v in link.items() if k in ("uri", "name", "title", "mimeType", "description", "size")}}
+        for link in links
+        if isinstance(link, dict) and isinstance(link.get("uri"), str) and isinstance(link.get("name"), str)
+    ]
+
+
 class CallRefused(ContractError):
     """A refused ``call``: the contract error plus what the audit row records about it."""
 
@@ -160,7 +172,8 @@ class McpEndpoints(http.Controller):
                 )
                 return self._finish_call(started, audit, "tool_error", self._tool_error(message), message=message)
             payload = {
-                "content": [{"type": "text", "text": json.dumps(structured, ensure_ascii=False)}],
+                "content": [{"type": "text", "text": json.dumps(structured, ensure_ascii=False)},
+                            *resource_link_blocks(structured)],
                 "structuredContent": structured,
                 "isError": False,
             }

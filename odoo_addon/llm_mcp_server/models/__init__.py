@@ -11,3 +11,4 @@ from . import llm_tool_builtin
 from . import llm_mcp_rate_limit
 from . import llm_tool
 from . import llm_mcp_confirmation
+from . import llm_mcp_resource

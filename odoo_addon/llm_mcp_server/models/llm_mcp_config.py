@@ -13,6 +13,10 @@ RESULT_BUDGET_MAX = 768 * 1024
 RATE_KEY_CALLS_DEFAULT = 120
 RATE_KEY_WRITES_DEFAULT = 30
 RATE_USER_CALLS_DEFAULT = 300
+# A file resource (attachment, PDF, XLSX) travels base64-encoded (4/3 of its size) in an answer the sidecar
+# reads up to ODOO_MAX_ANSWER_BYTES (2 MiB): 1500 KiB is 2,048,000 bytes of base64, leaving room for the rest.
+RESOURCE_MAX_DEFAULT = 1024 * 1024
+RESOURCE_MAX_MAX = 1500 * 1024
 
 
 class LlmMcpConfig(models.Model):
@@ -60,6 +64,11 @@ class LlmMcpConfig(models.Model):
     rate_user_calls_per_minute = fields.Integer(
         string="Calls per minute per user", default=RATE_USER_CALLS_DEFAULT,
         help="Most tool calls one user makes in any 60 seconds over all their keys and connected apps. 0: no limit.")
+    resource_max_bytes = fields.Integer(
+        string="Largest file (bytes)", default=RESOURCE_MAX_DEFAULT,
+        help="Largest file an MCP client may read as a resource (an attachment, a PDF report, an XLSX export). "
+             "A larger one is refused with a message naming this limit.",
+    )
 
     oauth_enabled = fields.Boolean(
         string="OAuth sign-in", default=True,
@@ -86,6 +95,9 @@ class LlmMcpConfig(models.Model):
         "rate_limits_not_negative",
         "CHECK(rate_key_calls_per_minute >= 0 AND rate_key_writes_per_minute >= 0 AND rate_user_calls_per_minute >= 0)",
         "Rate limits are numbers of calls per minute (0: no limit).",
+    ), (
+        "resource_max_bytes_range", f"CHECK(resource_max_bytes BETWEEN 1024 AND {RESOURCE_MAX_MAX})",
+        f"The largest file must be between 1 KB and {RESOURCE_MAX_MAX // 1024} KB.",
     )]
 
     def _compute_name(self):
@@ -139,6 +151,7 @@ class LlmMcpConfig(models.Model):
             "allow_write_tools": config.allow_write_tools,
             "allow_consent_tools": config.allow_consent_tools,
             "result_max_bytes": config.result_max_bytes or RESULT_BUDGET_DEFAULT,
+            "resource_max_bytes": config.resource_max_bytes or RESOURCE_MAX_DEFAULT,
             # opt-out of the faster, non-durable commit of read-only calls' audit rows (see llm.mcp.call)
             "durable_read_audit": self.env["ir.config_parameter"].sudo().get_param(
                 "llm_mcp_server.durable_read_audit", "False"

@@ -7,3 +7,4 @@ from . import test_oauth
 from . import test_i18n
 from . import test_rate_limits
 from . import test_confirmations
+from . import test_resources

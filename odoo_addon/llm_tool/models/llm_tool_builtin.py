@@ -569,8 +569,15 @@ class LlmToolBuiltin(models.AbstractModel):
 
     @api.model
     def _tool_format_rows(self, records, rows):
-        """Rows as JSON: many2one {id, name}, binary a size marker, empty values null (booleans stay)."""
+        """Rows as JSON: many2one {id, name}, binary a size marker, empty values null (booleans stay).
+
+        A binary value is never inlined (base64 would fill the result budget and the model's context with
+        bytes it cannot read): it becomes ``{"binary": true, "size": …}`` plus what
+        _tool_binary_references adds (llm_mcp_server: the URI to read the file by).
+        """
         model_fields = records._fields
+        binary_names = [name for name in (rows[0] if rows else {}) if getattr(model_fields.get(name), "type", None) == "binary"]
+        references = self._tool_binary_references(records, binary_names) if binary_names else {}
         for row in rows:
             for name, value in row.items():
                 field = model_fields.get(name)
@@ -580,7 +587,7 @@ class LlmToolBuiltin(models.AbstractModel):
                 elif kind == "binary":
                     # with bin_size, Odoo gives the human size ("4.20 Kb"), as bytes or str
                     size = value.decode() if isinstance(value, bytes) else value
-                    row[name] = {"binary": True, "size": size} if value else None
+                    row[name] = {"binary": True, "size": size, **references.get((row.get("id"), name), {})} if value else None
                 elif kind in ("date", "datetime"):
                     row[name] = value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else (
                         value.isoformat() if value else None)
@@ -589,6 +596,11 @@ class LlmToolBuiltin(models.AbstractModel):
                 elif value is False:
                     row[name] = None
         return [scrub(row) for row in rows]
+
+    @api.model
+    def _tool_binary_references(self, records, field_names):
+        """Hook: {(record id, field name): {…}} merged into the size marker of those binary values."""
+        return {}
 
     @api.model
     def _tool_group_value(self, spec, value):

@@ -32,6 +32,7 @@ import { answerOf, questionFor } from './confirmation.js';
 import type { InFlightCalls } from './inFlightCalls.js';
 import { InvalidCursor, paginate } from './pagination.js';
 import type { ToolCatalog } from './toolCatalog.js';
+import { registerResourceHandlers, RESOURCES_CAPABILITY } from './resources.js';
 
 export interface McpServices {
   odoo: OdooClient;
@@ -53,14 +54,14 @@ export function callerOf(authInfo: { extra?: Record<string, unknown> } | undefin
   return caller;
 }
 
-function clientOf(ctx: ServerContext, server: Server): { name: string; version: string } | undefined {
+export function clientOf(ctx: ServerContext, server: Server): { name: string; version: string } | undefined {
   const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
   const info = (envelope[CLIENT_INFO_META_KEY] as { name?: unknown; version?: unknown } | undefined) ?? server.getClientVersion();
   if (!info || typeof info.name !== 'string') return undefined;
   return { name: info.name, version: typeof info.version === 'string' ? info.version : '' };
 }
 
-function protocolVersionOf(ctx: ServerContext, request: Request | undefined): string | undefined {
+export function protocolVersionOf(ctx: ServerContext, request: Request | undefined): string | undefined {
   const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
   const fromEnvelope = envelope[PROTOCOL_VERSION_META_KEY];
   if (typeof fromEnvelope === 'string') return fromEnvelope;
@@ -69,7 +70,7 @@ function protocolVersionOf(ctx: ServerContext, request: Request | undefined): st
 }
 
 /** Puts Odoo's trouble, with the detail the client's answer leaves out (its URL), on the request's log line. */
-function noteTrouble(caller: Caller, err: unknown): void {
+export function noteTrouble(caller: Caller, err: unknown): void {
   const trouble = err instanceof OdooUnavailable || err instanceof OdooRefusesService || err instanceof OdooAnswerTooLarge;
   if (trouble || err instanceof ToolResultTooLarge) caller.facts.error = logDetail(err);
 }
@@ -82,11 +83,18 @@ export function createServerFactory(services: McpServices): McpServerFactory {
     const server = new Server(
       { name: identity.server.name, version: services.version },
       {
-        capabilities: { tools: {} },
+        capabilities: {
+          tools: {},
+          resources: RESOURCES_CAPABILITY,
+        },
         ...(identity.server.instructions ? { instructions: identity.server.instructions } : {}),
         cacheHints: {
           'tools/list': { ttlMs: services.listTtlMs, cacheScope: 'private' },
           'server/discover': { ttlMs: services.listTtlMs, cacheScope: 'private' },
+          // resources: the lists change as rarely as the tools; a read is of live data (ttlMs 0)
+          'resources/list': { ttlMs: services.listTtlMs, cacheScope: 'private' },
+          'resources/templates/list': { ttlMs: services.listTtlMs, cacheScope: 'private' },
+          'resources/read': { ttlMs: 0, cacheScope: 'private' },
         },
       },
     );
@@ -177,6 +185,8 @@ export function createServerFactory(services: McpServices): McpServerFactory {
         tracked.done();
       }
     });
+
+    registerResourceHandlers(server, caller, services, requestInfo);
 
     return server;
   };

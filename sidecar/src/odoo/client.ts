@@ -9,6 +9,7 @@ import {
   OdooUnavailable,
   RateLimited,
   RequestCancelled,
+  ResourceRefused,
   ToolResultTooLarge,
   UnknownTool,
 } from '../errors.js';
@@ -18,12 +19,19 @@ import {
   readErrorBody,
   readHealth,
   readIdentity,
+  readResourceContents,
+  readResourceList,
+  readResourceTemplates,
   readToolList,
   type Health,
   type Identity,
   type OdooCallResult,
   type ToolCall,
   type ToolList,
+  type ResourceContentsEntry,
+  type ResourceList,
+  type ResourceRead,
+  type ResourceTemplateEntry,
 } from './contract.js';
 import { AnswerOverLimit, exchange, type Exchange } from './exchange.js';
 import { FairSlots } from './fairSlots.js';
@@ -108,6 +116,45 @@ export class OdooClient {
     }
   }
 
+  // -- Resources (docs/contract.md, Resources) ------------------------------------------------------------
+
+  /** A page of the resources Odoo lists for the caller; `cursor` is Odoo's own, passed back as it came. */
+  async listResources(credentials: Credentials, cursor: string | undefined, signal?: AbortSignal): Promise<ResourceList> {
+    const body = cursor === undefined ? {} : { cursor };
+    return this.refusable(undefined, () =>
+      this.request('POST', '/llm_mcp/v1/resources', credentials, body, this.options.timeoutMs, signal, readResourceList, true),
+    );
+  }
+
+  /** The resource templates the caller may read through. */
+  async listResourceTemplates(credentials: Credentials, signal?: AbortSignal): Promise<ResourceTemplateEntry[]> {
+    return this.request('POST', '/llm_mcp/v1/resource_templates', credentials, {}, this.options.timeoutMs, signal, readResourceTemplates);
+  }
+
+  /** One resource read as the caller (audited by Odoo); a refusal throws ResourceRefused with Odoo's message. */
+  async readResource(credentials: Credentials, read: ResourceRead, signal?: AbortSignal): Promise<ResourceContentsEntry[]> {
+    const body = {
+      uri: read.uri,
+      ...(read.client ? { client: read.client } : {}),
+      ...(read.requestId === undefined ? {} : { request_id: read.requestId }),
+      ...(read.protocolVersion ? { protocol_version: read.protocolVersion } : {}),
+    };
+    // a report is rendered while Odoo answers: it gets the time of a tool call
+    return this.refusable(read.uri, () =>
+      this.request('POST', '/llm_mcp/v1/resource', credentials, body, this.options.toolCallTimeoutMs, signal, readResourceContents, true),
+    );
+  }
+
+  /** Runs `send`, turning Odoo's refusal of a resource request (a 4xx with a contract error) into ResourceRefused. */
+  private async refusable<T>(uri: string | undefined, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      if (err instanceof RefusalAnswer) throw new ResourceRefused(uri, err.code, err.message);
+      throw err;
+    }
+  }
+
   private async request<T>(
     method: 'GET' | 'POST',
     path: string,
@@ -116,6 +163,8 @@ export class OdooClient {
     timeoutMs: number,
     callerSignal: AbortSignal | undefined,
     read: (v: unknown) => T,
+    /** Resource requests: a 4xx with a contract error (after 401, 403 mcp_disabled) is a refusal, not trouble. */
+    refusals = false,
   ): Promise<T> {
     const url = new URL(this.options.baseUrl + path);
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -170,11 +219,19 @@ export class OdooClient {
       const reason = 'route not found (HTTP 404) — is the llm_mcp_server addon installed?';
       throw new OdooUnavailable(this.baseUrl, 'bad_answer', reason, `${path} ${reason}`);
     }
+    if (refusals && error && status >= 400 && status < 500) throw new RefusalAnswer(error.code, error.message);
     if (error) {
       const reason = `HTTP ${status} ${error.code}: ${error.message}`;
       throw new OdooUnavailable(this.baseUrl, 'server_error', reason, `${path}: ${reason}`);
     }
     throw new OdooUnavailable(this.baseUrl, status >= 500 ? 'server_error' : 'bad_answer', `HTTP ${status}`, `${path}: HTTP ${status}`);
+  }
+}
+
+/** Internal marker: a 4xx refusal of a resource request, turned into ResourceRefused (with the URI) by `refusable`. */
+class RefusalAnswer extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
   }
 }
 

@@ -1,7 +1,10 @@
 // The shapes of docs/contract.md (version 1) as the sidecar reads them, with readers that refuse anything
 // that is not per the contract (so garbage from Odoo becomes a clear error, not a crash further on).
 
-import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
+import type { CallToolResult, ListResourceTemplatesResult, ReadResourceResult, Resource, Tool } from '@modelcontextprotocol/server';
+
+export type ResourceTemplateEntry = ListResourceTemplatesResult['resourceTemplates'][number];
+export type ResourceContentsEntry = ReadResourceResult['contents'][number];
 
 export const CONTRACT_VERSION = 1;
 
@@ -219,3 +222,55 @@ export function readRetryAfter(v: unknown): number {
 
 /** The window Odoo's rate limits count calls in (docs/contract.md, `call`). */
 export const RATE_WINDOW_SECONDS = 60;
+
+// -- Resources (docs/contract.md, Resources) ----------------------------------------------------------------
+
+export interface ResourceList {
+  resources: Resource[];
+  nextCursor?: string;
+}
+
+export interface ResourceRead {
+  uri: string;
+  client?: { name: string; version: string };
+  requestId?: string;
+  protocolVersion?: string;
+}
+
+const RESOURCE_FIELDS = ['title', 'description', 'mimeType'] as const;
+
+function readResourceEntry(v: unknown, where: string, uriField: 'uri' | 'uriTemplate'): Obj {
+  const r = obj(v, where);
+  const entry: Obj = { [uriField]: str(r[uriField], `${where}.${uriField}`), name: str(r.name, `${where}.name`) };
+  for (const field of RESOURCE_FIELDS) if (typeof r[field] === 'string') entry[field] = r[field];
+  if (typeof r.size === 'number' && Number.isInteger(r.size) && r.size >= 0) entry.size = r.size;
+  if (isObject(r.annotations)) entry.annotations = r.annotations;
+  return entry;
+}
+
+export function readResourceList(v: unknown): ResourceList {
+  const b = contractBody(v);
+  if (!Array.isArray(b.resources)) throw new ContractViolation('resources is not a list');
+  const resources = b.resources.map((r, i) => readResourceEntry(r, `resources[${i}]`, 'uri') as unknown as Resource);
+  return { resources, ...(typeof b.nextCursor === 'string' && b.nextCursor ? { nextCursor: b.nextCursor } : {}) };
+}
+
+export function readResourceTemplates(v: unknown): ResourceTemplateEntry[] {
+  const b = contractBody(v);
+  if (!Array.isArray(b.resourceTemplates)) throw new ContractViolation('resourceTemplates is not a list');
+  return b.resourceTemplates.map((t, i) => readResourceEntry(t, `resourceTemplates[${i}]`, 'uriTemplate') as unknown as ResourceTemplateEntry);
+}
+
+export function readResourceContents(v: unknown): ResourceContentsEntry[] {
+  const b = contractBody(v);
+  if (!Array.isArray(b.contents) || b.contents.length === 0) throw new ContractViolation('contents is not a non-empty list');
+  return b.contents.map((c, i) => {
+    const o = obj(c, `contents[${i}]`);
+    const content: Obj = { uri: str(o.uri, `contents[${i}].uri`) };
+    if (typeof o.mimeType === 'string') content.mimeType = o.mimeType;
+    if (typeof o.text === 'string') content.text = o.text;
+    else if (typeof o.blob === 'string') content.blob = o.blob;
+    else throw new ContractViolation(`contents[${i}] has neither text nor blob`);
+    return content as unknown as ResourceContentsEntry;
+  });
+}
