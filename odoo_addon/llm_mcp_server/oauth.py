@@ -48,7 +48,9 @@ CIMD_CACHE_MAX_SECONDS = 24 * 3600
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "[::1]", "localhost"}
 # Schemes a browser must never be sent to with a code (script, local files, inline documents).
-_FORBIDDEN_SCHEMES = {"javascript", "data", "vbscript", "file", "about", "blob", "filesystem", "view-source", "ws", "wss"}
+_FORBIDDEN_SCHEMES = {
+    "javascript", "data", "vbscript", "file", "about", "blob", "filesystem", "view-source", "ws", "wss",
+}
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 
@@ -160,7 +162,8 @@ def same_resource(requested, resource):
     a, b = urllib.parse.urlsplit(requested), urllib.parse.urlsplit(resource)
     if a.fragment or a.query != b.query:
         return False
-    return (a.scheme.lower(), a.netloc.lower(), a.path.rstrip("/")) == (b.scheme.lower(), b.netloc.lower(), b.path.rstrip("/"))
+    return ((a.scheme.lower(), a.netloc.lower(), a.path.rstrip("/"))
+            == (b.scheme.lower(), b.netloc.lower(), b.path.rstrip("/")))
 
 
 # -- Client ID Metadata Documents ------------------------------------------------------------------------------

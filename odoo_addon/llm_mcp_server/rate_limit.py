@@ -98,7 +98,8 @@ BEGIN
         RETURN NEXT;  -- refused: nothing recorded
         RETURN;
     END IF;
-    INSERT INTO llm_mcp_rate_event (user_id, subject, is_write, at) VALUES (p_user, p_subject, p_write, clock_timestamp());
+    INSERT INTO llm_mcp_rate_event (user_id, subject, is_write, at)
+         VALUES (p_user, p_subject, p_write, clock_timestamp());
     DELETE FROM llm_mcp_rate_event WHERE user_id = p_user AND at <= since;
 END
 $fn$;

@@ -1,6 +1,7 @@
 {
     "name": "LLM Tools: compatibility tests",
-    "summary": "TEST ONLY: tool modules written the ways apexive's llm_tool modules are, to test llm_tool and the MCP server",
+    "summary": "TEST ONLY: tool modules written the ways apexive's llm_tool modules are, "
+               "to test llm_tool and the MCP server",
     "version": "18.0.1.0.0",
     "category": "Hidden/Tests",
     "license": "LGPL-3",

@@ -34,7 +34,8 @@ def resource_link_blocks(structured):
     if not isinstance(links, list):
         return []
     return [
-        {"type": "resource_link", **{k: v for k, v in link.items() if k in ("uri", "name", "title", "mimeType", "description", "size")}}
+        {"type": "resource_link",
+         **{k: v for k, v in link.items() if k in ("uri", "name", "title", "mimeType", "description", "size")}}
         for link in links
         if isinstance(link, dict) and isinstance(link.get("uri"), str) and isinstance(link.get("name"), str)
     ]
@@ -114,7 +115,8 @@ class McpEndpoints(http.Controller):
             self._enabled_settings()
             Config = request.env["llm.mcp.config"]
             visible = Config._mcp_visible_tools(request.llm_mcp_key)
-            return json_response({"fingerprint": Config._mcp_fingerprint(visible), "tools": Config._mcp_tool_definitions(visible)})
+            return json_response({"fingerprint": Config._mcp_fingerprint(visible),
+                                  "tools": Config._mcp_tool_definitions(visible)})
         except ContractError as error:
             return error_response(error)
         except Exception:
@@ -128,7 +130,8 @@ class McpEndpoints(http.Controller):
         try:
             body = self._json_body()
             audit.update(
-                client=body.get("client"), request_id=body.get("request_id"), protocol_version=body.get("protocol_version")
+                client=body.get("client"), request_id=body.get("request_id"),
+                protocol_version=body.get("protocol_version"),
             )
             name, arguments = body.get("name"), body.get("arguments", {})
             if not isinstance(name, str) or not name:
@@ -193,7 +196,8 @@ class McpEndpoints(http.Controller):
             _logger.warning("MCP call %r failed on try %d: %s", audit.get("tool_name"), request.llm_mcp_attempt, exc)
             request.env.cr.rollback()
             if not concurrency:
-                error = ContractError(500, "internal_error", "Odoo could not complete the call; its log has the details.")
+                error = ContractError(500, "internal_error",
+                                      "Odoo could not complete the call; its log has the details.")
                 return self._finish_call(started, audit, "tool_error", error_response(error), message=error.message)
             message = "Other changes to the same records were in progress; nothing was changed. Try again."
             return self._finish_call(started, audit, "tool_error", self._tool_error(message), message=message)
@@ -208,7 +212,8 @@ class McpEndpoints(http.Controller):
     def _enabled_settings(self):
         settings = request.env["llm.mcp.config"]._mcp_settings()
         if not settings["enabled"]:
-            raise CallRefused(403, "mcp_disabled", "The MCP server is switched off in this database's settings.", "denied")
+            raise CallRefused(403, "mcp_disabled", "The MCP server is switched off in this database's settings.",
+                              "denied")
         return settings
 
     def _json_body(self):

@@ -144,7 +144,8 @@ class McpOAuth(http.Controller):
         if user._is_public():
             return request.redirect("/web/login?" + urllib.parse.urlencode({"redirect": request.httprequest.full_path}))
         if not user._is_internal() or not user.has_group("llm.group_llm_user"):
-            return self._error_page(_("Your Odoo user may not use the MCP server (access_denied). Ask an administrator."))
+            return self._error_page(
+                _("Your Odoo user may not use the MCP server (access_denied). Ask an administrator."))
         if request.httprequest.method == "POST":
             return self._decide(params, client, redirect_uri, urls, back)
         return self._consent_page(params, client, redirect_uri)
@@ -249,7 +250,8 @@ class McpOAuth(http.Controller):
         if not code or code.client_id != client:
             raise OAuthError("invalid_grant", "The authorization code is not valid.")
         # single use, even under concurrent redemptions: only one UPDATE finds it unused
-        request.env.cr.execute("UPDATE llm_mcp_oauth_code SET used = TRUE WHERE id = %s AND used IS NOT TRUE RETURNING id", [code.id])
+        request.env.cr.execute(
+            "UPDATE llm_mcp_oauth_code SET used = TRUE WHERE id = %s AND used IS NOT TRUE RETURNING id", [code.id])
         if not request.env.cr.fetchone():
             if code.grant_id:  # RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for
                 code.grant_id._revoke("authorization code reused")
@@ -261,7 +263,8 @@ class McpOAuth(http.Controller):
             raise OAuthError("invalid_grant", "redirect_uri is not the one of the authorization request.")
         if not oauth.pkce_s256_matches(form.get("code_verifier"), code.code_challenge):
             raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge.")
-        if not oauth.same_resource(form.get("resource"), code.resource) or not oauth.same_resource(code.resource, urls["resource"]):
+        if (not oauth.same_resource(form.get("resource"), code.resource)
+                or not oauth.same_resource(code.resource, urls["resource"])):
             raise OAuthError("invalid_target", f"resource must be {code.resource}.")
         grant = request.env["llm.mcp.oauth.grant"].sudo().create({
             "user_id": code.user_id.id,

@@ -45,7 +45,8 @@ class McpResourceEndpoints(McpEndpoints):
         try:
             self._json_body()
             self._enabled_settings()
-            return json_response({"resourceTemplates": request.env["llm.mcp.resource"]._mcp_templates(request.llm_mcp_key)})
+            templates = request.env["llm.mcp.resource"]._mcp_templates(request.llm_mcp_key)
+            return json_response({"resourceTemplates": templates})
         except ContractError as error:
             return error_response(error)
         except Exception:
@@ -58,7 +59,8 @@ class McpResourceEndpoints(McpEndpoints):
         try:
             body = self._json_body()
             audit.update(
-                client=body.get("client"), request_id=body.get("request_id"), protocol_version=body.get("protocol_version")
+                client=body.get("client"), request_id=body.get("request_id"),
+                protocol_version=body.get("protocol_version"),
             )
             uri = body.get("uri")
             if not isinstance(uri, str) or not uri:

@@ -164,7 +164,8 @@ class LlmMcpConfirmation(models.Model):
         insert = SQL(
             """INSERT INTO llm_mcp_confirmation (nonce, user_id, expires_at, answered_at)
                VALUES (%s, %s, %s, now() AT TIME ZONE 'utc') ON CONFLICT (nonce) DO NOTHING RETURNING id""",
-            nonce, mcp_key.user_id, datetime.datetime.fromtimestamp(claims["e"], datetime.timezone.utc).replace(tzinfo=None),
+            nonce, mcp_key.user_id,
+            datetime.datetime.fromtimestamp(claims["e"], datetime.timezone.utc).replace(tzinfo=None),
         )
         if self.env.registry.in_test_mode():
             self.env.cr.execute(insert)

@@ -35,8 +35,10 @@ class LlmMcpKey(models.Model):
     writes_per_minute = fields.Integer(
         help="Most calls of tools that change data this key makes in any 60 seconds. 0: the MCP settings' limit "
              "per key. You may lower it, never raise it.")
-    effective_calls_per_minute = fields.Integer(compute="_compute_effective_limits", string="Calls per minute (in force)")
-    effective_writes_per_minute = fields.Integer(compute="_compute_effective_limits", string="Writes per minute (in force)")
+    effective_calls_per_minute = fields.Integer(compute="_compute_effective_limits",
+                                                string="Calls per minute (in force)")
+    effective_writes_per_minute = fields.Integer(compute="_compute_effective_limits",
+                                                 string="Writes per minute (in force)")
     expiration_date = fields.Datetime(readonly=True)
     # set null, not cascade: a database-level cascade would delete restriction rows and leave their keys
     # unrestricted; a grant revokes its keys itself before it goes (llm.mcp.oauth.grant._revoke)

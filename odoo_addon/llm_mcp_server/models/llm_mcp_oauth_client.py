@@ -75,7 +75,8 @@ class LlmMcpOauthClient(models.Model):
         Clients = self.sudo()
         if (Clients.search_count([("registration", "=", "dcr"), ("registered_from", "=", remote_addr),
                                   ("create_date", ">", hour_ago)]) >= per_address
-                or Clients.search_count([("registration", "=", "dcr"), ("create_date", ">", hour_ago)]) >= DCR_TOTAL_PER_HOUR):
+                or Clients.search_count([("registration", "=", "dcr"),
+                                         ("create_date", ">", hour_ago)]) >= DCR_TOTAL_PER_HOUR):
             raise OAuthError("rate_limited", "Too many client registrations; try again later.", 429)
         metadata = oauth.validate_client_metadata(body)
         return Clients.create({
@@ -106,11 +107,13 @@ class LlmMcpOauthClient(models.Model):
         if client and client.metadata_expires_at and client.metadata_expires_at > now:
             return client
         config = self.env["llm.mcp.config"].get_config()
-        domains = [d.strip().lower().lstrip(".") for d in (config.oauth_cimd_domains or "").replace("\n", ",").split(",")
+        domains = [d.strip().lower().lstrip(".")
+                   for d in (config.oauth_cimd_domains or "").replace("\n", ",").split(",")
                    if d.strip()]
         allow_private = self.env["ir.config_parameter"].sudo().get_param(
             "llm_mcp_server.oauth_cimd_allow_private", "False").lower() in ("1", "true", "yes")
-        metadata, lifetime = oauth.fetch_client_metadata(client_id, allowed_domains=domains, allow_private=allow_private)
+        metadata, lifetime = oauth.fetch_client_metadata(client_id, allowed_domains=domains,
+                                                         allow_private=allow_private)
         values = {
             "name": metadata["client_name"] or client_id,
             "logo_uri": metadata["logo_uri"],
@@ -130,7 +133,8 @@ class LlmMcpOauthClient(models.Model):
             # a parallel request registered the same document first: use its row once this transaction sees it
             client = Clients.search([("client_id", "=", client_id)], limit=1)
             if not client:
-                raise OAuthError("temporarily_unavailable", "This client is being registered; try again.", 503) from None
+                raise OAuthError("temporarily_unavailable", "This client is being registered; try again.",
+                                 503) from None
             client.write(values)
             return client
 

@@ -28,4 +28,5 @@ class LlmMcpOauthCode(models.Model):
 
     @api.autovacuum
     def _gc_old_codes(self):
-        self.env.cr.execute("DELETE FROM llm_mcp_oauth_code WHERE expires_at < (now() AT TIME ZONE 'utc') - INTERVAL '1 day'")
+        self.env.cr.execute(
+            "DELETE FROM llm_mcp_oauth_code WHERE expires_at < (now() AT TIME ZONE 'utc') - INTERVAL '1 day'")

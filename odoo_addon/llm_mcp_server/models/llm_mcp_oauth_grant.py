@@ -74,7 +74,8 @@ class LlmMcpOauthGrant(models.Model):
             _("%(client)s (OAuth)", client=grant.client_id.display_name)[:120], expiry,
             read_only=grant.read_only, tool_ids=grant.tool_ids.ids, oauth_grant=grant)
         refresh = oauth.new_secret()
-        self.env["llm.mcp.oauth.refresh.token"].sudo().create({"grant_id": grant.id, "token_hash": oauth.secret_hash(refresh)})
+        self.env["llm.mcp.oauth.refresh.token"].sudo().create({
+            "grant_id": grant.id, "token_hash": oauth.secret_hash(refresh)})
         grant.last_token_at = now
         return {
             "access_token": secret,
@@ -115,7 +116,8 @@ class LlmMcpOauthGrant(models.Model):
     def action_revoke(self):
         """Revoke (Connected apps, the managers' list): own grants, or any for LLM managers (record rules)."""
         self.check_access("read")
-        if not self.env.su and any(g.user_id != self.env.user for g in self) and not self.env.user.has_group("llm.group_llm_manager"):
+        if (not self.env.su and any(g.user_id != self.env.user for g in self)
+                and not self.env.user.has_group("llm.group_llm_manager")):
             raise AccessError(_("You can only revoke your own connected apps."))
         return self._revoke(_("revoked by %(user)s", user=self.env.user.name))
 

@@ -18,7 +18,7 @@ from odoo import _, api, models
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.tools.safe_eval import safe_eval
 
-from odoo.addons.llm_tool.models.llm_tool_builtin import IDS_MAX, SECRET_FIELD
+from odoo.addons.llm_tool.models.llm_tool_builtin import SECRET_FIELD
 
 from ..result_budget import ResultTooLarge, fit
 
@@ -181,11 +181,13 @@ class LlmMcpResource(models.AbstractModel):
             if not isinstance(offset, int) or offset < 0 or offset > len(items):
                 raise ResourceError(400, "bad_request", _("Invalid cursor."))
             if seen != fingerprint:
-                raise ResourceError(400, "bad_request", _("Invalid cursor: the list changed, list again from the start."))
+                raise ResourceError(400, "bad_request",
+                                    _("Invalid cursor: the list changed, list again from the start."))
         end = offset + LIST_PAGE_SIZE
         next_cursor = None
         if end < len(items):
-            next_cursor = base64.urlsafe_b64encode(json.dumps({"o": end, "f": fingerprint}).encode()).decode().rstrip("=")
+            cursor_json = json.dumps({"o": end, "f": fingerprint})
+            next_cursor = base64.urlsafe_b64encode(cursor_json.encode()).decode().rstrip("=")
         return items[offset:end], next_cursor
 
     # -- reading ------------------------------------------------------------------------------------------
@@ -228,7 +230,7 @@ class LlmMcpResource(models.AbstractModel):
                 raise _unknown(uri)
             if len(id_list) > REPORT_IDS_MAX:
                 raise ResourceError(422, "resource_error", _("A report prints at most %(max)s records at once.",
-                                                              max=REPORT_IDS_MAX))
+                                                             max=REPORT_IDS_MAX))
             return "report", (report, [int(i) for i in id_list])
         if host == "export":
             model, _sep, file_format = path.rpartition(".")
@@ -236,7 +238,8 @@ class LlmMcpResource(models.AbstractModel):
                 raise _unknown(uri)
             query = parse_qs(split.query, keep_blank_values=True)
             if set(query) - {"domain", "fields"} or any(len(v) > 1 for v in query.values()):
-                raise ResourceError(422, "resource_error", _("An export URI takes one domain and one fields parameter."))
+                raise ResourceError(422, "resource_error",
+                                    _("An export URI takes one domain and one fields parameter."))
             if model not in self.env.registry:
                 raise _unknown(uri)
             return "export", (model, file_format, *(self._mcp_json_param(query, name) for name in ("domain", "fields")))
@@ -379,7 +382,8 @@ class LlmMcpResource(models.AbstractModel):
     def _mcp_export_fields(self, Model, fields):
         Builtin = self.env["llm.tool.builtin"]
         if not fields:
-            return [name for name in Builtin._tool_field_names(Model, None) if name != "display_name"] or ["display_name"]
+            names = [name for name in Builtin._tool_field_names(Model, None) if name != "display_name"]
+            return names or ["display_name"]
         if not all(isinstance(name, str) and name for name in fields):
             raise UserError(_("fields must be a list of field names."))
         unknown = [name for name in fields if name.split(".")[0] not in Model._fields]

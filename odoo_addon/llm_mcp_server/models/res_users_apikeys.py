@@ -82,7 +82,8 @@ class ResUsersApikeys(models.Model):
             )
             rows = [row for row in self.env.cr.fetchall() if _token_valid(token, claimed, row[8], key_sha256)]
         if not rows:
-            self.env.cr.execute(_KEY_SELECT + " AND k.index = %(index)s", {"scope": MCP_KEY_SCOPE, "index": key[:INDEX_SIZE]})
+            self.env.cr.execute(_KEY_SELECT + " AND k.index = %(index)s",
+                                {"scope": MCP_KEY_SCOPE, "index": key[:INDEX_SIZE]})
             rows = [row for row in self.env.cr.fetchall() if KEY_CRYPT_CONTEXT.verify(key, row[8])]
         if not rows:
             return None

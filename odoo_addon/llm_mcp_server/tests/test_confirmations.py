@@ -90,7 +90,8 @@ class TestConfirmations(McpHttpCase):
             self.assertRefused(self.answer(self.user_key, "odoo_delete", self.delete, state), "invalid", "already used")
 
     def test_a_replayed_state_is_refused(self):
-        state = self.ask(self.user_key, "odoo_update", {**self.delete, "values": {"phone": "1"}})["confirmation"]["state"]
+        asked = self.ask(self.user_key, "odoo_update", {**self.delete, "values": {"phone": "1"}})
+        state = asked["confirmation"]["state"]
         args = {**self.delete, "values": {"phone": "1"}}
         self.assertIs(self.answer(self.user_key, "odoo_update", args, state)["isError"], False)
         self.assertRefused(self.answer(self.user_key, "odoo_update", args, state), "invalid", "already used")
@@ -105,8 +106,10 @@ class TestConfirmations(McpHttpCase):
         self.assertTrue(other.exists())
         self.assertRefused(self.answer(self.user_key, "odoo_update", {**self.delete, "values": {"name": "x"}}, state),
                            "invalid", "another tool")
-        self.assertRefused(self.answer(self.user_key_2, "odoo_delete", self.delete, state), "invalid", "not valid for this key")
-        self.assertRefused(self.answer(self.admin_key, "odoo_delete", self.delete, state), "invalid", "not valid for this key")
+        self.assertRefused(self.answer(self.user_key_2, "odoo_delete", self.delete, state),
+                           "invalid", "not valid for this key")
+        self.assertRefused(self.answer(self.admin_key, "odoo_delete", self.delete, state),
+                           "invalid", "not valid for this key")
         # none of the refusals used it up: the right key, tool and arguments still go through
         self.assertIs(self.answer(self.user_key, "odoo_delete", self.delete, state)["isError"], False)
 
@@ -116,11 +119,12 @@ class TestConfirmations(McpHttpCase):
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         claims["e"] += 3600  # a longer life, same signature
         longer = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).decode().rstrip("=")
-        for forged in (f"{longer}.{signature}", f"{payload}.{'0' * 64}", "not-a-state", "", "a.b.c", None, 42, "x" * 5000):
+        for forged in (f"{longer}.{signature}", f"{payload}.{'0' * 64}", "not-a-state", "", "a.b.c", None, 42,
+                       "x" * 5000):
             body = self.answer(self.user_key, "odoo_delete", self.delete, forged)
             self.assertRefused(body, "invalid", "not valid")
-        self.assertRefused(self.call(self.user_key, "odoo_delete", self.delete, confirmation={"state": state,
-                                                                                             "answer": "yes"}).json(),
+        self.assertRefused(self.call(self.user_key, "odoo_delete", self.delete,
+                                     confirmation={"state": state, "answer": "yes"}).json(),
                            "invalid", "must be")
 
     def test_an_expired_state_is_refused(self):

@@ -57,8 +57,9 @@ class TestAuthentication(McpHttpCase):
         row.with_user(self.user).action_revoke()
         self.assertFalse(apikey.exists())
         self.assertFalse(row.exists())
-        self.assertContractError(self.post(CALL, {"name": "odoo_count", "arguments": {"model": "res.partner"}}, key=key),
-                                 401, "unauthorized")
+        self.assertContractError(
+            self.post(CALL, {"name": "odoo_count", "arguments": {"model": "res.partner"}}, key=key),
+            401, "unauthorized")
 
     def test_keys_of_another_scope_and_inactive_users_are_refused(self):
         rpc_key = self.make_raw_key(self.user, "rpc")
@@ -103,7 +104,8 @@ class TestAuthentication(McpHttpCase):
         self.assertNotEqual(json_route(global_key).status_code, 401)
 
     def test_wrong_method_and_bad_bodies(self):
-        response = self.opener.get(self.base_url() + TOOLS, headers={"Authorization": f"Bearer {self.user_key}"}, timeout=20)
+        response = self.opener.get(self.base_url() + TOOLS, headers={"Authorization": f"Bearer {self.user_key}"},
+                                   timeout=20)
         self.assertContractError(response, 405, "method_not_allowed")
         self.assertEqual(response.headers["Allow"], "POST")
         before = len(self.audit_rows())
@@ -200,7 +202,8 @@ class TestToolList(McpHttpCase):
         self.assertIn("odoo_search", names)
         self.assertEqual(body["fingerprint"], self.post(IDENTITY, key=self.user_key).json()["tools_fingerprint"])
         for tool in body["tools"]:
-            self.assertEqual(set(tool) - {"outputSchema"}, {"name", "title", "description", "inputSchema", "annotations"})
+            self.assertEqual(set(tool) - {"outputSchema"},
+                             {"name", "title", "description", "inputSchema", "annotations"})
             self.assertEqual(tool["inputSchema"]["type"], "object")
             self.assertNotIn("anyOf", json.dumps(tool))
             self.assertNotIn("oneOf", json.dumps(tool))
@@ -269,7 +272,8 @@ class TestToolList(McpHttpCase):
         self.assertNotIn("odoo_count", self.tool_names(self.user_key))
         self.assertIn("odoo_count", self.tool_names(self.admin_key))
         portal = new_test_user(self.env, login="mcp_portal", groups="base.group_portal")
-        portal_key = self.make_raw_key(portal, None, "portal global", expiry=fields.Datetime.now() + timedelta(hours=12))
+        portal_key = self.make_raw_key(portal, None, "portal global",
+                                       expiry=fields.Datetime.now() + timedelta(hours=12))
         self.assertEqual(self.tool_names(portal_key), [])
         self.assertContractError(self.call(portal_key, "odoo_search", {"model": "res.partner"}), 404, "unknown_tool")
 
@@ -277,13 +281,15 @@ class TestToolList(McpHttpCase):
 @tagged("post_install", "-at_install")
 class TestCall(McpHttpCase):
     def test_or_domain_search(self):
-        self.env["res.partner"].create([{"name": "Alpha MCP Test"}, {"name": "Beta MCP Test"}, {"name": "Gamma MCP Test"}])
+        self.env["res.partner"].create([{"name": "Alpha MCP Test"}, {"name": "Beta MCP Test"},
+                                        {"name": "Gamma MCP Test"}])
         response = self.call(self.user_key, "odoo_search", {"model": "res.partner", "fields": ["name"], "domain": [
             "|", ["name", "=", "Alpha MCP Test"], ["name", "=", "Gamma MCP Test"]]})
         self.assertEqual(response.status_code, 200, response.text)
         body = response.json()
         self.assertIs(body["isError"], False)
-        self.assertEqual(sorted(r["name"] for r in body["structuredContent"]["records"]), ["Alpha MCP Test", "Gamma MCP Test"])
+        self.assertEqual(sorted(r["name"] for r in body["structuredContent"]["records"]),
+                         ["Alpha MCP Test", "Gamma MCP Test"])
         self.assertEqual(json.loads(body["content"][0]["text"]), body["structuredContent"])
         self.assertEqual(body["content"][0]["type"], "text")
 
@@ -337,7 +343,8 @@ class TestCall(McpHttpCase):
         self.assertIn("ir.cron", body["content"][0]["text"])
         self.assertNotIn("Traceback", body["content"][0]["text"])
         self.assertEqual(self.audit_rows()[-1].outcome, "tool_error")
-        self.assertIs(self.call(self.admin_key, "odoo_search", {"model": "ir.cron", "limit": 1}).json()["isError"], False)
+        admin = self.call(self.admin_key, "odoo_search", {"model": "ir.cron", "limit": 1}).json()
+        self.assertIs(admin["isError"], False)
 
     def test_sales_orders_need_sales_rights(self):
         if "sale.order" not in self.env:
@@ -349,13 +356,15 @@ class TestCall(McpHttpCase):
         admin = self.call(self.admin_key, "odoo_search", {"model": "sale.order", "limit": 3}).json()
         self.assertIs(admin["isError"], False)
         self.assertGreater(admin["structuredContent"]["total"], 0)
-        models = {m["model"] for m in self.call(self.user_key, "odoo_list_models", {}).json()["structuredContent"]["models"]}
+        listed = self.call(self.user_key, "odoo_list_models", {}).json()["structuredContent"]["models"]
+        models = {m["model"] for m in listed}
         self.assertNotIn("sale.order", models)
 
     def test_companies_apply_over_http(self):
         other = self.env["res.company"].create({"name": "MCP Other Company"})
         hidden = self.env["res.partner"].create({"name": "MCP Hidden Partner", "company_id": other.id})
-        body = self.call(self.user_key, "odoo_count", {"model": "res.partner", "domain": [["id", "=", hidden.id]]}).json()
+        body = self.call(self.user_key, "odoo_count",
+                         {"model": "res.partner", "domain": [["id", "=", hidden.id]]}).json()
         self.assertEqual(body["structuredContent"], {"count": 0})
 
     @mute_logger("odoo.sql_db")
@@ -369,7 +378,8 @@ class TestCall(McpHttpCase):
 
     def test_every_call_leaves_one_audit_row_without_secrets(self):
         before = len(self.audit_rows())
-        extra = {"client": {"name": "test-client", "version": "1.2.3"}, "request_id": "42", "protocol_version": "2026-07-28"}
+        extra = {"client": {"name": "test-client", "version": "1.2.3"}, "request_id": "42",
+                 "protocol_version": "2026-07-28"}
         ok = self.call(self.user_key, "odoo_count", {"model": "res.partner"}, **extra)
         invalid = self.call(self.user_key, "odoo_count", {"model": "res.partner", "password": "hunter2"})
         failed = self.call(self.user_key, "odoo_create", {"model": "res.partner", "values": {
@@ -424,14 +434,18 @@ class TestCall(McpHttpCase):
         self.assertEqual((row.tool_name, row.outcome), ("odoo_count", "tool_error"))
 
     def test_write_and_method_tools(self):
-        created = self.call(self.user_key, "odoo_create", {"model": "res.partner", "values": {"name": "Made by MCP"}}).json()
+        created = self.call(self.user_key, "odoo_create",
+                            {"model": "res.partner", "values": {"name": "Made by MCP"}}).json()
         self.assertIs(created["isError"], False, created)
         partner_id = created["structuredContent"]["ids"][0]
-        self.call(self.user_key, "odoo_update", {"model": "res.partner", "ids": [partner_id], "values": {"phone": "123"}})
-        self.call(self.user_key, "odoo_call_method", {"model": "res.partner", "method": "action_archive", "ids": [partner_id]})
+        self.call(self.user_key, "odoo_update",
+                  {"model": "res.partner", "ids": [partner_id], "values": {"phone": "123"}})
+        self.call(self.user_key, "odoo_call_method",
+                  {"model": "res.partner", "method": "action_archive", "ids": [partner_id]})
         self.env.invalidate_all()
         partner = self.env["res.partner"].browse(partner_id)
         self.assertEqual((partner.phone, partner.active), ("123", False))
-        private = self.call(self.user_key, "odoo_call_method", {"model": "res.partner", "method": "_compute_display_name",
-                                                                "ids": [partner_id]}).json()
+        private = self.call(self.user_key, "odoo_call_method",
+                            {"model": "res.partner", "method": "_compute_display_name",
+                             "ids": [partner_id]}).json()
         self.assertIs(private["isError"], True)

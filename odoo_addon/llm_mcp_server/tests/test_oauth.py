@@ -66,7 +66,8 @@ class OAuthCase(McpHttpCase):
 
     def authorize_params(self, client_id, challenge, **extra):
         return {"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT, "code_challenge": challenge,
-                "code_challenge_method": "S256", "state": "st-Ä 1/2", "scope": "mcp", "resource": self.resource, **extra}
+                "code_challenge_method": "S256", "state": "st-Ä 1/2", "scope": "mcp", "resource": self.resource,
+                **extra}
 
     def consent(self, params, decision="allow", **choices):
         """Log in as the person, open the consent page, answer it; the redirect's query."""
@@ -293,8 +294,8 @@ class TestOAuthAttacks(OAuthCase):
         client_id = self.client_id()
         _verifier, challenge = pkce()
         self.authenticate("oauth_person", "oauth_person_pw!")
-        for uri in ("https://evil.example/callback", "http://127.0.0.1:33418/other", "http://evil.example:33418/callback",
-                    REDIRECT + "?x=1", None):
+        for uri in ("https://evil.example/callback", "http://127.0.0.1:33418/other",
+                    "http://evil.example:33418/callback", REDIRECT + "?x=1", None):
             params = self.authorize_params(client_id, challenge, redirect_uri=uri)
             response = self.get(AUTHORIZE, **params)
             self.assertEqual(response.status_code, 400, uri)
@@ -326,7 +327,8 @@ class TestOAuthAttacks(OAuthCase):
         self.assertEqual(self.post(IDENTITY, key=tampered).status_code, 401)
         self.assertEqual(self.post(IDENTITY, key=token).status_code, 200)
         apikey_id = self.grant_of(token).key_ids.apikey_id.id
-        self.env.cr.execute("UPDATE res_users_apikeys SET expiration_date = now() at time zone 'utc' - interval '1 second' "
+        self.env.cr.execute("UPDATE res_users_apikeys "
+                            "SET expiration_date = now() at time zone 'utc' - interval '1 second' "
                             "WHERE id = %s", [apikey_id])
         self.assertEqual(self.post(IDENTITY, key=token).status_code, 401)
 
@@ -369,7 +371,8 @@ class TestOAuthAttacks(OAuthCase):
         _verifier, challenge = pkce()
         params = self.authorize_params(client_id, challenge)
         query = self.consent(params, decision="deny")
-        self.assertEqual((query["error"], query["state"], query["iss"]), ("access_denied", params["state"], self.issuer))
+        self.assertEqual((query["error"], query["state"], query["iss"]),
+                         ("access_denied", params["state"], self.issuer))
         self.assertNotIn("code", query)
         self.assertFalse(self.env["llm.mcp.oauth.code"].sudo().search([("client_id.client_id", "=", client_id)]))
 
@@ -396,7 +399,8 @@ class TestOAuthAttacks(OAuthCase):
             response = self.register(redirect_uris=[uri])
             self.assertOAuthError(response, "invalid_redirect_uri")
         self.assertOAuthError(self.register(redirect_uris=[]), "invalid_redirect_uri")
-        self.assertOAuthError(self.register(token_endpoint_auth_method="client_secret_basic"), "invalid_client_metadata")
+        self.assertOAuthError(self.register(token_endpoint_auth_method="client_secret_basic"),
+                              "invalid_client_metadata")
         for ok in ("https://claude.ai/api/mcp/auth_callback", "cursor://anysphere.cursor-retrieval/oauth/callback",
                    "http://localhost:6274/oauth/callback"):
             self.assertEqual(self.register(redirect_uris=[ok]).status_code, 201, ok)
@@ -407,7 +411,8 @@ class TestOAuthAttacks(OAuthCase):
         self.assertNotIn("registration_endpoint", self.get(oauth.AS_METADATA_PATH).json())
         self.config.oauth_dcr_enabled = True
         self.env["ir.config_parameter"].sudo().set_param("llm_mcp_server.oauth_dcr_per_hour", "2")
-        self.env["llm.mcp.oauth.client"].sudo().search([("registration", "=", "dcr")]).write({"registered_from": "gone"})
+        self.env["llm.mcp.oauth.client"].sudo().search([("registration", "=", "dcr")]).write(
+            {"registered_from": "gone"})
         self.assertEqual(self.register().status_code, 201)
         self.assertEqual(self.register().status_code, 201)
         self.assertOAuthError(self.register(), "rate_limited", 429)
@@ -418,15 +423,16 @@ class TestOAuthAttacks(OAuthCase):
         evil = "https://evil.example/phish"
         client_id = self.client_id(redirect_uris=[evil])
         _verifier, challenge = pkce()
-        broken = ({"response_type": "token"}, {"code_challenge_method": "plain"}, {"resource": "https://other.example/mcp"},
-                  {"code_challenge": ""})
+        broken = ({"response_type": "token"}, {"code_challenge_method": "plain"},
+                  {"resource": "https://other.example/mcp"}, {"code_challenge": ""})
         for logged_in in (False, True):
             if logged_in:
                 self.authenticate("oauth_person", "oauth_person_pw!")
             else:
                 self.authenticate(None, None)
             for extra in broken:
-                response = self.get(AUTHORIZE, **self.authorize_params(client_id, challenge, redirect_uri=evil, **extra))
+                params = self.authorize_params(client_id, challenge, redirect_uri=evil, **extra)
+                response = self.get(AUTHORIZE, **params)
                 self.assertEqual(response.status_code, 400, extra)
                 self.assertNotIn("evil.example", response.headers.get("Location", ""), extra)
         # a valid request from someone not logged in goes to Odoo's login (a local path), not to the client
@@ -469,7 +475,8 @@ class TestOAuthAttacks(OAuthCase):
     def test_oauth_models_are_hidden_from_the_generic_tools(self):
         """An admin key cannot read grants, codes or refresh token hashes, nor rewrite a client's redirect URIs."""
         self.tokens_for(self.client_id())
-        for model in ("llm.mcp.oauth.client", "llm.mcp.oauth.grant", "llm.mcp.oauth.code", "llm.mcp.oauth.refresh.token"):
+        for model in ("llm.mcp.oauth.client", "llm.mcp.oauth.grant", "llm.mcp.oauth.code",
+                      "llm.mcp.oauth.refresh.token"):
             ids = self.env[model].sudo().search([], limit=1).ids
             self.assertTrue(ids, model)
             for tool, arguments in (("odoo_search", {"model": model}), ("odoo_read", {"model": model, "ids": ids}),
@@ -508,7 +515,8 @@ class TestClientMetadataDocuments(OAuthCase):
         trust = patch.dict(os.environ, {"REQUESTS_CA_BUNDLE": cls.documents.cert})
         trust.start()
         cls.addClassCleanup(trust.stop)
-        resolver = patch.object(oauth.socket, "getaddrinfo", _hosts({cls.HOST: "127.0.0.1", "other.cimd.test": "127.0.0.1"}))
+        resolver = patch.object(oauth.socket, "getaddrinfo",
+                                _hosts({cls.HOST: "127.0.0.1", "other.cimd.test": "127.0.0.1"}))
         resolver.start()
         cls.addClassCleanup(resolver.stop)
 
@@ -552,7 +560,8 @@ class TestClientMetadataDocuments(OAuthCase):
 
     def test_documents_on_private_or_loopback_addresses_are_not_fetched(self):
         self.env["ir.config_parameter"].sudo().set_param("llm_mcp_server.oauth_cimd_allow_private", "False")
-        for address in ("127.0.0.1", "10.0.0.5", "169.254.169.254", "::1", "192.168.1.2", "::ffff:127.0.0.1", "100.64.0.1"):
+        for address in ("127.0.0.1", "10.0.0.5", "169.254.169.254", "::1", "192.168.1.2", "::ffff:127.0.0.1",
+                        "100.64.0.1"):
             with patch.object(oauth.socket, "getaddrinfo", _hosts({self.HOST: address})):
                 self.assertRefused(self.open_consent())
         self.assertEqual(self.documents.hits, [])
@@ -629,7 +638,8 @@ class TestClientMetadataDocuments(OAuthCase):
         self.assertEqual(lifetime({"Cache-Control": "public, max-age=600"}), 600)
         self.assertEqual(lifetime({"Cache-Control": "max-age=5"}), oauth.CIMD_CACHE_MIN_SECONDS)
         self.assertEqual(lifetime({"Cache-Control": "max-age=99999999"}), oauth.CIMD_CACHE_MAX_SECONDS)
-        for none in ("no-store", "no-cache", "max-age=0", "max-age=-1", "max-age=abc", "private, no-store, max-age=600"):
+        for none in ("no-store", "no-cache", "max-age=0", "max-age=-1", "max-age=abc",
+                     "private, no-store, max-age=600"):
             self.assertEqual(lifetime({"Cache-Control": none}), 0, none)
         date = "Tue, 01 Dec 2026 10:00:00 GMT"
         self.assertEqual(lifetime({"Expires": "Tue, 01 Dec 2026 12:00:00 GMT", "Date": date}), 7200)
@@ -644,7 +654,8 @@ class TestClientMetadataDocuments(OAuthCase):
         self.assertEqual(self.open_consent().status_code, 200)
         self.assertEqual(len(self.documents.hits), 1, "fetched again within max-age")
         expires = self.client().metadata_expires_at
-        self.assertTrue(before + timedelta(seconds=590) <= expires <= fields.Datetime.now() + timedelta(seconds=610), expires)
+        self.assertTrue(before + timedelta(seconds=590) <= expires <= fields.Datetime.now() + timedelta(seconds=610),
+                        expires)
 
     def test_a_no_store_document_is_fetched_on_every_use(self):
         self.documents.reset(self.document(), headers={"Cache-Control": "no-store"})
@@ -690,8 +701,9 @@ class _DocumentServer:
         self = cls()
         self.folder = tempfile.mkdtemp(prefix="llm-mcp-cimd-")
         self.cert, key = os.path.join(self.folder, "cert.pem"), os.path.join(self.folder, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={host}",
-                        "-addext", f"subjectAltName=DNS:{host},DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", self.cert],
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", f"/CN={host}", "-addext", f"subjectAltName=DNS:{host},DNS:localhost,IP:127.0.0.1",
+                        "-keyout", key, "-out", self.cert],
                        check=True, capture_output=True)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert, key)

@@ -59,7 +59,8 @@ class TestRateLimits(SecurityCase):
         self.assertIn("This key may make 3 calls a minute", body["error"]["message"])
         self.assertFalse(self.env["res.partner"].search([("name", "=", "Rate 3")]), "a refused call ran the tool")
         rows = self.audit_rows() - before
-        self.assertEqual((len(rows), rows.outcome, rows.tool_name, rows.user_id), (1, "rate_limited", "odoo_create", self.user))
+        self.assertEqual((len(rows), rows.outcome, rows.tool_name, rows.user_id),
+                         (1, "rate_limited", "odoo_create", self.user))
         self.assertIn("Rate limit reached", rows.message)
         # another user's key, in the same second, is not affected
         for _i in range(3):
@@ -115,8 +116,9 @@ class TestRateLimits(SecurityCase):
     def test_an_apps_access_tokens_share_one_window_across_refreshes(self):
         """A refresh makes a new key: the count must go on, or a loop would refresh its way past the limit."""
         self.config.rate_key_calls_per_minute = 2
-        client = self.env["llm.mcp.oauth.client"].sudo().create({"client_id": "mcp-rate-test", "name": "Rate app", "registration": "dcr",
-                                                                    "redirect_uris": "http://127.0.0.1/cb"})
+        client = self.env["llm.mcp.oauth.client"].sudo().create({
+            "client_id": "mcp-rate-test", "name": "Rate app", "registration": "dcr",
+            "redirect_uris": "http://127.0.0.1/cb"})
         grant = self.env["llm.mcp.oauth.grant"].sudo().create({
             "user_id": self.user.id, "client_id": client.id, "resource": self.config.get_public_url(),
             "expires_at": fields.Datetime.now() + timedelta(days=1)})
@@ -174,7 +176,8 @@ class TestRateLimitsOnlyTighten(SecurityCase):
         global_key = self.make_raw_key(self.user, None, "global for rpc")
         for values in ({"calls_per_minute": 500}, {"calls_per_minute": 0}, {"writes_per_minute": 1000}):
             self.assertIn("error", self.jsonrpc(global_key, self.user.id, "llm.mcp.key", "write", row.ids, values))
-            self.assertIn("only be tightened", self.xmlrpc(global_key, self.user.id, "llm.mcp.key", "write", row.ids, values) or "")
+            self.assertIn("only be tightened",
+                          self.xmlrpc(global_key, self.user.id, "llm.mcp.key", "write", row.ids, values) or "")
         self.assertIs(self.jsonrpc(global_key, self.user.id, "llm.mcp.key", "write", row.ids,
                                    {"calls_per_minute": 3}).get("result"), True)
         self.env.invalidate_all()
@@ -206,7 +209,6 @@ class TestRateLimitsOnlyTighten(SecurityCase):
         self.assertEqual(self.mcp_key_row("automation").effective_calls_per_minute, 10000)
 
 
-
 @tagged("post_install", "-at_install")
 class TestRateLimitsInTheWizard(TransactionCase):
     def test_the_new_key_wizard_shows_and_sets_the_limits(self):
@@ -214,12 +216,14 @@ class TestRateLimitsInTheWizard(TransactionCase):
         wizard = self.env["llm.mcp.key.wizard"].with_user(users.user).create(
             {"name": "wizard limits", "calls_per_minute": 12, "writes_per_minute": 3})
         self.assertEqual(wizard.server_limits,
-                         "Per key or app: 120 calls and 30 writes a minute. For all your keys and apps: 300 calls a minute.")
+                         "Per key or app: 120 calls and 30 writes a minute. "
+                         "For all your keys and apps: 300 calls a minute.")
         with http_request():
             wizard.action_create_key()
         key = self.env["llm.mcp.key"].sudo().search([("name", "=", "wizard limits")])
         self.assertEqual((key.calls_per_minute, key.writes_per_minute), (12, 3))
-        too_many = self.env["llm.mcp.key.wizard"].with_user(users.user).create({"name": "greedy", "calls_per_minute": 500})
+        too_many = self.env["llm.mcp.key.wizard"].with_user(users.user).create(
+            {"name": "greedy", "calls_per_minute": 500})
         with http_request(), self.assertRaisesRegex(AccessError, "at most the server's"):
             too_many.action_create_key()
         self.assertFalse(self.env["llm.mcp.key"].sudo().search([("name", "=", "greedy")]))
@@ -264,7 +268,8 @@ class TestRateLimitConcurrency(TransactionCase):
         self.assertEqual((len(results), len(passed)), (16, 5))
         # the writes of key 1 stopped at 2, and another key of the user still has the user's last 2 calls
         with self.registry.cursor() as cr:
-            cr.execute("SELECT count(*) FILTER (WHERE is_write) FROM llm_mcp_rate_event WHERE user_id = %s", [self.USER])
+            cr.execute("SELECT count(*) FILTER (WHERE is_write) FROM llm_mcp_rate_event WHERE user_id = %s",
+                       [self.USER])
             self.assertLessEqual(cr.fetchone()[0], 2)
         results = self.run_parallel(8, lambda i: self.reserve_apart("key:2", False, limits))
         self.assertEqual(len([r for r in results if r is None]), 2)

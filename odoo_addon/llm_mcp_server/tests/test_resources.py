@@ -65,7 +65,8 @@ class TestResources(McpHttpCase):
         self.assertEqual(record, expected["structuredContent"]["records"][0])
         self.assertEqual(record["display_name"], "Resource Customer")
         row = self.audit_rows()[-2]  # the read, then the odoo_read call
-        self.assertEqual((row.tool_name, row.outcome, json.loads(row.arguments)), ("resources/read", "ok", {"uri": uri}))
+        self.assertEqual((row.tool_name, row.outcome, json.loads(row.arguments)),
+                         ("resources/read", "ok", {"uri": uri}))
 
     def test_hidden_models_and_wizards_are_refused_even_to_admin(self):
         param = self.env["ir.config_parameter"].sudo().search([("key", "=", "database.secret")])
@@ -99,7 +100,8 @@ class TestResources(McpHttpCase):
         for uri in (f"odoo://sale.order/{self.order.id}", f"odoo://report/sale.report_saleorder/{self.order.id}"):
             body = self.assertContractError(self.read(self.user_key, uri), 403, "resource_refused")
             self.assertIn("sale.order", body["error"]["message"])
-        result = self.call(self.user_key, "odoo_report", {"report": "sale.report_saleorder", "ids": [self.order.id]}).json()
+        result = self.call(self.user_key, "odoo_report",
+                           {"report": "sale.report_saleorder", "ids": [self.order.id]}).json()
         self.assertTrue(result["isError"])
         self.assertEqual(self.audit_rows()[-1].outcome, "tool_error")
 
@@ -166,7 +168,8 @@ class TestResources(McpHttpCase):
         content = self.content(self.user_key, value["uri"])
         self.assertEqual(content["mimeType"], "image/png")
         # an attachment's own content fields are size markers too
-        raw = self.call(self.admin_key, "odoo_read", {"model": "ir.attachment", "ids": [int(value["uri"].rsplit("/", 1)[1])],
+        attachment_id = int(value["uri"].rsplit("/", 1)[1])
+        raw = self.call(self.admin_key, "odoo_read", {"model": "ir.attachment", "ids": [attachment_id],
                                                       "fields": ["datas", "raw"]}).json()
         self.assertFalse(raw["isError"], raw)
         self.assertNotIn(base64.b64encode(PNG).decode()[:20], json.dumps(raw))
@@ -198,7 +201,8 @@ class TestResources(McpHttpCase):
         domain = json.dumps([["user_ids.password", "!=", False]])
         self.assertContractError(self.read(self.admin_key, f"odoo://export/res.partner.csv?domain={domain}"), 403,
                                  "resource_refused")
-        self.assertContractError(self.read(self.admin_key, "odoo://export/ir.config_parameter.csv"), 403, "resource_refused")
+        self.assertContractError(self.read(self.admin_key, "odoo://export/ir.config_parameter.csv"), 403,
+                                 "resource_refused")
 
     def test_exports_need_odoos_export_right(self):
         clerk = new_test_user(self.env, login="mcp_res_clerk", name="MCP Clerk", groups="base.group_user")

@@ -114,10 +114,12 @@ class TestRestrictionsCannotBeLifted(SecurityCase):
         read_only_row, limited_row = self.mcp_key_row("rpc read-only"), self.mcp_key_row("rpc two tools")
         search = tools.filtered(lambda t: t.name == "odoo_search")
         for row, values in [(read_only_row, {"read_only": False}), (limited_row, {"tool_ids": [[5, 0, 0]]}),
-                            (limited_row, {"tool_ids": [[4, self.env["llm.tool"].search([("name", "=", "odoo_delete")]).id]]})]:
+                            (limited_row,
+                             {"tool_ids": [[4, self.env["llm.tool"].search([("name", "=", "odoo_delete")]).id]]})]:
             answer = self.jsonrpc(global_key, self.user.id, "llm.mcp.key", "write", row.ids, values)
             self.assertIn("error", answer, values)
-            self.assertIn("only be tightened", self.xmlrpc(global_key, self.user.id, "llm.mcp.key", "write", row.ids, values) or "")
+            self.assertIn("only be tightened",
+                          self.xmlrpc(global_key, self.user.id, "llm.mcp.key", "write", row.ids, values) or "")
         # tightening stays possible: fewer tools, read-only on
         self.assertIs(self.jsonrpc(global_key, self.user.id, "llm.mcp.key", "write", limited_row.ids,
                                    {"tool_ids": [[6, 0, search.ids]], "read_only": True}).get("result"), True)
@@ -143,7 +145,8 @@ class TestAuditIntegrity(SecurityCase):
     def test_only_the_retention_job_removes_rows(self):
         self.call(self.user_key, "odoo_count", {"model": "res.partner"})
         row = self.audit_rows()[-1]
-        self.env.cr.execute("UPDATE llm_mcp_call SET create_date = create_date - INTERVAL '400 days' WHERE id = %s", [row.id])
+        self.env.cr.execute("UPDATE llm_mcp_call SET create_date = create_date - INTERVAL '400 days' WHERE id = %s",
+                            [row.id])
         self.env["llm.mcp.call"]._gc_old_calls()
         self.assertFalse(row.exists())
 
@@ -153,10 +156,12 @@ class TestAuditIntegrity(SecurityCase):
     def test_malformed_bytes_get_a_json_answer_and_one_audit_row(self):
         deep = "[" * 600 + "]" * 600
         bodies = {
-            "NUL in the request id": '{"name": "odoo_count", "arguments": {"model": "res.partner"}, "request_id": "a\\u0000b"}',
+            "NUL in the request id": '{"name": "odoo_count", "arguments": {"model": "res.partner"}, '
+                                     '"request_id": "a\\u0000b"}',
             "lone surrogate in the client": '{"name": "odoo_count", "arguments": {"model": "res.partner"}, '
                                             '"client": {"name": "\\ud800evil", "version": "\\udfff"}}',
-            "NUL in an argument": '{"name": "odoo_search", "arguments": {"model": "res.partner", "order": "name\\u0000"}}',
+            "NUL in an argument": '{"name": "odoo_search", "arguments": {"model": "res.partner", '
+                                  '"order": "name\\u0000"}}',
             "lone surrogate in an argument": '{"name": "odoo_create", "arguments": {"model": "res.partner", '
                                              '"values": {"name": "\\udc00"}}}',
             "lone surrogate in a key": '{"name": "odoo_count", "arguments": {"\\ud800": 1}}',
@@ -247,7 +252,8 @@ class TestServerActionTools(SecurityCase):
         self.assertIn("mcp_test_stamp", self.tool_names(self.admin_key))
         key = self.make_key(self.admin, "read only", read_only=True)
         self.assertNotIn("mcp_test_stamp", self.tool_names(key))
-        self.assertContractError(self.call(key, "mcp_test_stamp", {"record_ids": self.partner.ids}), 404, "unknown_tool")
+        self.assertContractError(self.call(key, "mcp_test_stamp", {"record_ids": self.partner.ids}), 404,
+                                 "unknown_tool")
         self.assertEqual(self.audit_rows()[-1:].mapped("outcome"), ["denied"])
         self.env["llm.mcp.config"].get_config().allow_write_tools = False
         self.assertNotIn("mcp_test_stamp", self.tool_names(self.admin_key))

@@ -141,7 +141,8 @@ class LlmTool(models.Model):
             try:
                 schema = json.loads(tool.input_schema)
             except ValueError as exc:
-                raise ValidationError(_("The input schema of %(name)s is not JSON: %(error)s", name=tool.name, error=exc)) from exc
+                raise ValidationError(_("The input schema of %(name)s is not JSON: %(error)s",
+                                        name=tool.name, error=exc)) from exc
             if not isinstance(schema, dict) or schema.get("type", "object") != "object":
                 raise ValidationError(_("The input schema of %(name)s must be an object schema.", name=tool.name))
             if re.search(r'"(anyOf|oneOf)"\s*:', tool.input_schema):

@@ -220,7 +220,8 @@ class LlmToolBuiltin(models.AbstractModel):
             self._tool_domain(Model, domain), groupby, aggregates, order=order or None, limit=limit
         )
         specs = [*groupby, *aggregates]
-        return {"groups": [{spec: self._tool_group_value(spec, value) for spec, value in zip(specs, row)} for row in rows]}
+        return {"groups": [{spec: self._tool_group_value(spec, value) for spec, value in zip(specs, row)}
+                           for row in rows]}
 
     @llm_tool(
         title="List models",
@@ -372,7 +373,8 @@ class LlmToolBuiltin(models.AbstractModel):
     def odoo_call_method(
         self,
         model: ModelName,
-        method: Annotated[str, "A public method, e.g. 'action_confirm' on sale.order or 'action_post' on account.move."],
+        method: Annotated[str, "A public method, e.g. 'action_confirm' on sale.order "
+                               "or 'action_post' on account.move."],
         ids: Annotated[list[int], "Records to call it on; omit for a model-level method."] = None,
         args: Annotated[list, "Positional arguments after the records."] = None,
         kwargs: Annotated[dict, "Keyword arguments."] = None,
@@ -506,7 +508,8 @@ class LlmToolBuiltin(models.AbstractModel):
         for index, item in enumerate(domain or []):
             if isinstance(item, str):
                 if item not in _DOMAIN_OPERATORS:
-                    raise UserError(_("domain[%(index)s]: %(item)r is not an operator ('&', '|', '!').", index=index, item=item))
+                    raise UserError(_("domain[%(index)s]: %(item)r is not an operator ('&', '|', '!').",
+                                      index=index, item=item))
                 normalized.append(item)
             elif isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and isinstance(item[1], str):
                 normalized.append(tuple(item))
@@ -576,7 +579,8 @@ class LlmToolBuiltin(models.AbstractModel):
         _tool_binary_references adds (llm_mcp_server: the URI to read the file by).
         """
         model_fields = records._fields
-        binary_names = [name for name in (rows[0] if rows else {}) if getattr(model_fields.get(name), "type", None) == "binary"]
+        binary_names = [name for name in (rows[0] if rows else {})
+                        if getattr(model_fields.get(name), "type", None) == "binary"]
         references = self._tool_binary_references(records, binary_names) if binary_names else {}
         for row in rows:
             for name, value in row.items():
@@ -587,7 +591,8 @@ class LlmToolBuiltin(models.AbstractModel):
                 elif kind == "binary":
                     # with bin_size, Odoo gives the human size ("4.20 Kb"), as bytes or str
                     size = value.decode() if isinstance(value, bytes) else value
-                    row[name] = {"binary": True, "size": size, **references.get((row.get("id"), name), {})} if value else None
+                    row[name] = ({"binary": True, "size": size, **references.get((row.get("id"), name), {})}
+                                 if value else None)
                 elif kind in ("date", "datetime"):
                     row[name] = value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else (
                         value.isoformat() if value else None)

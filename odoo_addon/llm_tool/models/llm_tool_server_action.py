@@ -19,7 +19,9 @@ SERVER_ACTION_OUTPUT_SCHEMA = {
     "type": "object",
     "properties": {
         "record_ids": {"type": "array", "items": {"type": "integer"}, "description": "The records it ran on."},
-        "result": {"description": "What the action returned (an action to open, or a code action's `action`), or null."},
+        "result": {
+            "description": "What the action returned (an action to open, or a code action's `action`), or null.",
+        },
     },
     "required": ["record_ids", "result"],
 }

@@ -57,7 +57,8 @@ class TestSearchTools(ToolCase):
             "&", ["name", "ilike", "LLM Test"], "!", ["country_id.code", "=", "BE"]]})
         self.assertNotIn("Acme LLM Test", self.names(result))
         self.assertIn("Crane LLM Test", self.names(result))
-        result = self.run_tool("odoo_search", {"model": "res.partner", "domain": [["parent_id.email", "=like", "%acme-llm%"]]})
+        result = self.run_tool("odoo_search",
+                               {"model": "res.partner", "domain": [["parent_id.email", "=like", "%acme-llm%"]]})
         self.assertEqual(self.names(result), ["Acme LLM Test, Bolt LLM Test"])
 
     def test_search_without_fields_stays_small(self):
@@ -90,7 +91,8 @@ class TestSearchTools(ToolCase):
         first = self.run_tool("odoo_search", {"model": "res.partner", "domain": domain, "limit": 2, "order": "name"})
         self.assertEqual(self.names(first), ["Acme LLM Test", "Acme LLM Test, Bolt LLM Test"])
         self.assertEqual((first["total"], first["has_more"]), (3, True))
-        rest = self.run_tool("odoo_search", {"model": "res.partner", "domain": domain, "limit": 2, "offset": 2, "order": "name"})
+        rest = self.run_tool("odoo_search",
+                             {"model": "res.partner", "domain": domain, "limit": 2, "offset": 2, "order": "name"})
         self.assertEqual((self.names(rest), rest["has_more"]), (["Crane LLM Test"], False))
 
     def test_limit_has_a_hard_cap_and_a_default(self):
@@ -146,7 +148,8 @@ class TestModelTools(ToolCase):
         models = {m["model"]: m["name"] for m in self.run_tool("odoo_list_models", {})["models"]}
         self.assertEqual(models["res.partner"], "Contact")
         self.assertNotIn("ir.cron", models, "a model the user cannot read is not listed")
-        admin_models = {m["model"] for m in self.run_tool("odoo_list_models", {}, user=self.env.ref("base.user_admin"))["models"]}
+        admin_listed = self.run_tool("odoo_list_models", {}, user=self.env.ref("base.user_admin"))["models"]
+        admin_models = {m["model"] for m in admin_listed}
         self.assertIn("ir.cron", admin_models)
         self.assertNotIn("ir.config_parameter", admin_models, "a hidden model is listed to nobody")
         filtered = self.run_tool("odoo_list_models", {"query": "partner"})["models"]
@@ -158,7 +161,8 @@ class TestModelTools(ToolCase):
         self.assertEqual(fields["type"]["type"], "selection")
         self.assertIn(["invoice", "Invoice Address"], fields["type"]["selection"])
         self.assertTrue(all("type" in name or "type" in info["string"].lower() for name, info in fields.items()))
-        parent = self.run_tool("odoo_describe_model", {"model": "res.partner", "fields": ["parent_id", "name"]})["fields"]
+        parent = self.run_tool("odoo_describe_model",
+                               {"model": "res.partner", "fields": ["parent_id", "name"]})["fields"]
         self.assertEqual(parent["parent_id"]["relation"], "res.partner")
         self.assertEqual(set(parent), {"parent_id", "name"})
         self.assertIn("required", parent["name"])
@@ -199,7 +203,8 @@ class TestWriteTools(ToolCase):
         self.assertToolError("odoo_delete", {"model": "res.partner", "ids": [self.crane.id, 999999999]}, "999999999")
         self.assertTrue(self.crane.exists())
         # the admin's partner cannot go (its user needs it): crane, deleted in the same call, stays too
-        self.assertToolError("odoo_delete", {"model": "res.partner", "ids": [self.crane.id, self.env.ref("base.partner_admin").id]})
+        admin_partner = self.env.ref("base.partner_admin")
+        self.assertToolError("odoo_delete", {"model": "res.partner", "ids": [self.crane.id, admin_partner.id]})
         self.env.invalidate_all()
         self.assertTrue(self.crane.exists())
         self.assertEqual(self.run_tool("odoo_delete", {"model": "res.partner", "ids": [self.crane.id]})["deleted"], 1)
@@ -208,7 +213,8 @@ class TestWriteTools(ToolCase):
     def test_call_method_public_only(self):
         self.run_tool("odoo_call_method", {"model": "res.partner", "method": "action_archive", "ids": [self.crane.id]})
         self.assertFalse(self.crane.active)
-        created = self.run_tool("odoo_call_method", {"model": "res.partner", "method": "name_create", "args": ["Gamma LLM"]})
+        created = self.run_tool("odoo_call_method",
+                                {"model": "res.partner", "method": "name_create", "args": ["Gamma LLM"]})
         self.assertEqual(created["result"][1], "Gamma LLM")
         self.assertToolError("odoo_call_method", {"model": "res.partner", "method": "_compute_display_name",
                                                   "ids": [self.crane.id]}, "Private methods")
@@ -230,7 +236,8 @@ class TestAccessRules(ToolCase):
         if "sale.order" not in self.env:
             self.skipTest("sale is not installed")
         self.assertToolError("odoo_search", {"model": "sale.order"}, "not allowed", "sale.order")
-        admin_result = self.run_tool("odoo_search", {"model": "sale.order", "limit": 1}, user=self.env.ref("base.user_admin"))
+        admin_result = self.run_tool("odoo_search", {"model": "sale.order", "limit": 1},
+                                     user=self.env.ref("base.user_admin"))
         self.assertGreater(admin_result["total"], 0)
 
     def test_record_rules_and_companies_apply(self):

@@ -51,7 +51,8 @@ class TestToolRegistry(TransactionCase):
 
     def test_fixed_shapes_have_an_output_schema(self):
         catalog = self.Tool._tool_catalog()
-        self.assertEqual(catalog["odoo_search"].definition["outputSchema"]["required"], ["records", "total", "has_more"])
+        self.assertEqual(catalog["odoo_search"].definition["outputSchema"]["required"],
+                         ["records", "total", "has_more"])
         self.assertNotIn("outputSchema", catalog["odoo_call_method"].definition)
 
     def test_catalog_is_cached_until_a_tool_changes(self):
@@ -235,5 +236,6 @@ class TestToolRegistry(TransactionCase):
 
     def test_execute_is_the_apexive_entry_point(self):
         tool = self.Tool.search([("name", "=", "odoo_count")])
-        result = tool.with_user(self.user).execute({"model": "res.partner", "domain": [["id", "=", self.user.partner_id.id]]})
+        result = tool.with_user(self.user).execute(
+            {"model": "res.partner", "domain": [["id", "=", self.user.partner_id.id]]})
         self.assertEqual(result, {"count": 1})

@@ -125,7 +125,8 @@ class TestServerActionTools(ToolCase):
         self.assertEqual(second.name, f"stamp_contacts_{self.action.id}")
 
     def test_a_code_action_with_its_own_schema_reads_its_arguments(self):
-        action = self.make_action("Greet", "action = {'greeting': 'Hello ' + env.context['llm_tool_arguments']['name'], "
+        action = self.make_action("Greet", "action = {'greeting': 'Hello ' "
+                                           "+ env.context['llm_tool_arguments']['name'], "
                                            "'records': len(records or model)}")
         self.make_tool(action, name="llm_test_greet", input_schema=json.dumps({
             "type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"],

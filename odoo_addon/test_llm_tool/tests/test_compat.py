@@ -48,8 +48,9 @@ class TestToolModulePatterns(McpHttpCase):
         self.assertEqual(listed["test_llm_echo"]["description"], "Repeat a text.")
         self.assertEqual(listed["test_llm_partner_check"]["inputSchema"]["required"], ["record_ids"])
         read_only = {name for name, tool in listed.items() if tool["annotations"]["readOnlyHint"]}
-        self.assertEqual(read_only, {"test_llm_partner_card", "test_llm_days_between", "test_llm_system_parameter_count",
-                                     "test_llm_contact_count", "test_llm_guarded_ping", "test_llm_xml_partner_count"})
+        self.assertEqual(read_only, {"test_llm_partner_card", "test_llm_days_between",
+                                     "test_llm_system_parameter_count", "test_llm_contact_count",
+                                     "test_llm_guarded_ping", "test_llm_xml_partner_count"})
 
     def test_what_an_employee_is_offered_follows_the_holder_models_rights(self):
         listed = set(self.definitions(self.employee_key))
@@ -72,7 +73,8 @@ class TestToolModulePatterns(McpHttpCase):
                 body = self.result(key, name, arguments)
                 self.assertIs(body["isError"], False, (name, body))
                 results[name] = body["structuredContent"]
-            self.assertEqual(results["test_llm_partner_card"], {"name": "Compat Contact", "email": "compat@example.com"})
+            self.assertEqual(results["test_llm_partner_card"],
+                             {"name": "Compat Contact", "email": "compat@example.com"})
             self.assertEqual(results["test_llm_days_between"], {"days": 30, "records": 0})
             self.assertEqual(results["test_llm_contact_count"]["uid"], user.id)
             self.assertEqual(results["test_llm_xml_partner_count"], {"count": 1})
