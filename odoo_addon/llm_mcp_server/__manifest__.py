@@ -11,11 +11,13 @@
         "security/llm_mcp_server_security.xml",
         "data/llm_mcp_config_data.xml",
         "data/ir_cron_data.xml",
+        "data/llm_mcp_prompt_data.xml",
         # Screens (views load after the settings record and the security they refer to).
         "views/llm_mcp_key_views.xml",
         "views/llm_mcp_call_views.xml",
         "views/llm_mcp_oauth_grant_views.xml",
         "views/llm_mcp_config_views.xml",
+        "views/llm_mcp_prompt_views.xml",
         "views/llm_mcp_key_wizard_views.xml",
         "views/res_users_views.xml",
         "views/menus.xml",

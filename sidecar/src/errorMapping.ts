@@ -12,6 +12,7 @@ import {
   OdooRefusesService,
   OdooUnavailable,
   PayloadTooLarge,
+  PromptParamsRefused,
   RequestCancelled,
   SidecarBusy,
   ToolResultInvalid,
@@ -74,6 +75,7 @@ export function toolResultOrThrow(err: unknown): CallToolResult {
 export function protocolErrorFor(err: unknown): ProtocolError {
   if (err instanceof ProtocolError) return err;
   if (err instanceof UnknownTool) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { name: err.toolName });
+  if (err instanceof PromptParamsRefused) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { reason: err.code });
   if (err instanceof AuthError) return new ProtocolError(-32001, err.message);
   if (err instanceof OdooUnavailable) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
   if (err instanceof OdooRefusesService || err instanceof OdooAnswerTooLarge) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);

@@ -13,6 +13,9 @@ import { startAuthProxy } from '../support/authProxy.js';
 import { CONFORMANCE, INSPECTOR, MCP_REMOTE, NODE22, ensureNode22Tools, run } from '../support/realClients.js';
 import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
 
+/** The conformance suite's prompt and completion scenarios, served by the stand-in's fixture prompts. */
+const PROMPT_SCENARIOS = ['prompts-list', 'prompts-get-simple', 'prompts-get-with-args', 'prompts-get-embedded-resource', 'prompts-get-with-image', 'completion-complete'];
+
 interface RpcMessage {
   id?: number;
   result?: any;
@@ -145,8 +148,8 @@ describe('real MCP clients from npm', function () {
         }
         const mustPass =
           revision === '2025-11-25'
-            ? ['server-initialize', 'ping', 'tools-list', 'tools-call-simple-text', 'tools-call-image', 'tools-call-audio', 'tools-call-embedded-resource', 'tools-call-mixed-content', 'tools-call-error', 'dns-rebinding-protection', 'json-schema-2020-12']
-            : ['tools-list', 'tools-call-simple-text', 'tools-call-error', 'tools-call-mixed-content', 'dns-rebinding-protection', 'http-header-validation'];
+            ? ['server-initialize', 'ping', ...PROMPT_SCENARIOS, 'tools-list', 'tools-call-simple-text', 'tools-call-image', 'tools-call-audio', 'tools-call-embedded-resource', 'tools-call-mixed-content', 'tools-call-error', 'dns-rebinding-protection', 'json-schema-2020-12']
+            : [...PROMPT_SCENARIOS, 'tools-list', 'tools-call-simple-text', 'tools-call-error', 'tools-call-mixed-content', 'dns-rebinding-protection', 'http-header-validation'];
         for (const scenario of mustPass) {
           const checks = results.get(scenario);
           assert.ok(checks && checks.length > 0, `${scenario} did not run`);
@@ -157,6 +160,8 @@ describe('real MCP clients from npm', function () {
         if (revision === '2026-07-28') {
           const stateless = results.get('server-stateless')!.filter((c) => c.status === 'SUCCESS').map((c) => c.id);
           assert.ok(stateless.length >= 20, `server-stateless: only ${stateless.length} checks passed`);
+          const promptsCaching = results.get('caching')!.find((c) => c.id.includes('prompts-list'));
+          assert.equal(promptsCaching?.status, 'SUCCESS', 'prompts/list carries ttlMs/cacheScope');
           const caching = results.get('caching')!.find((c) => c.id.includes('tools-list'));
           assert.equal(caching?.status, 'SUCCESS', 'tools/list carries ttlMs/cacheScope');
         }

@@ -8,3 +8,7 @@ from . import llm_mcp_oauth_code
 from . import llm_mcp_oauth_refresh_token
 from . import llm_mcp_call
 from . import llm_tool_builtin
+from . import llm_mcp_prompt
+from . import llm_mcp_prompt_argument
+from . import llm_mcp_prompt_message
+from . import llm_mcp_completion

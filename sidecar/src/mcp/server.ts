@@ -28,6 +28,7 @@ import type { Logger } from '../log.js';
 import type { OdooClient } from '../odoo/client.js';
 import type { InFlightCalls } from './inFlightCalls.js';
 import { InvalidCursor, paginate } from './pagination.js';
+import { promptCapabilities, registerPrompts } from './prompts.js';
 import type { ToolCatalog } from './toolCatalog.js';
 
 export interface McpServices {
@@ -79,10 +80,14 @@ export function createServerFactory(services: McpServices): McpServerFactory {
     const server = new Server(
       { name: identity.server.name, version: services.version },
       {
-        capabilities: { tools: {} },
+        capabilities: {
+          tools: {},
+          ...promptCapabilities,
+        },
         ...(identity.server.instructions ? { instructions: identity.server.instructions } : {}),
         cacheHints: {
           'tools/list': { ttlMs: services.listTtlMs, cacheScope: 'private' },
+          'prompts/list': { ttlMs: services.listTtlMs, cacheScope: 'private' },
           'server/discover': { ttlMs: services.listTtlMs, cacheScope: 'private' },
         },
       },
@@ -164,6 +169,13 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       } finally {
         tracked.done();
       }
+    });
+
+    registerPrompts(server, services, {
+      caller,
+      client: (ctx) => clientOf(ctx, server),
+      protocolVersion: (ctx) => protocolVersionOf(ctx, requestInfo),
+      noteTrouble: (err) => noteTrouble(caller, err),
     });
 
     return server;
