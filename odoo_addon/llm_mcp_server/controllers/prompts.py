@@ -13,7 +13,7 @@ from odoo.http import request
 
 from ..contract import ContractError, error_response, json_response
 from ..models.llm_mcp_completion import UnknownReference
-from ..models.llm_mcp_prompt import PromptArgumentError
+from ..models.llm_mcp_prompt import RECORD_ID, PromptArgumentError
 from .main import _ROUTE, CallRefused, McpEndpoints
 
 _logger = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class McpPromptEndpoints(http.Controller):
             body = self._json_body()
             self._enabled_settings()
             cursor = body.get("cursor")
-            if cursor is not None and not (isinstance(cursor, str) and cursor.isdigit()):
+            if cursor is not None and not (isinstance(cursor, str) and RECORD_ID.fullmatch(cursor)):
                 raise ContractError(400, "bad_request", "'cursor' must be a cursor from an earlier answer.")
             offset = int(cursor or 0)
             prompts = self._prompts_env()._mcp_available_prompts()

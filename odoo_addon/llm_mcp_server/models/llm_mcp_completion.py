@@ -10,7 +10,10 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.llm_tool.models.llm_tool_builtin import SECRET_FIELD
 
+from .llm_mcp_prompt import RECORD_ID
+
 COMPLETION_MAX_VALUES = 100
+VALUE_MAX_CHARS = 200  # what a person types into a completion box; longer is cut, not an error
 EXPORT_FORMATS = ("csv", "xlsx")
 
 # The resource templates of docs/contract.md ("Resources"), by the variables they take.
@@ -32,7 +35,7 @@ class LlmMcpCompletion(models.AbstractModel):
     @api.model
     def _complete(self, ref, name, value, context):
         """(values, total, has_more) for argument ``name`` typed as ``value`` so far."""
-        value = value if isinstance(value, str) else ""
+        value = value[:VALUE_MAX_CHARS] if isinstance(value, str) else ""
         context = {k: v for k, v in (context or {}).items() if isinstance(k, str) and isinstance(v, str)}
         if ref.get("type") == "ref/prompt":
             prompt = self.env["llm.mcp.prompt"]._mcp_available_prompt(ref.get("name"))
@@ -152,7 +155,7 @@ class LlmMcpCompletion(models.AbstractModel):
             return self._page([])
         if not Model.browse().has_access("read"):
             return self._page([])
-        if as_ids and value.isdigit():
+        if as_ids and RECORD_ID.fullmatch(value):
             record = Model.browse(int(value)).exists()
             exact = [str(record.id)] if record and record._filtered_access("read") else []
             return self._page(exact)

@@ -18,6 +18,8 @@ from ..prompt_template import BUILTIN_PLACEHOLDERS, PromptTemplate, placeholder_
 from ..result_budget import ResultTooLarge, fit
 
 PROMPT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+# An id as a person types it: ASCII digits that fit a PostgreSQL integer (anything else is a name).
+RECORD_ID = re.compile(r"[0-9]{1,9}")
 ARGUMENT_VALUE_MAX_CHARS = 1000
 AMBIGUOUS_SHOWN = 5
 
@@ -201,7 +203,7 @@ class LlmMcpPrompt(models.Model):
         """The one record of ``model`` the user may read whose id or name is ``raw``."""
         Model = self.env["llm.tool.builtin"]._tool_model(model)
         label = Model._description or model
-        if raw.isdigit():
+        if RECORD_ID.fullmatch(raw):
             record = Model.browse(int(raw)).exists()
             if record and record._filtered_access("read"):
                 return record

@@ -137,6 +137,7 @@ class TestPrompts(McpHttpCase):
             ({"customer": "Quokka Quarries", "extra": "1"}, "Unknown argument(s) 'extra'"),
             ({"customer": "Nobody Such"}, "no Contact 'Nobody Such' that you can see"),
             ({"customer": ["not", "text"]}, "must be a string"),
+            ({"customer": "9" * 30}, "no Contact"),  # not an id PostgreSQL could hold: a name, not found
         ]
         for arguments, message in cases:
             with self.subTest(arguments=arguments):
@@ -216,6 +217,10 @@ class TestPrompts(McpHttpCase):
         body["ref"] = {"type": "ref/resource", "uri": "file:///{path}"}
         self.assertContractError(self.post(COMPLETE, body, key=self.seller_key), 404, "unknown_reference")
         self.assertContractError(self.post(COMPLETE, {"ref": "x"}, key=self.seller_key), 400, "bad_request")
+        huge = self.complete(self.seller_key, {"type": "ref/resource", "uri": "odoo://{model}/{id}"}, "id", "9" * 30,
+                             {"model": "sale.order"})
+        self.assertEqual(huge["values"], [])
+        self.assertContractError(self.post(PROMPTS, {"cursor": "²"}, key=self.seller_key), 400, "bad_request")
 
 
 @tagged("post_install", "-at_install")
