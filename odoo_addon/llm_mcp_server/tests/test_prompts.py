@@ -272,6 +272,22 @@ class TestChatterTools(McpHttpCase):
         self.assertEqual(before, after)
         self.assertEqual(self.audit_rows()[-1].outcome, "tool_error")
 
+    def test_refused_where_a_record_rule_forbids_changing_the_record(self):
+        # the user may change contacts (their access rights), except this one (a record rule on writing only)
+        self.env["ir.rule"].create({
+            "name": "no writing on the chatty customer", "model_id": self.env.ref("base.model_res_partner").id,
+            "domain_force": f"[('id', '!=', {self.partner.id})]", "groups": [(4, self.env.ref("base.group_user").id)],
+            "perm_read": False, "perm_write": True, "perm_create": False, "perm_unlink": False,
+        })
+        for name, extra in (("odoo_post_message", {"body": "hi"}),
+                            ("odoo_schedule_activity", {"summary": "x", "date_deadline": "2030-01-01"})):
+            with self.subTest(tool=name):
+                result = self.call(self.user_key, name, {"model": "res.partner", "res_id": self.partner.id, **extra}).json()
+                self.assertTrue(result["isError"], result)
+        other = self.env["res.partner"].create({"name": "Quiet Customer"})
+        ok = self.call(self.user_key, "odoo_post_message", {"model": "res.partner", "res_id": other.id, "body": "hi"}).json()
+        self.assertFalse(ok["isError"], ok)
+
     def test_refused_on_hidden_and_read_only_models(self):
         for model in ("res.users.apikeys", "res.users", "ir.cron"):
             with self.subTest(model=model):
