@@ -62,6 +62,8 @@ class LlmMcpPromptArgument(models.Model):
                         "Argument %(name)s takes its model from %(source)r, which is not a Model argument of the "
                         "prompt.", name=argument.name, source=argument.model_argument,
                     ))
+        # a renamed argument must not leave a template pointing at the old name
+        self.prompt_id._check_placeholders()
 
     def _choice_values(self):
         self.ensure_one()

@@ -6,6 +6,7 @@ missing is not listed, and the tests expect exactly the prompts whose models are
 
 import json
 
+from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .common import McpHttpCase
@@ -161,6 +162,17 @@ class TestPrompts(McpHttpCase):
             self.assertNotIn(self.foreign_order.name, body["error"]["message"])
             self.assertContractError(
                 self.get(self.own_key, "explain_record", {"model": "res.users.apikeys", "record": "1"}), 400, "invalid_arguments")
+
+    def test_a_template_naming_no_argument_is_refused_when_saved(self):
+        Prompt = self.env["llm.mcp.prompt"]
+        with self.assertRaisesRegex(ValidationError, r"\$nobody"):
+            Prompt.create({"name": "typo", "message_ids": [(0, 0, {"text": "Hello $nobody"})]})
+        prompt = Prompt.create({"name": "renamed", "argument_ids": [(0, 0, {"name": "who"})],
+                                "message_ids": [(0, 0, {"text": "Hello $who"})]})
+        with self.assertRaisesRegex(ValidationError, r"\$who"):
+            prompt.argument_ids.name = "whom"
+        with self.assertRaisesRegex(ValidationError, "starts no placeholder"):
+            prompt.message_ids.text = "Costs $5"
 
     def test_a_prompt_asking_for_a_secret_field_is_refused(self):
         self.env["llm.mcp.prompt"].create({
