@@ -3,8 +3,8 @@
 
 Drives headless Chromium over the DevTools protocol (python3-websocket, python3-requests: the packages Odoo's
 own browser tests use) as a person would: MCP Server settings, Preferences → Account Security, New MCP Key →
-password → name, read-only → the one-time result with the client configurations, My MCP Keys. Writes
-docs/screenshots/*.png.
+password → name, read-only → the one-time result with the client configurations, My MCP Keys, and the
+Prompts (LLM → Configuration → Prompts, list and one prompt's messages). Writes docs/screenshots/*.png.
 
     scripts/screenshots.py --url http://127.0.0.1:8069 --db odoo --login admin --password admin
 
@@ -167,6 +167,7 @@ def main():
     parser.add_argument("--public-url", help="set the MCP Server's public URL first (needs an LLM manager)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--only", choices=["keys", "prompts"], help="take only these screens (default: all)")
     args = parser.parse_args()
     url = args.url.rstrip("/")
     os.makedirs(args.out, exist_ok=True)
@@ -180,39 +181,59 @@ def main():
         browser.send("Network.enable")
         browser.send("Network.setCookie", name="session_id", value=session.cookies["session_id"], domain=host, path="/")
 
-        # 1. LLM → Configuration → MCP Server.
-        browser.goto(url + "/odoo/action-llm_mcp_server.llm_mcp_config_action", ".o_form_view [name=server_name]")
-        browser.screenshot(os.path.join(args.out, "mcp-server-settings.png"))
-
-        # 2. Preferences → Account Security, where people start.
-        browser.goto(url + "/odoo", ".o_user_menu")
-        browser.run("""
-            await __shot.click(".o_user_menu .dropdown-toggle");
-            await __shot.click("[data-menu=settings]");
-            await __shot.clickText(".modal a[role=tab]", "Account Security");
-            (await __shot.waitFor(".modal button[name=action_new_mcp_key]")).scrollIntoView({block: "center"});
-        """)
-        browser.screenshot(os.path.join(args.out, "preferences-account-security.png"))
-
-        # 3. New MCP Key → identity check → name, read-only → the one-time result.
-        browser.run("""
-            await __shot.click(".modal button[name=action_new_mcp_key]");
-            await __shot.type(".modal [name=password] input", %s);
-            await __shot.clickText(".modal button", "Confirm Password");
-            await __shot.type(".modal .o_form_view [name=name] input", "Claude Desktop on my laptop");
-            await __shot.click(".modal .o_form_view [name=read_only] input[type=checkbox]");
-            await new Promise((resolve) => setTimeout(resolve, 300));
-            await __shot.click(".modal button[name=action_create_key]");
-            await __shot.waitFor(".modal .o_llm_mcp_key_show .o_llm_mcp_config");
-        """ % json.dumps(args.password))
-        browser.screenshot(os.path.join(args.out, "new-mcp-key-result.png"))
-
-        # 4. My MCP Keys, with the key just made.
-        browser.goto(url + "/odoo/action-llm_mcp_server.llm_mcp_key_action_mine", ".o_list_view .o_data_row")
-        browser.screenshot(os.path.join(args.out, "my-mcp-keys.png"))
+        if args.only != "prompts":
+            key_screens(browser, url, args)
+        if args.only != "keys":
+            prompt_screens(browser, url, args)
     finally:
         browser.close()
     return 0
+
+
+def key_screens(browser, url, args):
+    """The MCP Server settings, and making a key from Preferences to My MCP Keys."""
+    # 1. LLM → Configuration → MCP Server.
+    browser.goto(url + "/odoo/action-llm_mcp_server.llm_mcp_config_action", ".o_form_view [name=server_name]")
+    browser.screenshot(os.path.join(args.out, "mcp-server-settings.png"))
+
+    # 2. Preferences → Account Security, where people start.
+    browser.goto(url + "/odoo", ".o_user_menu")
+    browser.run("""
+        await __shot.click(".o_user_menu .dropdown-toggle");
+        await __shot.click("[data-menu=settings]");
+        await __shot.clickText(".modal a[role=tab]", "Account Security");
+        (await __shot.waitFor(".modal button[name=action_new_mcp_key]")).scrollIntoView({block: "center"});
+    """)
+    browser.screenshot(os.path.join(args.out, "preferences-account-security.png"))
+
+    # 3. New MCP Key → identity check → name, read-only → the one-time result.
+    browser.run("""
+        await __shot.click(".modal button[name=action_new_mcp_key]");
+        await __shot.type(".modal [name=password] input", %s);
+        await __shot.clickText(".modal button", "Confirm Password");
+        await __shot.type(".modal .o_form_view [name=name] input", "Claude Desktop on my laptop");
+        await __shot.click(".modal .o_form_view [name=read_only] input[type=checkbox]");
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await __shot.click(".modal button[name=action_create_key]");
+        await __shot.waitFor(".modal .o_llm_mcp_key_show .o_llm_mcp_config");
+    """ % json.dumps(args.password))
+    browser.screenshot(os.path.join(args.out, "new-mcp-key-result.png"))
+
+    # 4. My MCP Keys, with the key just made.
+    browser.goto(url + "/odoo/action-llm_mcp_server.llm_mcp_key_action_mine", ".o_list_view .o_data_row")
+    browser.screenshot(os.path.join(args.out, "my-mcp-keys.png"))
+
+
+def prompt_screens(browser, url, args):
+    """LLM → Configuration → Prompts: the list, then a prompt's messages."""
+    browser.goto(url + "/odoo/action-llm_mcp_server.llm_mcp_prompt_action", ".o_list_view .o_data_row")
+    browser.screenshot(os.path.join(args.out, "prompts.png"))
+    browser.run("""
+        await __shot.clickText(".o_list_view .o_data_row td", "sales_customer_situation");
+        await __shot.clickText(".o_form_view .nav-link", "Messages");
+        await __shot.waitFor(".o_form_view .o_field_one2many[name=message_ids] .o_data_row");
+    """)
+    browser.screenshot(os.path.join(args.out, "prompt-messages.png"))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Odoo tests of the addons (llm, llm_tool, llm_mcp_server) against a real Odoo 18.
 #
-# Creates a throw-away database (llmtest_*), installs the three modules with demo data (plus `sale`, which
-# the access-rights tests use) and runs their tests (--test-tags /llm,/llm_tool,/llm_mcp_server), then removes
+# Creates a throw-away database (llmtest_*), installs the three modules with demo data (plus `sale`, `stock` and `crm`, which
+# the access-rights and prompt tests use) and runs their tests (--test-tags /llm,/llm_tool,/llm_mcp_server), then removes
 # the database with its cluster. Exits non-zero on any failed test, test error or ERROR/CRITICAL log line: Odoo itself can
 # exit 0 with failed tests. Without an Odoo tree it says so loudly and exits 0.
 #
@@ -12,7 +12,8 @@
 # TCP, role `odoo` created there), not the system's cluster and whatever roles that may or may not have.
 #
 # Settings (environment): ODOO_SRC (default as scripts/stack.sh: /opt/odoo, else the cache folder),
-# LLM_TEST_HTTP_PORT (default: 8170, or the next free one), LLM_TEST_EXTRA_MODULES (default sale),
+# LLM_TEST_HTTP_PORT (default: 8170, or the next free one), LLM_TEST_EXTRA_MODULES (default sale,stock,crm:
+# the apps of the built-in prompts),
 # LLM_TEST_KEEP_DB=1 keeps the work folder (cluster, database, log) for inspection.
 set -euo pipefail
 
@@ -21,7 +22,7 @@ source "$ROOT/scripts/lib/setup.sh"
 source "$ROOT/scripts/lib/postgres.sh"
 ODOO_SRC="$(odoo_src_default)"
 HTTP_PORT="${LLM_TEST_HTTP_PORT:-}"
-EXTRA_MODULES="${LLM_TEST_EXTRA_MODULES-sale}"
+EXTRA_MODULES="${LLM_TEST_EXTRA_MODULES-sale,stock,crm}"
 PYTHON=/usr/bin/python3
 MODULES="llm,llm_tool,llm_mcp_server"
 TEST_ADDONS="test_llm_tool"  # test-only tool modules (odoo_addon/test_llm_tool): installed and tested here only

@@ -5,7 +5,7 @@
     "category": "Productivity/LLM",
     "license": "LGPL-3",
     "author": "llm_mcp_server contributors",
-    "depends": ["llm"],
+    "depends": ["llm", "mail"],
     "data": [
         "security/ir.model.access.csv",
         "views/llm_tool_views.xml",

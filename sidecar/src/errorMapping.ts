@@ -13,6 +13,7 @@ import {
   OdooUnavailable,
   PayloadTooLarge,
   RateLimited,
+  PromptParamsRefused,
   RequestCancelled,
   ResourceRefused,
   SidecarBusy,
@@ -89,6 +90,7 @@ export function protocolErrorFor(err: unknown): ProtocolError {
   if (err instanceof RateLimited) {
     return new ProtocolError(RATE_LIMITED, err.message, { reason: 'rate_limited', retryAfter: err.retryAfterSeconds, name: err.toolName });
   }
+  if (err instanceof PromptParamsRefused) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { reason: err.code });
   if (err instanceof AuthError) return new ProtocolError(-32001, err.message);
   if (err instanceof OdooUnavailable) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
   if (err instanceof OdooRefusesService || err instanceof OdooAnswerTooLarge) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);

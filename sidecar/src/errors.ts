@@ -187,3 +187,15 @@ export class RequestCancelled extends Error {
     super('The request was cancelled by the client');
   }
 }
+
+/**
+ * Odoo refused the parameters of a prompts/get or completion/complete (docs/contract.md, "Prompts and
+ * completions"): an unknown or hidden prompt, a missing or unknown argument, no such record. Its message,
+ * written by Odoo for a person, becomes the JSON-RPC error -32602.
+ */
+export class PromptParamsRefused extends Error {
+  override name = 'PromptParamsRefused';
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}

@@ -39,6 +39,8 @@ interface ToolSpec {
 
 /** One row of the stand-in's audit log (the addon's `llm.mcp.call`). */
 export interface AuditRow {
+  /** A prompts/get is audited too (the addon's `kind` "prompt"); absent: a tool call. */
+  kind?: 'prompt';
   tool: string | undefined;
   outcome: 'ok' | 'tool_error' | 'invalid' | 'denied' | 'rate_limited' | 'confirmation_requested' | 'confirmed' | 'declined' | 'expired';
   userId: number;
@@ -767,6 +769,7 @@ export class OdooStandIn {
       return this.send(res, 200, { contract: 1, status: 'ok', odoo_version: '18.0', addon_version: '18.0.1.0.0', database: this.database,
         oauth: this.oauth });
     }
+    if (PROMPT_ROUTES.has(path ?? '')) return this.answerPrompts(req, res, path!);
     if (!['/llm_mcp/v1/identity', '/llm_mcp/v1/tools', '/llm_mcp/v1/call', ...RESOURCE_ROUTES].includes(path ?? '')) {
       res.writeHead(404, { 'Content-Type': 'text/html' });
       res.end('<html>404 Not Found</html>');
@@ -883,4 +886,164 @@ export class OdooStandIn {
       return this.send(res, 200, { contract: 1, content: [{ type: 'text', text: message }], isError: true });
     }
   }
+
+  // -- prompts and completions (docs/contract.md, "Prompts and completions"); data: PROMPTS below ----------
+
+  /** Counts of the prompt routes, and what prompts/get relayed. */
+  readonly promptCounts = { prompts: 0, prompt: 0, complete: 0 };
+
+  private async answerPrompts(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (req.method !== 'POST') return this.fail(res, 405, 'method_not_allowed', 'Use POST');
+    const key = this.authenticate(req, res);
+    if (!key) return;
+    const user = USERS.find((u) => u.id === key.userId)!;
+    const body = await this.readJson(req);
+    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : undefined) as Record<string, unknown> | undefined;
+    const isGet = path === '/llm_mcp/v1/prompt';
+    const name = typeof b?.name === 'string' ? b.name : undefined;
+    const audit = (outcome: AuditRow['outcome'], message?: string) => {
+      if (isGet) this.audit.push({ kind: 'prompt', tool: name, outcome, userId: user.id, keyId: key.id, client: b?.client, request_id: b?.request_id, ...(message ? { message } : {}) });
+    };
+    if (!this.mcpEnabled) {
+      audit('denied');
+      return this.fail(res, 403, 'mcp_disabled', 'The MCP server is disabled in the settings.');
+    }
+    if (!b) {
+      audit('invalid');
+      return this.fail(res, 400, 'bad_request', 'The body must be a JSON object');
+    }
+    const mine = Object.values(PROMPTS).filter((p) => p.users.includes(user.id));
+    if (path === '/llm_mcp/v1/prompts') {
+      this.promptCounts.prompts += 1;
+      const offset = typeof b.cursor === 'string' ? Number(b.cursor) : 0;
+      const page = mine.slice(offset, offset + PROMPTS_PAGE);
+      const next = offset + PROMPTS_PAGE < mine.length ? { nextCursor: String(offset + PROMPTS_PAGE) } : {};
+      return this.send(res, 200, { contract: 1, prompts: page.map((p) => p.definition), ...next });
+    }
+    if (isGet) {
+      this.promptCounts.prompt += 1;
+      if (!name) {
+        audit('invalid');
+        return this.fail(res, 400, 'bad_request', "'name' (a string) is required.");
+      }
+      const spec = Object.hasOwn(PROMPTS, name) ? PROMPTS[name] : undefined;
+      if (!spec || !spec.users.includes(user.id)) {
+        audit(spec ? 'denied' : 'invalid');
+        return this.fail(res, 404, 'unknown_prompt', `No prompt named ${JSON.stringify(name)} is available to you.`);
+      }
+      const args = (b.arguments ?? {}) as Record<string, unknown>;
+      const declared = spec.definition.arguments ?? [];
+      const problem =
+        Object.keys(args).find((a) => !declared.some((d) => d.name === a)) !== undefined
+          ? `Unknown argument(s) ${Object.keys(args).filter((a) => !declared.some((d) => d.name === a)).map((a) => `'${a}'`).join(', ')} for prompt ${name}.`
+          : declared.find((d) => d.required && (typeof args[d.name] !== 'string' || args[d.name] === '')) !== undefined
+            ? `Missing required argument '${declared.find((d) => d.required && !args[d.name])!.name}' for prompt ${name}.`
+            : spec.fill(args as Record<string, string>, user);
+      if (typeof problem === 'string') {
+        audit('invalid', problem);
+        return this.fail(res, 400, 'invalid_arguments', problem);
+      }
+      audit('ok');
+      return this.send(res, 200, { contract: 1, description: spec.definition.description, messages: problem });
+    }
+    // /llm_mcp/v1/complete
+    this.promptCounts.complete += 1;
+    const ref = b.ref as { type?: unknown; name?: unknown; uri?: unknown } | undefined;
+    const argument = b.argument as { name?: unknown; value?: unknown } | undefined;
+    if (!ref || typeof ref.type !== 'string' || !argument || typeof argument.name !== 'string') {
+      return this.fail(res, 400, 'bad_request', "'ref' and 'argument' are required.");
+    }
+    const typed = typeof argument.value === 'string' ? argument.value.toLowerCase() : '';
+    let candidates: string[];
+    if (ref.type === 'ref/prompt') {
+      const spec = typeof ref.name === 'string' && Object.hasOwn(PROMPTS, ref.name) ? PROMPTS[ref.name] : undefined;
+      if (!spec || !spec.users.includes(user.id)) return this.fail(res, 404, 'unknown_reference', `No prompt named ${JSON.stringify(ref.name)} is available to you.`);
+      candidates = spec.complete?.(argument.name, user) ?? [];
+    } else if (ref.type === 'ref/resource' && ref.uri === 'odoo://{model}/{id}') {
+      candidates = argument.name === 'model' ? READABLE_MODELS : [];
+    } else {
+      return this.fail(res, 404, 'unknown_reference', `No resource template ${JSON.stringify(ref.uri)}.`);
+    }
+    const found = candidates.filter((c) => c.toLowerCase().includes(typed));
+    return this.send(res, 200, { contract: 1, completion: { values: found.slice(0, 100), total: found.length, hasMore: found.length > 100 } });
+  }
 }
+
+// -- prompts of the stand-in (the addon's llm.mcp.prompt records), with the conformance suite's fixtures ------
+
+const PROMPT_ROUTES = new Set(['/llm_mcp/v1/prompts', '/llm_mcp/v1/prompt', '/llm_mcp/v1/complete']);
+/** Odoo's page size for `prompts`, small here so the sidecar's following of nextCursor is exercised. */
+const PROMPTS_PAGE = 3;
+
+type PromptMessage = { role: 'user' | 'assistant'; content: Record<string, unknown> };
+
+interface PromptSpec {
+  definition: { name: string; title?: string; description: string; arguments?: Array<{ name: string; description?: string; required: boolean }> };
+  /** The users who may read every model the prompt uses. */
+  users: number[];
+  /** The messages, or the problem with the arguments (a record not found, in the addon's words). */
+  fill: (args: Record<string, string>, user: StandInUser) => PromptMessage[] | string;
+  complete?: (argument: string, user: StandInUser) => string[];
+}
+
+const text = (t: string): PromptMessage => ({ role: 'user', content: { type: 'text', text: t } });
+
+export const PROMPTS: Record<string, PromptSpec> = {
+  test_simple_prompt: {
+    definition: { name: 'test_simple_prompt', description: 'A simple prompt without arguments' },
+    users: [2, 6],
+    fill: () => [text('This is a simple prompt for testing.')],
+  },
+  test_prompt_with_arguments: {
+    definition: {
+      name: 'test_prompt_with_arguments',
+      description: 'A prompt with required arguments',
+      arguments: [
+        { name: 'arg1', description: 'First test argument', required: true },
+        { name: 'arg2', description: 'Second test argument', required: true },
+      ],
+    },
+    users: [2, 6],
+    fill: (a) => [text(`Prompt with arguments: arg1='${a.arg1}', arg2='${a.arg2}'`)],
+    complete: (argument) => (argument === 'arg1' ? ['paris', 'park', 'party', 'test'] : []),
+  },
+  test_prompt_with_embedded_resource: {
+    definition: {
+      name: 'test_prompt_with_embedded_resource',
+      description: 'A prompt that embeds a resource',
+      arguments: [{ name: 'resourceUri', description: 'URI of the resource to embed', required: true }],
+    },
+    users: [2],
+    fill: (a) => [
+      { role: 'user', content: { type: 'resource', resource: { uri: a.resourceUri, mimeType: 'text/plain', text: 'Embedded resource content for testing.' } } },
+      text('Please process the embedded resource above.'),
+    ],
+  },
+  test_prompt_with_image: {
+    definition: { name: 'test_prompt_with_image', description: 'A prompt with an image' },
+    users: [2],
+    fill: () => [{ role: 'user', content: { type: 'image', data: PNG_1PX, mimeType: 'image/png' } }, text('Please analyze the image above.')],
+  },
+  sales_customer_situation: {
+    definition: {
+      name: 'sales_customer_situation',
+      title: "A customer's situation",
+      description: 'Everything about one customer before a call.',
+      arguments: [{ name: 'customer', description: "The customer (a contact's name).", required: true }],
+    },
+    users: [2], // Bob has no Sales rights
+    fill: (a, user) => {
+      const partner = (PARTNERS[user.id] ?? []).find((p) => p.name === a.customer);
+      if (!partner) return `Argument 'customer': no Contact ${JSON.stringify(a.customer)} that you can see.`;
+      return [
+        { role: 'user', content: { type: 'resource', resource: { uri: `odoo://res.partner/${partner.id}`, mimeType: 'application/json', text: JSON.stringify(partner) } } },
+        { role: 'user', content: { type: 'resource_link', uri: `odoo://export/sale.order.csv?domain=${encodeURIComponent(JSON.stringify([['partner_id', 'child_of', partner.id]]))}`, name: 'sale.order.csv', mimeType: 'text/csv' } },
+        text(`Sum up ${partner.name}'s situation for a call.`),
+      ];
+    },
+    complete: (argument, user) => (argument === 'customer' ? (PARTNERS[user.id] ?? []).map((p) => p.name) : []),
+  },
+};
+
+/** Models a completion of `odoo://{model}/{id}` offers: never the hidden ones (res.users.apikeys, …). */
+const READABLE_MODELS = ['res.partner', 'sale.order', 'sale.order.line'];

@@ -43,6 +43,6 @@ export function legacy(key: string, version = '2025-11-25'): Record<string, stri
 /** A 2026-07-28 request (headers and `_meta` envelope) for `method`. */
 export function modern(key: string, id: number, method: string, params: Record<string, unknown> = {}): [unknown, Record<string, string>] {
   const headers: Record<string, string> = { Authorization: `Bearer ${key}`, 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': method };
-  if (method === 'tools/call' && typeof params.name === 'string') headers['Mcp-Name'] = params.name;
+  if ((method === 'tools/call' || method === 'prompts/get') && typeof params.name === 'string') headers['Mcp-Name'] = params.name;
   return [{ jsonrpc: '2.0', id, method, params: { ...params, _meta: META_2026 } }, headers];
 }

@@ -1,3 +1,4 @@
 from . import main
 from . import oauth
 from . import resources
+from . import prompts

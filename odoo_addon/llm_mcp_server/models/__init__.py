@@ -12,3 +12,7 @@ from . import llm_mcp_rate_limit
 from . import llm_tool
 from . import llm_mcp_confirmation
 from . import llm_mcp_resource
+from . import llm_mcp_prompt
+from . import llm_mcp_prompt_argument
+from . import llm_mcp_prompt_message
+from . import llm_mcp_completion

@@ -65,8 +65,13 @@ class LlmMcpCall(models.Model):
     oauth_client_id = fields.Many2one("llm.mcp.oauth.client", string="OAuth client", readonly=True,
                                       index="btree_not_null", ondelete="set null",
                                       help="The connected app whose access token made the call.")
+    kind = fields.Selection(
+        [("tool", "Tool call"), ("prompt", "Prompt")], required=True, default="tool", readonly=True, index=True,
+        help="What the MCP client asked for: a tools/call, or a prompts/get (whose name is in Tool Name).",
+    )
     tool_name = fields.Char(readonly=True)
     tool_id = fields.Many2one("llm.tool", readonly=True, ondelete="set null")
+    prompt_id = fields.Many2one("llm.mcp.prompt", readonly=True, ondelete="set null")
     arguments = fields.Text(readonly=True, help="The call's arguments as JSON, secrets redacted, size-capped.")
     outcome = fields.Selection(
         [("ok", "OK"), ("tool_error", "Tool error"), ("invalid", "Invalid"), ("denied", "Denied"),
@@ -85,7 +90,8 @@ class LlmMcpCall(models.Model):
 
     @api.model
     def _log_call(self, mcp_key, *, tool_name, outcome, arguments=None, message=None, duration_ms=0,
-                  tool_id=None, client=None, request_id=None, protocol_version=None, durable=True):
+                  tool_id=None, client=None, request_id=None, protocol_version=None, durable=True,
+                  kind="tool", prompt_id=None):
         """Write the one audit row of an MCP call.
 
         A single INSERT on the hot path of every call (the ORM's create would also fetch the user for
@@ -98,14 +104,15 @@ class LlmMcpCall(models.Model):
         self.env.cr.execute(SQL(
             """
             %s
-            INSERT INTO llm_mcp_call (user_id, key_id, key_name, oauth_client_id, tool_name, tool_id, arguments, outcome, message,
-                                      duration_ms, client_name, client_version, request_id, protocol_version,
-                                      create_uid, write_uid, create_date, write_date)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+            INSERT INTO llm_mcp_call (user_id, key_id, key_name, oauth_client_id, kind, tool_name, tool_id, prompt_id,
+                                      arguments, outcome, message, duration_ms, client_name, client_version,
+                                      request_id, protocol_version, create_uid, write_uid, create_date, write_date)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
                     now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc')
             """,
             SQL() if durable else SQL("SET LOCAL synchronous_commit TO OFF;"),
-            mcp_key.user_id, mcp_key.mcp_key_id, mcp_key.name, mcp_key.oauth_client_id, _text(tool_name, 128), tool_id,
+            mcp_key.user_id, mcp_key.mcp_key_id, mcp_key.name, mcp_key.oauth_client_id, kind, _text(tool_name, 128),
+            tool_id, prompt_id,
             arguments_for_audit(arguments) if arguments is not None else None, outcome,
             _text(message, MESSAGE_MAX_CHARS), duration_ms, _text(client.get("name"), 128),
             _text(client.get("version"), 64), _text(request_id, 128), _text(protocol_version, 32),

@@ -9,14 +9,16 @@ from odoo.addons.llm_tool.models.llm_tool_builtin import Domain, Ids, ModelName
 from .llm_mcp_resource import EXPORT_FORMATS, EXPORT_MAX_ROWS, PDF_MIME, REPORT_IDS_MAX, export_uri, report_uri
 
 # The MCP server's own security models: its keys and their restrictions, the audit log, its settings and
-# the key wizards, the rate limits' counter, and the OAuth authorization server's clients, grants, codes and
-# refresh tokens. No generic tool touches them, whoever the user is (docs/security.md).
+# the key wizards, the rate limits' counter, the confirmations answered, the resources' reader, the OAuth
+# authorization server's clients, grants, codes and refresh tokens, and the prompts (their own endpoints serve
+# them, filtered per user). No generic tool touches them, whoever the user is (docs/security.md).
 MCP_HIDDEN_MODELS = frozenset({
     "llm.mcp.key", "llm.mcp.call", "llm.mcp.config", "llm.mcp.key.wizard", "llm.mcp.key.show",
     "llm.mcp.rate.limit",
     "llm.mcp.oauth.client", "llm.mcp.oauth.grant", "llm.mcp.oauth.code", "llm.mcp.oauth.refresh.token",
     "llm.mcp.confirmation",
     "llm.mcp.resource",
+    "llm.mcp.prompt", "llm.mcp.prompt.argument", "llm.mcp.prompt.message",
 })
 
 _RESOURCE_LINKS_SCHEMA = {

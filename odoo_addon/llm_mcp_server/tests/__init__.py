@@ -8,3 +8,4 @@ from . import test_i18n
 from . import test_rate_limits
 from . import test_confirmations
 from . import test_resources
+from . import test_prompts

@@ -81,6 +81,12 @@ class TestMcpScreensTours(McpTourCase):
                       "client_name": "cursor", "message": "read-only key"})
         self.run_tour("llm_mcp_audit_log_tour", login=self.users.manager.login)
 
+    def test_manager_reads_and_retitles_a_prompt(self):
+        self.run_tour("llm_mcp_prompts_tour", login=self.users.manager.login)
+        prompt = self.env.ref("llm_mcp_server.prompt_explain_record")
+        prompt.invalidate_recordset()
+        self.assertEqual(prompt.title, "Explain any record")
+
     def test_user_revokes_a_key_and_it_stops_working(self):
         key, _record = create_key(self.env, self.users.user, "Key to revoke")
         create_key(self.env, self.users.other, "Someone else's key")

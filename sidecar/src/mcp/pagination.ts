@@ -1,4 +1,4 @@
-// Cursor pagination of tools/list. A cursor is opaque to clients; it names the offset and the list version
+// Cursor pagination of tools/list and prompts/list. A cursor is opaque to clients; it names the offset and the list version
 // (fingerprint) it was cut from, so a cursor from an older list is refused instead of skipping tools.
 
 export interface Page<T> {
@@ -23,7 +23,7 @@ function decodeCursor(cursor: string, fingerprint: string): number {
   }
   const { o, f } = (parsed ?? {}) as { o?: unknown; f?: unknown };
   if (typeof o !== 'number' || !Number.isInteger(o) || o < 0) throw new InvalidCursor('Invalid cursor');
-  if (f !== fingerprint) throw new InvalidCursor('Invalid cursor: the tool list changed, list again from the start');
+  if (f !== fingerprint) throw new InvalidCursor('Invalid cursor: the list changed, list again from the start');
   return o;
 }
 

@@ -31,6 +31,7 @@ import type { OdooClient } from '../odoo/client.js';
 import { answerOf, questionFor } from './confirmation.js';
 import type { InFlightCalls } from './inFlightCalls.js';
 import { InvalidCursor, paginate } from './pagination.js';
+import { promptCapabilities, registerPrompts } from './prompts.js';
 import type { ToolCatalog } from './toolCatalog.js';
 import { registerResourceHandlers, RESOURCES_CAPABILITY } from './resources.js';
 
@@ -86,10 +87,12 @@ export function createServerFactory(services: McpServices): McpServerFactory {
         capabilities: {
           tools: {},
           resources: RESOURCES_CAPABILITY,
+          ...promptCapabilities,
         },
         ...(identity.server.instructions ? { instructions: identity.server.instructions } : {}),
         cacheHints: {
           'tools/list': { ttlMs: services.listTtlMs, cacheScope: 'private' },
+          'prompts/list': { ttlMs: services.listTtlMs, cacheScope: 'private' },
           'server/discover': { ttlMs: services.listTtlMs, cacheScope: 'private' },
           // resources: the lists change as rarely as the tools; a read is of live data (ttlMs 0)
           'resources/list': { ttlMs: services.listTtlMs, cacheScope: 'private' },
@@ -187,6 +190,12 @@ export function createServerFactory(services: McpServices): McpServerFactory {
     });
 
     registerResourceHandlers(server, caller, services, requestInfo);
+    registerPrompts(server, services, {
+      caller,
+      client: (ctx) => clientOf(ctx, server),
+      protocolVersion: (ctx) => protocolVersionOf(ctx, requestInfo),
+      noteTrouble: (err) => noteTrouble(caller, err),
+    });
 
     return server;
   };

@@ -2,12 +2,14 @@
 // caller's own key (and, when known, the fast-path token); the key goes to the configured URL only.
 
 import { createHash } from 'node:crypto';
+import type { CompleteResult, GetPromptResult } from '@modelcontextprotocol/server';
 import {
   AuthError,
   OdooAnswerTooLarge,
   OdooRefusesService,
   OdooUnavailable,
   RateLimited,
+  PromptParamsRefused,
   RequestCancelled,
   ResourceRefused,
   ToolResultTooLarge,
@@ -16,16 +18,22 @@ import {
 import {
   ContractViolation,
   readCallResult,
+  readCompletion,
   readErrorBody,
   readHealth,
   readIdentity,
   readResourceContents,
   readResourceList,
   readResourceTemplates,
+  readPromptPage,
+  readPromptResult,
   readToolList,
+  type CompletionRequest,
   type Health,
   type Identity,
   type OdooCallResult,
+  type PromptPage,
+  type PromptRequest,
   type ToolCall,
   type ToolList,
   type ResourceContentsEntry,
@@ -155,6 +163,29 @@ export class OdooClient {
     }
   }
 
+  /** One page of the prompts this caller may use (docs/contract.md, "Prompts and completions"). */
+  async listPrompts(credentials: Credentials, cursor: string | undefined, signal?: AbortSignal): Promise<PromptPage> {
+    const body = cursor === undefined ? {} : { cursor };
+    return this.request('POST', '/llm_mcp/v1/prompts', credentials, body, this.options.timeoutMs, signal, readPromptPage);
+  }
+
+  /** A prompt filled by Odoo as the caller; PromptParamsRefused when Odoo refuses the name or arguments. */
+  async getPrompt(credentials: Credentials, prompt: PromptRequest, signal?: AbortSignal): Promise<GetPromptResult> {
+    const body = {
+      name: prompt.name,
+      arguments: prompt.arguments,
+      ...(prompt.client ? { client: prompt.client } : {}),
+      ...(prompt.requestId === undefined ? {} : { request_id: prompt.requestId }),
+      ...(prompt.protocolVersion ? { protocol_version: prompt.protocolVersion } : {}),
+    };
+    return this.request('POST', '/llm_mcp/v1/prompt', credentials, body, this.options.toolCallTimeoutMs, signal, readPromptResult);
+  }
+
+  /** Completion values for a prompt argument or a resource-template variable, as Odoo finds them for the caller. */
+  async complete(credentials: Credentials, request: CompletionRequest, signal?: AbortSignal): Promise<CompleteResult> {
+    return this.request('POST', '/llm_mcp/v1/complete', credentials, request, this.options.timeoutMs, signal, readCompletion);
+  }
+
   private async request<T>(
     method: 'GET' | 'POST',
     path: string,
@@ -215,6 +246,9 @@ export class OdooClient {
     if (status === 403 && error?.code === 'mcp_disabled') throw new OdooRefusesService('mcp_disabled', error.message);
     if (status === 404 && error?.code === 'unknown_tool') throw new UnknownToolAnswer();
     if (status === 429 && error?.code === 'rate_limited') throw new RateLimitedAnswer(error.retryAfter ?? 1, error.message);
+    if (error && PROMPT_PARAMS_CODES.has(error.code) && (status === 400 || status === 404)) {
+      throw new PromptParamsRefused(error.code, error.message);
+    }
     if (status === 404 && !error) {
       const reason = 'route not found (HTTP 404) — is the llm_mcp_server addon installed?';
       throw new OdooUnavailable(this.baseUrl, 'bad_answer', reason, `${path} ${reason}`);
@@ -234,6 +268,9 @@ class RefusalAnswer extends Error {
     super(message);
   }
 }
+
+/** Refusals of a prompt's or a completion's parameters, which the client hears as -32602 with Odoo's message. */
+const PROMPT_PARAMS_CODES = new Set(['unknown_prompt', 'invalid_arguments', 'unknown_reference']);
 
 /** Internal marker: Odoo's 404 `unknown_tool`, turned into UnknownTool with the tool name by callTool. */
 class UnknownToolAnswer extends Error {}

@@ -1,7 +1,16 @@
 // The shapes of docs/contract.md (version 1) as the sidecar reads them, with readers that refuse anything
 // that is not per the contract (so garbage from Odoo becomes a clear error, not a crash further on).
 
-import type { CallToolResult, ListResourceTemplatesResult, ReadResourceResult, Resource, Tool } from '@modelcontextprotocol/server';
+import type {
+  CallToolResult,
+  CompleteResult,
+  GetPromptResult,
+  ListResourceTemplatesResult,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  Tool,
+} from '@modelcontextprotocol/server';
 
 export type ResourceTemplateEntry = ListResourceTemplatesResult['resourceTemplates'][number];
 export type ResourceContentsEntry = ReadResourceResult['contents'][number];
@@ -200,6 +209,85 @@ export function readCallResult(v: unknown): OdooCallResult {
     } satisfies ConfirmationRequest;
   }
   return result as unknown as OdooCallResult;
+}
+
+export interface PromptPage {
+  prompts: Prompt[];
+  nextCursor?: string;
+}
+
+export interface PromptRequest {
+  name: string;
+  arguments: Record<string, unknown>;
+  client?: { name: string; version: string };
+  requestId?: string;
+  protocolVersion?: string;
+}
+
+export interface CompletionRequest {
+  ref: { type: string; name?: string; uri?: string };
+  argument: { name: string; value: string };
+  context?: { arguments?: Record<string, string> };
+}
+
+function readPrompt(v: unknown, i: number): Prompt {
+  const p = obj(v, `prompts[${i}]`);
+  const name = str(p.name, `prompts[${i}].name`);
+  const prompt: Obj = { name };
+  for (const field of ['title', 'description'] as const) if (typeof p[field] === 'string') prompt[field] = p[field];
+  if (p.arguments !== undefined) {
+    if (!Array.isArray(p.arguments)) throw new ContractViolation(`prompts[${name}].arguments is not a list`);
+    prompt.arguments = p.arguments.map((a, j) => {
+      const arg = obj(a, `prompts[${name}].arguments[${j}]`);
+      return {
+        name: str(arg.name, `prompts[${name}].arguments[${j}].name`),
+        ...(typeof arg.description === 'string' ? { description: arg.description } : {}),
+        required: arg.required === true,
+      };
+    });
+  }
+  return prompt as unknown as Prompt;
+}
+
+export function readPromptPage(v: unknown): PromptPage {
+  const b = contractBody(v);
+  if (!Array.isArray(b.prompts)) throw new ContractViolation('prompts is not a list');
+  const prompts = b.prompts.map(readPrompt);
+  if (b.nextCursor !== undefined && typeof b.nextCursor !== 'string') throw new ContractViolation('nextCursor is not a string');
+  return { prompts, ...(typeof b.nextCursor === 'string' ? { nextCursor: b.nextCursor } : {}) };
+}
+
+const ROLES = new Set(['user', 'assistant']);
+
+export function readPromptResult(v: unknown): GetPromptResult {
+  const b = contractBody(v);
+  if (!Array.isArray(b.messages)) throw new ContractViolation('messages is not a list');
+  const messages = b.messages.map((m, i) => {
+    const message = obj(m, `messages[${i}]`);
+    const role = str(message.role, `messages[${i}].role`);
+    if (!ROLES.has(role)) throw new ContractViolation(`messages[${i}].role ${JSON.stringify(role)} is neither user nor assistant`);
+    const content = obj(message.content, `messages[${i}].content`);
+    str(content.type, `messages[${i}].content.type`);
+    return { role, content };
+  });
+  return { ...(typeof b.description === 'string' ? { description: b.description } : {}), messages } as unknown as GetPromptResult;
+}
+
+/** The most values a completion may carry (MCP: "Must not exceed 100 items"). */
+export const COMPLETION_MAX_VALUES = 100;
+
+export function readCompletion(v: unknown): CompleteResult {
+  const b = contractBody(v);
+  const c = obj(b.completion, 'completion');
+  if (!Array.isArray(c.values) || !c.values.every((x) => typeof x === 'string')) throw new ContractViolation('completion.values is not a list of strings');
+  if (c.values.length > COMPLETION_MAX_VALUES) throw new ContractViolation(`completion.values has more than ${COMPLETION_MAX_VALUES} values`);
+  return {
+    completion: {
+      values: c.values,
+      ...(typeof c.total === 'number' && Number.isInteger(c.total) ? { total: c.total } : {}),
+      ...(typeof c.hasMore === 'boolean' ? { hasMore: c.hasMore } : {}),
+    },
+  };
 }
 
 /** The `{"error": {"code", "message"}}` of a non-2xx answer, when it has one (with 429's `retry_after`). */

@@ -371,3 +371,48 @@ tours.add("llm_mcp_connected_apps_tour", {
         },
     ],
 });
+
+// An LLM manager opens LLM → Configuration → Prompts, reads a built-in prompt's messages and retitles it.
+tours.add("llm_mcp_prompts_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...openLlmConfiguration(),
+        {
+            content: "Open Prompts",
+            trigger: ".dropdown-item:contains(Prompts)",
+            run: "click",
+        },
+        {
+            content: "The built-in prompts are listed with the models they read",
+            trigger: ".o_list_view .o_data_row:contains(sales_customer_situation):contains(sale.order)",
+        },
+        {
+            content: "Open Explain a record",
+            trigger: ".o_list_view .o_data_row td:contains(explain_record)",
+            run: "click",
+        },
+        {
+            content: "Retitle it",
+            trigger: ".o_form_view [name=title] input",
+            run: "edit Explain any record",
+        },
+        {
+            content: "Show its messages",
+            trigger: ".o_form_view .o_notebook .nav-link:contains(Messages)",
+            run: "click",
+        },
+        {
+            content: "Its template is there, placeholders included",
+            trigger: ".o_form_view .o_field_one2many[name=message_ids] .o_data_row:contains($record)",
+        },
+        {
+            content: "Save",
+            trigger: ".o_form_button_save:enabled",
+            run: "click",
+        },
+        {
+            content: "Saved",
+            trigger: ".o_form_view .o_form_saved",
+        },
+    ],
+});
