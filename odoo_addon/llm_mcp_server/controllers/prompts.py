@@ -115,7 +115,9 @@ class McpPromptEndpoints(http.Controller):
             try:
                 values, total, has_more = request.env["llm.mcp.completion"].with_context(
                     lang=request.env.user.lang
-                )._complete(ref, argument["name"], argument.get("value"), arguments if isinstance(arguments, dict) else {})
+                )._complete(
+                    ref, argument["name"], argument.get("value"), arguments if isinstance(arguments, dict) else {},
+                )
             except UnknownReference as exc:
                 raise ContractError(404, "unknown_reference", str(exc)) from None
             completion = {"values": values, "hasMore": bool(has_more)}

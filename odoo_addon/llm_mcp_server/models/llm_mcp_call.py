@@ -60,7 +60,8 @@ class LlmMcpCall(models.Model):
     _rec_name = "tool_name"
 
     user_id = fields.Many2one("res.users", required=True, readonly=True, index=True, ondelete="cascade")
-    key_id = fields.Many2one("llm.mcp.key", string="MCP Key", readonly=True, index="btree_not_null", ondelete="set null")
+    key_id = fields.Many2one("llm.mcp.key", string="MCP Key", readonly=True, index="btree_not_null",
+                             ondelete="set null")
     key_name = fields.Char(readonly=True)
     oauth_client_id = fields.Many2one("llm.mcp.oauth.client", string="OAuth client", readonly=True,
                                       index="btree_not_null", ondelete="set null",

@@ -79,7 +79,8 @@ class LlmMcpPrompt(models.Model):
 
     def _required_models(self):
         self.ensure_one()
-        found = {argument.model for argument in self.argument_ids if argument.kind in ("record", "field") and argument.model}
+        found = {argument.model for argument in self.argument_ids
+                 if argument.kind in ("record", "field") and argument.model}
         found |= {message.model for message in self.message_ids if message.kind == "records" and message.model}
         return found
 
@@ -115,7 +116,11 @@ class LlmMcpPrompt(models.Model):
     def _mcp_definition(self):
         """The MCP Prompt: name, title, description, arguments."""
         self.ensure_one()
-        definition = {"name": self.name, "title": self.title or self.name, "description": self.description or self.title or self.name}
+        definition = {
+            "name": self.name,
+            "title": self.title or self.name,
+            "description": self.description or self.title or self.name,
+        }
         definition["arguments"] = [argument._mcp_definition() for argument in self.argument_ids]
         return definition
 
@@ -149,7 +154,8 @@ class LlmMcpPrompt(models.Model):
             ))
         user = self.env.user
         today = fields.Date.to_string(fields.Date.context_today(self.with_context(tz=user.tz or "UTC")))
-        resolved = {"today": (today, today), "user": (user.name, user.id), "company": (self.env.company.name, self.env.company.id)}
+        company = self.env.company
+        resolved = {"today": (today, today), "user": (user.name, user.id), "company": (company.name, company.id)}
         # model arguments first: record and field arguments may take their model from one
         for argument in sorted(self.argument_ids, key=lambda a: a.kind != "model"):
             raw = arguments.get(argument.name)
@@ -173,7 +179,9 @@ class LlmMcpPrompt(models.Model):
             return (record.display_name, record.id, record)
         if argument.kind == "model":
             if raw not in Completion._readable_models():
-                raise PromptArgumentError(_("Argument %(name)r: %(value)r is not a model you may read.", name=argument.name, value=raw))
+                raise PromptArgumentError(_(
+                    "Argument %(name)r: %(value)r is not a model you may read.", name=argument.name, value=raw,
+                ))
             return (raw, raw)
         if argument.kind == "field":
             model = self._mcp_argument_model(argument, resolved)
@@ -183,12 +191,16 @@ class LlmMcpPrompt(models.Model):
             return (raw, raw)
         if argument.kind == "report":
             if raw not in Completion._readable_reports():
-                raise PromptArgumentError(_("Argument %(name)r: no report %(value)r you may print.", name=argument.name, value=raw))
+                raise PromptArgumentError(_(
+                    "Argument %(name)r: no report %(value)r you may print.", name=argument.name, value=raw,
+                ))
             return (raw, raw)
         if argument.kind == "choice":
             choices = argument._choice_values()
             if raw not in choices:
-                raise PromptArgumentError(_("Argument %(name)r must be one of %(choices)s.", name=argument.name, choices=", ".join(choices)))
+                raise PromptArgumentError(_(
+                    "Argument %(name)r must be one of %(choices)s.", name=argument.name, choices=", ".join(choices),
+                ))
         return (raw, raw)
 
     def _mcp_argument_model(self, argument, resolved):
@@ -245,7 +257,9 @@ class LlmMcpPrompt(models.Model):
         domain = self._mcp_domain(message, values)
         field_names = message._field_list() or None
         try:
-            found = Builtin.odoo_search(message.model, domain, field_names, limit=message.limit, order=message.order or None)
+            found = Builtin.odoo_search(
+                message.model, domain, field_names, limit=message.limit, order=message.order or None,
+            )
         except (UserError, AccessError) as exc:
             raise PromptArgumentError(str(exc.args[0]) if exc.args else _("The prompt's search was refused.")) from exc
         try:

@@ -50,9 +50,13 @@ class LlmMcpPromptArgument(models.Model):
                     name=argument.name,
                 ))
             if argument.kind == "record" and not (argument.model or argument.model_argument):
-                raise ValidationError(_("Record argument %(name)s needs a model or a model argument.", name=argument.name))
+                raise ValidationError(_(
+                    "Record argument %(name)s needs a model or a model argument.", name=argument.name,
+                ))
             if argument.kind == "field" and not argument.model_argument and not argument.model:
-                raise ValidationError(_("Field argument %(name)s needs a model or a model argument.", name=argument.name))
+                raise ValidationError(_(
+                    "Field argument %(name)s needs a model or a model argument.", name=argument.name,
+                ))
             if argument.kind == "choice" and not argument._choice_values():
                 raise ValidationError(_("Choice argument %(name)s needs its values.", name=argument.name))
             if argument.model_argument:

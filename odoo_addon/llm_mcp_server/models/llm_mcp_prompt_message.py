@@ -36,7 +36,9 @@ class LlmMcpPromptMessage(models.Model):
              'written "$argument" is replaced by the argument (a Record argument gives its id); a condition '
              "whose optional argument is not given is left out.",
     )
-    field_names = fields.Char(string="Fields", help="Records: the fields shown, comma-separated; empty: a few key fields.")
+    field_names = fields.Char(
+        string="Fields", help="Records: the fields shown, comma-separated; empty: a few key fields.",
+    )
     order = fields.Char(help="Records: sort order, e.g. 'date_order desc'.")
     limit = fields.Integer(default=20, help=f"Records: at most this many (1-{RECORDS_MAX_LIMIT}).")
 
@@ -61,9 +63,13 @@ class LlmMcpPromptMessage(models.Model):
                     ))
             if message.kind == "records":
                 if not message.model:
-                    raise ValidationError(_("A records message of %(prompt)s needs a model.", prompt=message.prompt_id.name))
+                    raise ValidationError(_(
+                        "A records message of %(prompt)s needs a model.", prompt=message.prompt_id.name,
+                    ))
                 if not 1 <= message.limit <= RECORDS_MAX_LIMIT:
-                    raise ValidationError(_("The limit of a records message is between 1 and %(max)s.", max=RECORDS_MAX_LIMIT))
+                    raise ValidationError(_(
+                        "The limit of a records message is between 1 and %(max)s.", max=RECORDS_MAX_LIMIT,
+                    ))
                 message._parsed_domain()
             message.prompt_id._check_placeholders()
 

@@ -4,7 +4,7 @@ from odoo import _, api, models
 from odoo.exceptions import UserError
 
 from odoo.addons.llm_tool.decorators import llm_tool
-from odoo.addons.llm_tool.models.llm_tool_builtin import Domain, Ids, ModelName
+from odoo.addons.llm_tool.models.llm_tool_builtin import Domain, ModelName
 
 from .llm_mcp_resource import EXPORT_FORMATS, EXPORT_MAX_ROWS, PDF_MIME, REPORT_IDS_MAX, export_uri, report_uri
 
@@ -109,7 +109,7 @@ class LlmToolBuiltin(models.AbstractModel):
         self,
         model: ModelName,
         fields: Annotated[list[str], {"minItems": 1}, "Columns: field names or paths, e.g. ['name', "
-                                                     "'partner_id.name', 'amount_total']."],
+                          "'partner_id.name', 'amount_total']."],
         domain: Domain = None,
         format: Annotated[Literal["csv", "xlsx"], "File format."] = "csv",  # noqa: A002 (the argument's name)
     ) -> dict:

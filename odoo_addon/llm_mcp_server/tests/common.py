@@ -5,7 +5,9 @@ from odoo import fields
 from odoo.tests import HttpCase, new_test_user
 
 IDENTITY, TOOLS, CALL, HEALTH = "/llm_mcp/v1/identity", "/llm_mcp/v1/tools", "/llm_mcp/v1/call", "/llm_mcp/v1/health"
-WRITE_TOOLS = {"odoo_create", "odoo_update", "odoo_delete", "odoo_call_method", "odoo_post_message", "odoo_schedule_activity"}
+WRITE_TOOLS = {
+    "odoo_create", "odoo_update", "odoo_delete", "odoo_call_method", "odoo_post_message", "odoo_schedule_activity",
+}
 
 
 class McpHttpCase(HttpCase):

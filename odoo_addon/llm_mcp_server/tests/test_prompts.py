@@ -90,7 +90,8 @@ class TestPrompts(McpHttpCase):
         self.assertContractError(response, 404, "unknown_prompt")
         self.assertNotIn("Quokka", response.text)
         row = self.audit_rows()[-1]
-        self.assertEqual((row.kind, row.tool_name, row.outcome, row.user_id), ("prompt", "sales_customer_situation", "denied", self.plain))
+        self.assertEqual((row.kind, row.tool_name, row.outcome, row.user_id),
+                         ("prompt", "sales_customer_situation", "denied", self.plain))
 
     def test_a_prompt_on_a_hidden_model_or_a_missing_app_is_listed_to_nobody(self):
         Prompt = self.env["llm.mcp.prompt"]
@@ -161,7 +162,8 @@ class TestPrompts(McpHttpCase):
                 400, "invalid_arguments")
             self.assertNotIn(self.foreign_order.name, body["error"]["message"])
             self.assertContractError(
-                self.get(self.own_key, "explain_record", {"model": "res.users.apikeys", "record": "1"}), 400, "invalid_arguments")
+                self.get(self.own_key, "explain_record", {"model": "res.users.apikeys", "record": "1"}),
+                400, "invalid_arguments")
 
     def test_a_template_naming_no_argument_is_refused_when_saved(self):
         Prompt = self.env["llm.mcp.prompt"]
@@ -190,7 +192,8 @@ class TestPrompts(McpHttpCase):
         self.assertEqual(seen["values"], [self.foreign_order.name])
         hidden = self.complete(self.own_key, ref, "record", self.foreign_order.name, {"model": "sale.order"})
         self.assertEqual(hidden["values"], [])
-        customers = self.complete(self.seller_key, {"type": "ref/prompt", "name": "sales_customer_situation"}, "customer", "Quokka")
+        customers = self.complete(self.seller_key, {"type": "ref/prompt", "name": "sales_customer_situation"},
+                                  "customer", "Quokka")
         self.assertEqual(customers, {"values": ["Quokka Quarries"], "total": 1, "hasMore": False})
 
     def test_completion_of_models_skips_hidden_and_unreadable_models(self):
@@ -217,14 +220,16 @@ class TestPrompts(McpHttpCase):
 
     def test_completion_of_reports_and_report_ids(self):
         ref = {"type": "ref/resource", "uri": "odoo://report/{report}/{ids}"}
-        self.assertIn("sale.report_saleorder", self.complete(self.seller_key, ref, "report", "sale.report_sale")["values"])
+        self.assertIn("sale.report_saleorder",
+                      self.complete(self.seller_key, ref, "report", "sale.report_sale")["values"])
         self.assertNotIn("sale.report_saleorder", self.complete(self.plain_key, ref, "report", "sale")["values"])
         ids = self.complete(self.own_key, ref, "ids", "", {"report": "sale.report_saleorder"})["values"]
         self.assertIn(str(self.own_order.id), ids)
         self.assertNotIn(str(self.foreign_order.id), ids)
 
     def test_completion_of_an_unknown_or_hidden_reference_is_refused(self):
-        body = {"ref": {"type": "ref/prompt", "name": "sales_customer_situation"}, "argument": {"name": "customer", "value": ""}}
+        body = {"ref": {"type": "ref/prompt", "name": "sales_customer_situation"},
+                "argument": {"name": "customer", "value": ""}}
         self.assertContractError(self.post(COMPLETE, body, key=self.plain_key), 404, "unknown_reference")
         body["ref"] = {"type": "ref/resource", "uri": "file:///{path}"}
         self.assertContractError(self.post(COMPLETE, body, key=self.seller_key), 404, "unknown_reference")
@@ -272,11 +277,13 @@ class TestChatterTools(McpHttpCase):
         self.assertIn("No activity type 'Teleport'", bad["content"][0]["text"])
 
     def test_refused_on_a_record_the_user_can_read_but_not_write(self):
-        before = self.env["mail.message"].search_count([("model", "=", "res.partner"), ("res_id", "=", self.partner.id)])
+        before = self.env["mail.message"].search_count([("model", "=", "res.partner"),
+                                                        ("res_id", "=", self.partner.id)])
         for name, extra in (("odoo_post_message", {"body": "hi"}),
                             ("odoo_schedule_activity", {"summary": "x", "date_deadline": "2030-01-01"})):
             with self.subTest(tool=name):
-                result = self.call(self.reader_key, name, {"model": "res.partner", "res_id": self.partner.id, **extra}).json()
+                result = self.call(self.reader_key, name,
+                                   {"model": "res.partner", "res_id": self.partner.id, **extra}).json()
                 self.assertTrue(result["isError"], result)
                 self.assertIn("not allowed", result["content"][0]["text"])
         self.env.invalidate_all()
@@ -294,16 +301,19 @@ class TestChatterTools(McpHttpCase):
         for name, extra in (("odoo_post_message", {"body": "hi"}),
                             ("odoo_schedule_activity", {"summary": "x", "date_deadline": "2030-01-01"})):
             with self.subTest(tool=name):
-                result = self.call(self.user_key, name, {"model": "res.partner", "res_id": self.partner.id, **extra}).json()
+                result = self.call(self.user_key, name,
+                                   {"model": "res.partner", "res_id": self.partner.id, **extra}).json()
                 self.assertTrue(result["isError"], result)
         other = self.env["res.partner"].create({"name": "Quiet Customer"})
-        ok = self.call(self.user_key, "odoo_post_message", {"model": "res.partner", "res_id": other.id, "body": "hi"}).json()
+        ok = self.call(self.user_key, "odoo_post_message",
+                       {"model": "res.partner", "res_id": other.id, "body": "hi"}).json()
         self.assertFalse(ok["isError"], ok)
 
     def test_refused_on_hidden_and_read_only_models(self):
         for model in ("res.users.apikeys", "res.users", "ir.cron"):
             with self.subTest(model=model):
-                result = self.call(self.admin_key, "odoo_post_message", {"model": model, "res_id": 1, "body": "x"}).json()
+                result = self.call(self.admin_key, "odoo_post_message",
+                                   {"model": model, "res_id": 1, "body": "x"}).json()
                 self.assertTrue(result["isError"])
 
     def test_the_chatter_tools_are_write_tools_hidden_from_read_only_keys(self):
@@ -312,5 +322,6 @@ class TestChatterTools(McpHttpCase):
         self.assertNotIn("odoo_post_message", names)
         self.assertNotIn("odoo_schedule_activity", names)
         self.assertIn("odoo_post_message", self.tool_names(self.user_key))
-        refused = self.call(read_only, "odoo_post_message", {"model": "res.partner", "res_id": self.partner.id, "body": "x"})
+        refused = self.call(read_only, "odoo_post_message",
+                            {"model": "res.partner", "res_id": self.partner.id, "body": "x"})
         self.assertContractError(refused, 404, "unknown_tool")

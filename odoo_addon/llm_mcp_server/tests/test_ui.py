@@ -128,7 +128,8 @@ class TestOAuthScreensTours(McpTourCase):
         self.assertIsNotNone(odoo_test_common.websocket, "python3-websocket is needed for the browser tours")
         try:
             odoo_test_common._find_executable()
-            self.start_tour("/llm_mcp_oauth/authorize?" + query, "llm_mcp_oauth_consent_tour", login=self.users.user.login)
+            self.start_tour("/llm_mcp_oauth/authorize?" + query, "llm_mcp_oauth_consent_tour",
+                            login=self.users.user.login)
         except unittest.SkipTest as skipped:
             self.fail("Tour could not run: %s" % skipped)
         code = self.env["llm.mcp.oauth.code"].sudo().search([("client_id", "=", client.id)])

@@ -91,7 +91,9 @@ class LlmToolBuiltin(models.AbstractModel):
         try:
             deadline = datetime.date.fromisoformat(date_deadline)
         except (TypeError, ValueError):
-            raise UserError(_("date_deadline must be a date as YYYY-MM-DD, got %(value)r.", value=date_deadline)) from None
+            raise UserError(_(
+                "date_deadline must be a date as YYYY-MM-DD, got %(value)r.", value=date_deadline,
+            )) from None
         types = self.env["mail.activity.type"].search(["|", ("res_model", "=", False), ("res_model", "=", model)])
         wanted = (activity_type or "").strip().lower()
         found = types.filtered(lambda t: (t.name or "").lower() == wanted)[:1]
