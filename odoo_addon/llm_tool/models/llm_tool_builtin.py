@@ -89,7 +89,8 @@ Domain = Annotated[
     "Odoo domain: a list of conditions [field, operator, value] combined with the prefix operators "
     "'&' (and, the default between conditions), '|' (or) and '!' (not). A field may be a dotted path "
     "('partner_id.country_id.code'). Operators: =, !=, >, >=, <, <=, like, ilike, not ilike, in, not in, "
-    "child_of, parent_of, =like, =ilike. Example: ['|', ['name', 'ilike', 'acme'], ['email', 'ilike', "
+    "child_of, parent_of, =like, =ilike, and any / not any with a domain on the related model "
+    "(['child_ids', 'any', [['name', 'ilike', 'acme']]]). Example: ['|', ['name', 'ilike', 'acme'], ['email', 'ilike', "
     "'@acme.com']]. Empty: every record.",
 ]
 Ids = Annotated[list[int], {"minItems": 1, "maxItems": IDS_MAX}, "Record ids."]
@@ -328,7 +329,9 @@ class LlmToolBuiltin(models.AbstractModel):
         values: Annotated[
             dict | list[dict],
             "Field values of the new record, or a list of them to create several at once. Many2one: an "
-            "id; many2many/one2many: a list of commands, e.g. [[6, 0, [ids]]] or [[0, 0, {values}]].",
+            "id; one2many: new lines only, [[0, 0, {values}], ...]; many2many: [[6, 0, [ids]]] (set), "
+            "[[4, id]] (add), [[3, id]] (remove) or [[0, 0, {values}]]. Existing related records are changed "
+            "or deleted with odoo_update / odoo_delete on their own model.",
         ],
     ) -> dict:
         """Create one or several records of an Odoo model. All or nothing: if one fails, none is created."""
