@@ -9,3 +9,4 @@ from . import test_rate_limits
 from . import test_confirmations
 from . import test_resources
 from . import test_prompts
+from . import test_preview_commands

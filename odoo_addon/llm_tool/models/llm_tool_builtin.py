@@ -69,6 +69,18 @@ GENERIC_ORM_METHODS = frozenset({
 })
 _AGGREGATE_FUNCTIONS = {"sum", "avg", "min", "max", "count", "count_distinct", "bool_and", "bool_or"}
 _DOMAIN_OPERATORS = {"&", "|", "!"}
+# Condition operators whose value is a domain on the field's comodel (Odoo 18): their sub-domains get the same
+# checks as the top level, or a secret field could be searched through them (red team F1). Odoo compares
+# operators case-insensitively, so these are matched lowercased.
+_SUBDOMAIN_OPERATORS = {"any", "not any"}
+SUBDOMAIN_MAX_DEPTH = 8
+# Odoo's x2many command codes (odoo.fields.Command) and what the write tools let through (red team F2, F4):
+# odoo_create and odoo_update change only the records they name, so a command that writes, deletes or moves
+# an existing related record is refused; odoo_update / odoo_delete on that record's model do it, with the
+# confirmation they ask for.
+_CREATE, _UPDATE, _DELETE, _UNLINK, _LINK, _CLEAR, _SET = range(7)
+_COMMAND_NAMES = {_CREATE: "create", _UPDATE: "update", _DELETE: "delete", _UNLINK: "unlink", _LINK: "link",
+                  _CLEAR: "clear", _SET: "set"}
 
 ModelName = Annotated[str, "Technical model name, e.g. 'res.partner' or 'sale.order' (see odoo_list_models)."]
 Domain = Annotated[
@@ -77,7 +89,8 @@ Domain = Annotated[
     "Odoo domain: a list of conditions [field, operator, value] combined with the prefix operators "
     "'&' (and, the default between conditions), '|' (or) and '!' (not). A field may be a dotted path "
     "('partner_id.country_id.code'). Operators: =, !=, >, >=, <, <=, like, ilike, not ilike, in, not in, "
-    "child_of, parent_of, =like, =ilike. Example: ['|', ['name', 'ilike', 'acme'], ['email', 'ilike', "
+    "child_of, parent_of, =like, =ilike, and any / not any with a domain on the related model "
+    "(['child_ids', 'any', [['name', 'ilike', 'acme']]]). Example: ['|', ['name', 'ilike', 'acme'], ['email', 'ilike', "
     "'@acme.com']]. Empty: every record.",
 ]
 Ids = Annotated[list[int], {"minItems": 1, "maxItems": IDS_MAX}, "Record ids."]
@@ -316,7 +329,9 @@ class LlmToolBuiltin(models.AbstractModel):
         values: Annotated[
             dict | list[dict],
             "Field values of the new record, or a list of them to create several at once. Many2one: an "
-            "id; many2many/one2many: a list of commands, e.g. [[6, 0, [ids]]] or [[0, 0, {values}]].",
+            "id; one2many: new lines only, [[0, 0, {values}], ...]; many2many: [[6, 0, [ids]]] (set), "
+            "[[4, id]] (add), [[3, id]] (remove) or [[0, 0, {values}]]. Existing related records are changed "
+            "or deleted with odoo_update / odoo_delete on their own model.",
         ],
     ) -> dict:
         """Create one or several records of an Odoo model. All or nothing: if one fails, none is created."""
@@ -462,7 +477,8 @@ class LlmToolBuiltin(models.AbstractModel):
 
     @api.model
     def _tool_check_values(self, Model, values, depth=0):
-        """Refuse values (create/write) whose relational fields reach a hidden model, at any depth."""
+        """Refuse values (create/write) that reach a hidden model, hold a secret field or change records other
+        than the ones being created or written (x2many commands on existing records), at any depth."""
         if not isinstance(values, dict):
             return
         if depth > 8:
@@ -472,27 +488,110 @@ class LlmToolBuiltin(models.AbstractModel):
                 continue
             self._tool_check_path(Model, name)
             field = Model._fields.get(name)
-            if field is None or not field.relational:
-                continue
-            if field.type in ("one2many", "many2many") and isinstance(value, list):
-                comodel = self.env[field.comodel_name]
-                for command in value:
-                    if not isinstance(command, (list, tuple)) or not command:
-                        continue
-                    # create, update or delete a related record: the same rule as writing that model directly
-                    if command[0] in (0, 1, 2) and comodel._name in self._tool_read_only_models():
-                        raise AccessError(_(
-                            "Field %(field)s of %(model)s would change %(comodel)s records, which MCP tools "
-                            "cannot change.", field=name, model=Model._name, comodel=comodel._name,
-                        ))
-                    if len(command) == 3 and isinstance(command[2], dict):
-                        self._tool_check_values(comodel, command[2], depth + 1)
+            if field is not None and field.type in ("one2many", "many2many"):
+                self._tool_check_x2many(Model, field, value, depth)
 
     @api.model
-    def _tool_check_domain(self, Model, domain):
+    def _tool_check_x2many(self, Model, field, value, depth):
+        """Refuse an x2many value whose commands would change existing records of the comodel.
+
+        Allowed: create new related records (0, checked like values of the comodel), and on a many2many
+        field link (4), unlink (3), clear (5) and set (6): they change the relation, not the records. Refused:
+        update (1) and delete (2) everywhere, and on a one2many field every command that takes an existing
+        line (3, 4, 5, 6: the line's parent changes, or an unlinked line is deleted or orphaned). Odoo reads
+        False as clear and a list of ids as set (fields._RelationalMulti.write_batch): checked as such.
+        """
+        comodel = self.env[field.comodel_name]
+        where = f"{Model._name}.{field.name}"
+        if value is False or value is None:
+            commands = [[_CLEAR]]
+        elif not isinstance(value, (list, tuple)):
+            raise UserError(_("%(field)s takes a list of commands such as [[0, 0, {values}]] or [[6, 0, [ids]]], "
+                              "got %(value)r.", field=where, value=value))
+        elif value and not isinstance(value[0], (list, tuple)):
+            commands = [[_SET, 0, list(value)]]
+        else:
+            commands = value
+        for command in commands:
+            if not isinstance(command, (list, tuple)) or not command:
+                raise UserError(_("%(field)s: %(command)r is not a command: use [code, id, values], e.g. "
+                                  "[0, 0, {values}] or [4, id].", field=where, command=command))
+            code = command[0]
+            # the exact type: Odoo compares codes with ==, so True would be update and 2.0 delete
+            if type(code) is not int or code not in _COMMAND_NAMES:
+                raise UserError(_("%(field)s: %(command)r does not start with a command code 0-6.",
+                                  field=where, command=command))
+            if code == _CREATE:
+                if len(command) != 3 or not isinstance(command[2], dict):
+                    raise UserError(_("%(field)s: a create command is [0, 0, {values}], got %(command)r.",
+                                      field=where, command=command))
+                if comodel._name in self._tool_read_only_models():
+                    raise AccessError(_(
+                        "Field %(field)s of %(model)s would change %(comodel)s records, which MCP tools "
+                        "cannot change.", field=field.name, model=Model._name, comodel=comodel._name,
+                    ))
+                self._tool_check_values(comodel, command[2], depth + 1)
+            elif code == _UPDATE:
+                raise UserError(_(
+                    "%(field)s: command %(command)r would change an existing %(comodel)s record in place. "
+                    "odoo_create and odoo_update change only the records they name: use odoo_update on "
+                    "%(comodel)s for that record.", field=where, command=command, comodel=comodel._name,
+                ))
+            elif code == _DELETE:
+                raise UserError(_(
+                    "%(field)s: command %(command)r would delete an existing %(comodel)s record. odoo_create "
+                    "and odoo_update change only the records they name: use odoo_delete on %(comodel)s, which "
+                    "asks for a confirmation.", field=where, command=command, comodel=comodel._name,
+                ))
+            elif field.type == "one2many":
+                raise UserError(_(
+                    "%(field)s is a one2many field: command %(command)r (%(name)s) would move, delete or orphan "
+                    "existing %(comodel)s records. Only new lines can be added here ([0, 0, {values}]); use "
+                    "odoo_update on %(comodel)s to move a line (its %(inverse)s) and odoo_delete to remove one, "
+                    "which asks for a confirmation.", field=where, command=command, name=_COMMAND_NAMES[code],
+                    comodel=comodel._name, inverse=field.inverse_name or _("parent field"),
+                ))
+            elif code in (_UNLINK, _LINK):
+                if len(command) < 2 or type(command[1]) is not int:
+                    raise UserError(_("%(field)s: a %(name)s command is [%(code)s, id] with an integer id, got "
+                                      "%(command)r.", field=where, name=_COMMAND_NAMES[code], code=code,
+                                      command=command))
+            elif code == _SET:
+                ids = command[2] if len(command) == 3 else None
+                if not isinstance(ids, (list, tuple)) or any(type(i) is not int for i in ids):
+                    raise UserError(_("%(field)s: a set command is [6, 0, [ids]] with integer ids, got "
+                                      "%(command)r.", field=where, command=command))
+
+    @api.model
+    def _tool_check_domain(self, Model, domain, depth=0):
+        """Refuse a domain whose conditions, at any depth of any/not any sub-domains, use a secret field or a
+        path to a hidden model; each sub-domain is checked against its field's comodel."""
         for item in domain:
-            if isinstance(item, tuple):
-                self._tool_check_path(Model, item[0])
+            if not isinstance(item, (list, tuple)) or len(item) != 3 or not isinstance(item[0], str):
+                continue
+            path, operator, value = item
+            self._tool_check_path(Model, path)
+            if isinstance(operator, str) and operator.lower() in _SUBDOMAIN_OPERATORS:
+                comodel = self._tool_path_comodel(Model, path, operator)
+                if depth >= SUBDOMAIN_MAX_DEPTH:
+                    raise UserError(_("Sub-domains (any, not any) nested more than %(max)s levels deep are not "
+                                      "accepted.", max=SUBDOMAIN_MAX_DEPTH))
+                if not isinstance(value, (list, tuple)):
+                    raise UserError(_("The value of %(operator)r on %(path)s must be a domain (a list of "
+                                      "conditions), got %(value)r.", operator=operator, path=path, value=value))
+                self._tool_check_domain(comodel, value, depth + 1)
+
+    @api.model
+    def _tool_path_comodel(self, Model, path, operator):
+        """The comodel at the end of ``path``, whose sub-domain the condition ``operator`` takes."""
+        field = None
+        for name in path.split("."):
+            field = Model._fields.get(name)
+            if field is None or not field.relational:
+                raise UserError(_("%(operator)r needs a relational field: %(path)s of %(model)s is not one.",
+                                  operator=operator, path=path, model=Model._name))
+            Model = self.env[field.comodel_name]
+        return Model
 
     @api.model
     def _tool_check_order(self, Model, order):
@@ -503,22 +602,41 @@ class LlmToolBuiltin(models.AbstractModel):
 
     @api.model
     def _tool_domain(self, Model, domain):
-        """The domain with its conditions as tuples, after a shape check whose errors name the position."""
+        """The domain with its conditions as tuples, after a shape check whose errors name the position, and
+        the checks of _tool_check_domain (sub-domains of any / not any included)."""
+        normalized = self._tool_domain_shape(domain or [], "domain", 0)
+        self._tool_check_domain(Model, normalized)
+        return normalized
+
+    @api.model
+    def _tool_domain_shape(self, domain, where, depth):
+        if not isinstance(domain, (list, tuple)):
+            raise UserError(_("%(where)s must be a domain (a list of conditions), got %(item)r.",
+                              where=where, item=domain))
+        if depth > SUBDOMAIN_MAX_DEPTH:
+            raise UserError(_("Sub-domains (any, not any) nested more than %(max)s levels deep are not accepted.",
+                              max=SUBDOMAIN_MAX_DEPTH))
         normalized = []
-        for index, item in enumerate(domain or []):
+        for index, item in enumerate(domain):
+            position = f"{where}[{index}]"
             if isinstance(item, str):
                 if item not in _DOMAIN_OPERATORS:
-                    raise UserError(_("domain[%(index)s]: %(item)r is not an operator ('&', '|', '!').",
-                                      index=index, item=item))
+                    raise UserError(_("%(where)s: %(item)r is not an operator ('&', '|', '!').",
+                                      where=position, item=item))
                 normalized.append(item)
-            elif isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and isinstance(item[1], str):
-                normalized.append(tuple(item))
+            elif (isinstance(item, (list, tuple)) and len(item) == 3 and isinstance(item[0], str)
+                  and isinstance(item[1], str)):
+                path, operator, value = item
+                if operator.lower() in _SUBDOMAIN_OPERATORS:
+                    # canonical spelling: Odoo recognises a sub-domain by the lowercase operator only
+                    operator = operator.lower()
+                    value = self._tool_domain_shape(value, f"{position}[2]", depth + 1)
+                normalized.append((path, operator, value))
             else:
                 raise UserError(_(
-                    "domain[%(index)s] must be an operator ('&', '|', '!') or a condition "
-                    "[field, operator, value], got %(item)r.", index=index, item=item,
+                    "%(where)s must be an operator ('&', '|', '!') or a condition "
+                    "[field, operator, value], got %(item)r.", where=position, item=item,
                 ))
-        self._tool_check_domain(Model, normalized)
         return normalized
 
     @api.model
