@@ -1,7 +1,7 @@
 import json
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import Form, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.llm_tool.decorators import llm_tool
@@ -239,3 +239,19 @@ class TestToolRegistry(TransactionCase):
         result = tool.with_user(self.user).execute(
             {"model": "res.partner", "domain": [["id", "=", self.user.partner_id.id]]})
         self.assertEqual(result, {"count": 1})
+
+
+@tagged("post_install", "-at_install")
+class TestToolForm(TransactionCase):
+    """The tool form keeps what a decorator declares read-only while the sync would overwrite it."""
+
+    def test_decorator_owned_fields_are_read_only_until_auto_update_is_off(self):
+        tool = self.env["llm.tool"].search([("name", "=", "odoo_search")])
+        owned = ("name", "title", "description", "input_schema", "destructive_hint", "decorator_method")
+        with Form(tool) as form:
+            for field in owned:
+                with self.assertRaises(AssertionError, msg=f"{field} is editable while auto_update is on"):
+                    setattr(form, field, "x" if field not in ("destructive_hint",) else True)
+            form.auto_update = False
+            form.description = "Edited by a manager."
+        self.assertEqual(tool.description, "Edited by a manager.")
