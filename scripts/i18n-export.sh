@@ -38,9 +38,17 @@ CONF
 step "Installing ${ADDONS[*]} in a throw-away database (log: $WORK/odoo.log)"
 odoo() { "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$WORK/odoo.conf" -d "$DB" --stop-after-init --without-demo=all "$@"; }
 odoo -i "$(IFS=,; echo "${ADDONS[*]}")" >"$WORK/odoo.log" 2>&1 || { tail -n 30 "$WORK/odoo.log"; die "installing the addons failed"; }
+# the export's header dates change at every run: a template whose strings did not change is left as it was
+without_dates() { grep -v -e '^"POT-Creation-Date: ' -e '^"PO-Revision-Date: ' "$1"; }
 for addon in "${ADDONS[@]}"; do
-    mkdir -p "$ROOT/odoo_addon/$addon/i18n"
-    odoo --i18n-export="$ROOT/odoo_addon/$addon/i18n/$addon.pot" --modules="$addon" >>"$WORK/odoo.log" 2>&1 \
+    pot="$ROOT/odoo_addon/$addon/i18n/$addon.pot"
+    mkdir -p "$(dirname "$pot")"
+    odoo --i18n-export="$WORK/$addon.pot" --modules="$addon" >>"$WORK/odoo.log" 2>&1 \
         || { tail -n 30 "$WORK/odoo.log"; die "exporting $addon failed"; }
-    info "odoo_addon/$addon/i18n/$addon.pot: $(grep -c '^msgid ' "$ROOT/odoo_addon/$addon/i18n/$addon.pot") strings"
+    if [[ -f "$pot" ]] && cmp -s <(without_dates "$pot") <(without_dates "$WORK/$addon.pot"); then
+        info "odoo_addon/$addon/i18n/$addon.pot: unchanged"
+    else
+        cp "$WORK/$addon.pot" "$pot"
+        info "odoo_addon/$addon/i18n/$addon.pot: $(grep -c '^msgid ' "$pot") strings"
+    fi
 done
