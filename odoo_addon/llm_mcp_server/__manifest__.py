@@ -1,7 +1,7 @@
 {
     "name": "MCP Server",
     "summary": "Put this database in front of MCP clients (Claude, Cursor...) with per-user MCP keys and an audit log",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Productivity/LLM",
     "license": "LGPL-3",
     "author": "llm_mcp_server contributors",

@@ -2,6 +2,7 @@ from . import res_users_apikeys
 from . import ir_http
 from . import llm_mcp_config
 from . import llm_mcp_key
+from . import llm_mcp_key_usage
 from . import llm_mcp_oauth_client
 from . import llm_mcp_oauth_grant
 from . import llm_mcp_oauth_code

@@ -65,13 +65,6 @@ class LlmMcpKey(models.Model):
                 END IF;
             END $$;
         """)
-        # Kept apart from llm_mcp_key on purpose: see res.users.apikeys._llm_mcp_touch.
-        self.env.cr.execute("""
-            CREATE TABLE IF NOT EXISTS llm_mcp_key_usage (
-                key_id integer PRIMARY KEY REFERENCES llm_mcp_key(id) ON DELETE CASCADE,
-                last_used timestamp without time zone NOT NULL
-            )
-        """)
 
     def _compute_last_used(self):
         used = {}

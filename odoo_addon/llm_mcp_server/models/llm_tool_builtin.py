@@ -14,6 +14,7 @@ from .llm_mcp_resource import EXPORT_FORMATS, EXPORT_MAX_ROWS, PDF_MIME, REPORT_
 # them, filtered per user). No generic tool touches them, whoever the user is (docs/security.md).
 MCP_HIDDEN_MODELS = frozenset({
     "llm.mcp.key", "llm.mcp.call", "llm.mcp.config", "llm.mcp.key.wizard", "llm.mcp.key.show",
+    "llm.mcp.key.usage",
     "llm.mcp.rate.limit",
     "llm.mcp.oauth.client", "llm.mcp.oauth.grant", "llm.mcp.oauth.code", "llm.mcp.oauth.refresh.token",
     "llm.mcp.confirmation",

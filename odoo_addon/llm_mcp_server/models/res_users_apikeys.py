@@ -111,7 +111,7 @@ class ResUsersApikeys(models.Model):
     def _llm_mcp_touch(self, mcp_key_id):
         """Record that the key was used (the caller checked it was not in the last minute).
 
-        The time goes to its own table (llm_mcp_key_usage), after the request's commit, in a separate
+        The time goes to its own table (llm.mcp.key.usage), after the request's commit, in a separate
         READ COMMITTED transaction: updating the llm_mcp_key row inside requests would make concurrent
         requests of the same key, whose audit rows reference that row, fail with serialization errors
         (and Odoo would replay them).
