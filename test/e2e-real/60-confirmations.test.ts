@@ -7,6 +7,7 @@ import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.j
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { textOf, type CallResult } from './clients.js';
 import { fixtures } from './fixtures.js';
+import { post } from '../support/rawMcp.js';
 import { mcpUrl, orm } from './stack.js';
 
 type Answer = { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, boolean> };
@@ -194,4 +195,25 @@ describe('odoo_delete asks the person before it deletes', () => {
       });
     });
   }
+
+  it('does not take the question of a client that asks the person as a confirmation_token (red team F3)', async () => {
+    const contact = await newContact('F3');
+    const call = (id: number, version: string, caps: Record<string, unknown> | undefined, args: Record<string, unknown>) => {
+      const meta = { 'io.modelcontextprotocol/protocolVersion': version, 'io.modelcontextprotocol/clientInfo': { name: 'e2e-f3', version: '1' },
+        ...(caps ? { 'io.modelcontextprotocol/clientCapabilities': caps } : {}) };
+      return post(mcpUrl, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'odoo_delete', arguments: args, ...(version === '2026-07-28' ? { _meta: meta } : {}) } },
+        { Authorization: `Bearer ${fixtures.admin.key}`, 'MCP-Protocol-Version': version, 'Mcp-Method': 'tools/call', 'Mcp-Name': 'odoo_delete' });
+    };
+    const args = { model: 'res.partner', ids: [contact.id] };
+    const asked = (await call(1, '2026-07-28', { elicitation: {} }, args)).json.result as { resultType: string; requestState: string };
+    assert.equal(asked.resultType, 'input_required');
+    // the model copies the question's state into its arguments: on a 2025 call, and on the eliciting client's own
+    const legacy = (await call(2, '2025-11-25', undefined, { ...args, confirmation_token: asked.requestState })).json.result as CallResult;
+    assert.equal(legacy.isError, true);
+    assert.match(textOf(legacy), /answered only by the person/);
+    const modern = (await call(3, '2026-07-28', { elicitation: {} }, { ...args, confirmation_token: asked.requestState })).json.result as { resultType: string };
+    assert.equal(modern.resultType, 'input_required', 'the person is asked again');
+    assert.equal(await exists(contact.id), true, 'nothing deleted');
+    assert.deepEqual(await lastOutcomes(3), ['confirmation_requested', 'invalid', 'confirmation_requested']);
+  });
 });

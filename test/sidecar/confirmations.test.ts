@@ -191,10 +191,60 @@ describe('confirmations', function () {
       odoo.records.set(53, 'Unanswered Ltd');
       const state = await ask(sidecar.mcpUrl, [53]);
       const [body, headers] = modern(CAROL_KEY, 3, 'tools/call', { name: 'odoo_delete', arguments: { model: 'res.partner', ids: [53] }, requestState: state });
-      (body as { params: { _meta: Record<string, unknown> } }).params._meta['io.modelcontextprotocol/clientCapabilities'] = { elicitation: {} };
+      const params = (body as { params: { _meta: Record<string, unknown> } }).params;
+      params._meta = { ...params._meta, 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} } }; // a copy: rawMcp shares _meta
       const again = await post(sidecar.mcpUrl, body, headers);
       assert.equal(again.json.result.resultType, 'input_required', again.text);
       assert.equal(odoo.records.has(53), true);
+    });
+  });
+
+  describe('the model cannot answer for a person whose client asks them (F3)', () => {
+    /** A 2026-07-28 tools/call of odoo_delete from a client that declares elicitation, with these extra arguments. */
+    async function elicitingCall(id: number, ids: number[], extra: Record<string, unknown> = {}) {
+      const [body, headers] = modern(CAROL_KEY, id, 'tools/call', { name: 'odoo_delete', arguments: { model: 'res.partner', ids, ...extra } });
+      const params = (body as { params: { _meta: Record<string, unknown> } }).params;
+      params._meta = { ...params._meta, 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} } };
+      const answer = await post(sidecar.mcpUrl, body, headers);
+      assert.equal(answer.status, 200, answer.text);
+      return answer.json.result as { resultType?: string; requestState?: string; isError?: boolean; content?: Array<{ text: string }> };
+    }
+
+    it('a model that passes the requestState as confirmation_token gets the person asked, and deletes nothing', async () => {
+      odoo.records.set(54, 'Skipped Person Ltd');
+      const asked = await elicitingCall(11, [54]);
+      assert.equal(asked.resultType, 'input_required');
+      const state = asked.requestState!;
+      assert.equal(odoo.calls.at(-1)!.confirm_with, 'elicitation', 'Odoo is told the person is asked through elicitation');
+      // the model copies the question's state into its arguments, with no answer from the person
+      const from = odoo.audit.length;
+      const again = await elicitingCall(12, [54], { confirmation_token: state });
+      assert.equal(again.resultType, 'input_required', JSON.stringify(again));
+      assert.equal(odoo.records.has(54), true, 'nothing deleted');
+      const relayed = odoo.calls.at(-1)!;
+      assert.equal(relayed.confirmation, undefined, 'a model-supplied token is never relayed as the person\'s answer');
+      assert.deepEqual(outcomes(from), ['confirmation_requested']);
+      // nor does it count as a token on a call that has no elicitation
+      const [body, headers] = modern(CAROL_KEY, 13, 'tools/call', { name: 'odoo_delete', arguments: { model: 'res.partner', ids: [54], confirmation_token: state } });
+      const plain = (await post(sidecar.mcpUrl, body, headers)).json.result as { isError?: boolean; content: Array<{ text: string }> };
+      assert.equal(plain.isError, true);
+      assert.match(plain.content[0]!.text, /answered only by the person/);
+      assert.equal(odoo.records.has(54), true, 'nothing deleted');
+      assert.equal(odoo.audit.at(-1)!.outcome, 'invalid');
+    });
+
+    it('a valid confirmation_token from a call without elicitation does not skip the question', async () => {
+      odoo.records.set(55, 'Token Elsewhere Ltd');
+      const [body, headers] = modern(CAROL_KEY, 14, 'tools/call', { name: 'odoo_delete', arguments: { model: 'res.partner', ids: [55] } });
+      const first = (await post(sidecar.mcpUrl, body, headers)).json.result as { content: Array<{ text: string }> };
+      assert.equal(odoo.calls.at(-1)!.confirm_with, undefined, 'no elicitation: the token channel');
+      const token = tokenIn(first.content[0]!.text);
+      assert.ok(token);
+      const from = odoo.audit.length;
+      const asked = await elicitingCall(15, [55], { confirmation_token: token });
+      assert.equal(asked.resultType, 'input_required', JSON.stringify(asked));
+      assert.equal(odoo.records.has(55), true, 'nothing deleted');
+      assert.deepEqual(outcomes(from), ['confirmation_requested']);
     });
   });
 

@@ -57,6 +57,7 @@ export interface RelayedCall {
   request_id?: unknown;
   protocol_version?: unknown;
   confirmation?: unknown;
+  confirm_with?: unknown;
   userId: number;
 }
 
@@ -669,8 +670,12 @@ export class OdooStandIn {
     tool: string,
     given: Record<string, unknown>,
     confirmation: unknown,
+    confirmWith: unknown,
   ): { arguments: Record<string, unknown> } | { answer: Record<string, unknown>; outcome: AuditRow['outcome']; message: string } {
-    const { confirmation_token: token, ...args } = given;
+    const { confirmation_token: givenToken, ...args } = given;
+    // a client that asks the person itself: only their answer (`confirmation`) counts, never the model's token
+    const channel = confirmWith === 'elicitation' ? 'elicitation' : 'token';
+    const token = channel === 'elicitation' ? undefined : givenToken;
     const refuse = (outcome: AuditRow['outcome'], message: string) => ({ answer: { content: [{ type: 'text', text: message }], isError: true }, outcome, message });
     const digest = createHash('sha256').update(canonical(args)).digest('hex');
     if (confirmation === undefined && token === undefined) {
@@ -678,10 +683,11 @@ export class OdooStandIn {
       const missing = ids.filter((id) => !this.records.has(id));
       if (missing.length) return refuse('tool_error', `No Contact (res.partner) with id ${missing.join(', ')}, or you may not see it.`);
       const preview = `Delete ${ids.length} record${ids.length === 1 ? '' : 's'} of Contact (res.partner): ${ids.map((id) => `“${this.records.get(id)}” (#${id})`).join(', ')}.`;
-      const claims = { v: 1, k: key.id, u: key.userId, t: tool, a: digest, e: Math.floor((Date.now() + this.confirmationTtlMs) / 1000), n: randomUUID() };
+      const claims = { v: 1, k: key.id, u: key.userId, t: tool, a: digest, c: channel, e: Math.floor((Date.now() + this.confirmationTtlMs) / 1000), n: randomUUID() };
       const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
       const state = `${payload}.${this.confirmationSignature(key, payload)}`;
-      const text = `Confirmation needed — nothing was done yet.\n\n${preview}\n\nShow this to the person and ask whether to go ahead. Only if they agree, call ${tool} again with exactly the same arguments plus "confirmation_token": "${state}" (valid 5 minutes, once).`;
+      const how = channel === 'elicitation' ? 'The person is asked in their client; only their answer there runs it.' : `Show this to the person and ask whether to go ahead. Only if they agree, call ${tool} again with exactly the same arguments plus "confirmation_token": "${state}" (valid 5 minutes, once).`;
+      const text = `Confirmation needed — nothing was done yet.\n\n${preview}\n\n${how}`;
       return { answer: { content: [{ type: 'text', text }], isError: true, confirmation: { state, message: preview, expires_at: new Date(claims.e * 1000).toISOString() } },
         outcome: 'confirmation_requested', message: preview };
     }
@@ -694,10 +700,13 @@ export class OdooStandIn {
     if (!payload || !signature || extra !== undefined || signature.length !== expected.length || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) {
       return refuse('invalid', 'The confirmation is not valid for this key: nothing was done.');
     }
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { u: number; k: number; t: string; a: string; e: number; n: string };
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { u: number; k: number; t: string; a: string; c: string; e: number; n: string };
     if (claims.u !== key.userId || claims.k !== key.id) return refuse('invalid', 'The confirmation was given to another user or key: nothing was done.');
     if (claims.t !== tool) return refuse('invalid', `The confirmation was given for another tool (${claims.t}), not ${tool}: nothing was done.`);
     if (claims.a !== digest) return refuse('invalid', 'The confirmation was given for other arguments: nothing was done.');
+    if (confirmation === undefined && claims.c !== 'token') {
+      return refuse('invalid', 'This confirmation is answered only by the person, in the question their client shows; it cannot be passed as confirmation_token. Nothing was done.');
+    }
     if (claims.e * 1000 < Date.now()) return refuse('expired', 'The confirmation expired: nothing was done.');
     if (this.answeredNonces.has(claims.n)) return refuse('invalid', 'This confirmation was already used: a confirmation counts once. Nothing was done.');
     this.answeredNonces.add(claims.n);
@@ -831,8 +840,13 @@ export class OdooStandIn {
       audit({ tool: name, outcome: 'invalid', ...facts });
       return this.fail(res, 400, 'bad_request', 'arguments must be an object');
     }
+    if (call.confirm_with !== undefined && call.confirm_with !== 'elicitation') {
+      audit({ tool: name, outcome: 'invalid', ...facts });
+      return this.fail(res, 400, 'bad_request', "'confirm_with' must be \"elicitation\" or absent.");
+    }
     this.calls.push({ name, arguments: structuredClone(args), client: call.client, request_id: call.request_id, protocol_version: call.protocol_version,
-      ...(call.confirmation === undefined ? {} : { confirmation: call.confirmation }), userId: user.id });
+      ...(call.confirmation === undefined ? {} : { confirmation: call.confirmation }),
+      ...(call.confirm_with === undefined ? {} : { confirm_with: call.confirm_with }), userId: user.id });
     const visible = this.toolsFor(key).some((d) => d.name === name);
     const spec = Object.hasOwn(TOOLS, name) ? TOOLS[name] : Object.hasOwn(CONFIRMED_TOOLS, name) ? this.confirmedSpec(name) : undefined;
     if (!visible || !spec) {
@@ -854,7 +868,7 @@ export class OdooStandIn {
     }
     let outcomeOnSuccess: AuditRow['outcome'] = 'ok';
     if (Object.hasOwn(CONFIRMED_TOOLS, name)) {
-      const gate = this.gate(key, name, args as Record<string, unknown>, call.confirmation);
+      const gate = this.gate(key, name, args as Record<string, unknown>, call.confirmation, call.confirm_with);
       if ('answer' in gate) {
         audit({ tool: name, outcome: gate.outcome, message: gate.message, ...facts });
         return this.send(res, 200, { contract: 1, ...gate.answer });

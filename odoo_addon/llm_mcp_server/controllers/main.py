@@ -152,7 +152,11 @@ class McpEndpoints(http.Controller):
             # a read-only tool leaves nothing but the audit row to commit: no need to wait for the disk
             audit["durable"] = not entry.read_only or settings["durable_read_audit"]
             # a tool a person confirms runs only on the retry that carries their acceptance (Confirmations)
-            gate = request.env["llm.mcp.confirmation"]._gate(mcp_key, entry, arguments, body.get("confirmation"))
+            confirm_with = body.get("confirm_with")
+            if confirm_with not in (None, "elicitation"):
+                raise ContractError(400, "bad_request", "'confirm_with' must be \"elicitation\" or absent.")
+            gate = request.env["llm.mcp.confirmation"]._gate(
+                mcp_key, entry, arguments, body.get("confirmation"), confirm_with)
             if gate.answer is not None:
                 return self._finish_call(started, audit, gate.outcome, json_response(gate.answer), message=gate.message)
             arguments = gate.arguments

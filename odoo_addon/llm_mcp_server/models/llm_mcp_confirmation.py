@@ -4,10 +4,13 @@ The first call of such a tool runs nothing: it answers with a preview in words a
 model, the target records' display names as the user reads them, the values) and a signed, opaque
 confirmation state. The retry carries that state and the person's answer. The state is
 
-    <base64url of {"v", "k": key id, "u": user id, "t": tool, "a": sha256 of the arguments, "e": expiry, "n": nonce}>
+    <base64url of {"v", "k": key id, "u": user id, "t": tool, "a": sha256 of the arguments, "c": channel,
+                   "e": expiry, "n": nonce}>
     .<HMAC-SHA256(the key row's stored hash, "llm_mcp_confirm.<payload>.<sha256 of the key>")>
 
-so it is bound to the user, the key, the tool and the exact arguments, and only whoever checked the key can
+so it is bound to the user, the key, the tool, the exact arguments and the channel the person is asked through
+(``c``: "elicitation" when the client asks them itself, whose answer only the sidecar relays as ``confirmation``;
+"token" when the model relays their yes as ``confirmation_token``), and only whoever checked the key can
 make one (the stored hash is reachable by no tool, ORM read or system parameter, as for the fast-path token).
 It expires after CONFIRMATION_TTL_SECONDS, and its nonce is recorded in ``llm_mcp_confirmation`` when it is
 answered, in a transaction of its own, so any Odoo worker and any sidecar replica refuses a replay.
@@ -37,6 +40,8 @@ from .llm_tool import TOKEN_ARGUMENT
 CONFIRMATION_TTL_SECONDS = 300
 STATE_HMAC_SCOPE = "llm_mcp_confirm"
 ANSWERS = ("accept", "decline", "cancel")
+ELICITATION = "elicitation"  # the body's confirm_with: the client asks the person itself (contract, Confirmations)
+TOKEN_CHANNEL = "token"
 _STATE_MAX_CHARS = 2048
 _NAMES_SHOWN = 20
 _VALUES_MAX_CHARS = 1500
@@ -79,8 +84,9 @@ class LlmMcpConfirmation(models.Model):
     # -- the call route's hook ----------------------------------------------------------------------------
 
     @api.model
-    def _gate(self, mcp_key, entry, arguments, confirmation):
-        """Decide whether the call of ``entry`` runs now (see Gate); ``confirmation`` is the body's field.
+    def _gate(self, mcp_key, entry, arguments, confirmation, confirm_with=None):
+        """Decide whether the call of ``entry`` runs now (see Gate); ``confirmation`` and ``confirm_with`` are
+        the body's fields (``confirm_with`` ELICITATION or None, checked by the caller).
 
         Raises ContractError-free: a malformed ``confirmation`` is refused as an answer with outcome invalid.
         """
@@ -88,17 +94,24 @@ class LlmMcpConfirmation(models.Model):
             return Gate(arguments)
         arguments = dict(arguments)
         token = arguments.pop(TOKEN_ARGUMENT, None)
+        channel = ELICITATION if confirm_with == ELICITATION else TOKEN_CHANNEL
+        ignored = None
+        if channel == ELICITATION and token is not None:
+            # the arguments are the model's: when the client asks the person, only their answer (``confirmation``,
+            # built by the sidecar from the client's inputResponses) counts, so the person is asked
+            token, ignored = None, f"The {TOKEN_ARGUMENT} argument was ignored: this client asks the person."
         if confirmation is None and token is None:
-            return self._ask(mcp_key, entry, arguments)
+            return self._ask(mcp_key, entry, arguments, channel, note=ignored)
         if confirmation is not None:
             if not isinstance(confirmation, dict) or confirmation.get("answer") not in ANSWERS:
                 return _refusal("invalid", "'confirmation' must be {\"state\": …, \"answer\": \"accept\", \"decline\" "
                                            "or \"cancel\"}. Nothing was done.")
-            state, answer = confirmation.get("state"), confirmation["answer"]
+            state, answer, channels = confirmation.get("state"), confirmation["answer"], (ELICITATION, TOKEN_CHANNEL)
         else:
-            state, answer = token, "accept"
+            # a token stands for the person's yes only where the model was asked to relay it
+            state, answer, channels = token, "accept", (TOKEN_CHANNEL,)
         try:
-            claims = _verify(state, mcp_key, entry.name, arguments)
+            claims = _verify(state, mcp_key, entry.name, arguments, channels)
             self._record_answer(claims, mcp_key)
         except ConfirmationRefused as refused:
             return _refusal(refused.outcome, refused.message)
@@ -109,8 +122,9 @@ class LlmMcpConfirmation(models.Model):
         return Gate(arguments, outcome_on_success="confirmed")
 
     @api.model
-    def _ask(self, mcp_key, entry, arguments):
-        """The first call: check the call could run, then answer with the preview and a new state."""
+    def _ask(self, mcp_key, entry, arguments, channel, note=None):
+        """The first call: check the call could run, then answer with the preview and a new state for
+        ``channel``; ``note`` (why an argument was ignored) goes into the audit message."""
         try:
             validate_arguments(entry.input_schema, arguments)
         except ToolInputError as exc:
@@ -119,14 +133,16 @@ class LlmMcpConfirmation(models.Model):
             preview = self._preview(entry, arguments)
         except UserError as exc:  # AccessError, MissingError: the tool would refuse it, so nobody is asked
             return _refusal("tool_error", str(exc.args[0]) if exc.args else "The operation was refused.")
-        state, expires = _sign_new_state(mcp_key, entry.name, arguments)
+        state, expires = _sign_new_state(mcp_key, entry.name, arguments, channel)
         expires_at = datetime.datetime.fromtimestamp(expires, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        text = (
-            f"Confirmation needed — nothing was done yet.\n\n{preview}\n\n"
-            "Show this to the person and ask whether to go ahead. Only if they agree, call "
-            f"{entry.name} again with exactly the same arguments plus \"{TOKEN_ARGUMENT}\": \"{state}\" "
-            f"(valid {CONFIRMATION_TTL_SECONDS // 60} minutes, once). If they do not agree, do not call it again."
-        )
+        if channel == ELICITATION:
+            how = "The person is asked in their client; only their answer there runs it."
+        else:
+            how = ("Show this to the person and ask whether to go ahead. Only if they agree, call "
+                   f"{entry.name} again with exactly the same arguments plus \"{TOKEN_ARGUMENT}\": \"{state}\" "
+                   f"(valid {CONFIRMATION_TTL_SECONDS // 60} minutes, once). "
+                   "If they do not agree, do not call it again.")
+        text = f"Confirmation needed — nothing was done yet.\n\n{preview}\n\n{how}"
         return Gate(
             arguments,
             answer={
@@ -135,7 +151,7 @@ class LlmMcpConfirmation(models.Model):
                 "confirmation": {"state": state, "message": preview, "expires_at": expires_at},
             },
             outcome="confirmation_requested",
-            message=preview,
+            message=f"{note}\n\n{preview}" if note else preview,
         )
 
     # -- the preview: what a person checks ----------------------------------------------------------------
@@ -205,16 +221,17 @@ def _signature(payload, mcp_key):
     return hmac.new(mcp_key.key_hash.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _sign_new_state(mcp_key, tool_name, arguments):
+def _sign_new_state(mcp_key, tool_name, arguments, channel):
     expires = int(time.time()) + CONFIRMATION_TTL_SECONDS
     claims = {"v": 1, "k": mcp_key.apikey_id, "u": mcp_key.user_id, "t": tool_name,
-              "a": arguments_digest(arguments), "e": expires, "n": secrets.token_urlsafe(18)}
+              "a": arguments_digest(arguments), "c": channel, "e": expires, "n": secrets.token_urlsafe(18)}
     payload = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).decode().rstrip("=")
     return f"{payload}.{_signature(payload, mcp_key)}", expires
 
 
-def _verify(state, mcp_key, tool_name, arguments):
-    """The claims of ``state`` if it is this key's, for this tool and these arguments, and not expired."""
+def _verify(state, mcp_key, tool_name, arguments, channels):
+    """The claims of ``state`` if it is this key's, for this tool and these arguments, answered through one of
+    ``channels``, and not expired."""
     if not isinstance(state, str) or len(state) > _STATE_MAX_CHARS or state.count(".") != 1:
         raise ConfirmationRefused("invalid", "The confirmation is not valid: nothing was done. Call the tool again "
                                              "without it to get a new one.")
@@ -235,6 +252,13 @@ def _verify(state, mcp_key, tool_name, arguments):
     if claims.get("a") != arguments_digest(arguments):
         raise ConfirmationRefused("invalid", "The confirmation was given for other arguments: nothing was done. "
                                              "Call the tool again without a token to have these confirmed.")
+    if claims.get("c") not in channels:
+        if claims.get("c") == ELICITATION:
+            # the question's requestState, copied into the arguments: the person has not answered
+            raise ConfirmationRefused("invalid", "This confirmation is answered only by the person, in the question "
+                                                 f"their client shows; it cannot be passed as {TOKEN_ARGUMENT}. "
+                                                 "Nothing was done.")
+        raise ConfirmationRefused("invalid", "The confirmation is not valid: nothing was done.")
     if not isinstance(claims.get("e"), int) or claims["e"] < time.time():
         raise ConfirmationRefused("expired", "The confirmation expired: nothing was done. Call the tool again "
                                              "without a token to ask the person again.")

@@ -81,6 +81,51 @@ class TestConfirmations(McpHttpCase):
         self.assertEqual(row.outcome, "confirmed")
         self.assertNotIn(state, row.arguments, "the token is not stored in the audit")
 
+    def ask_by_elicitation(self, arguments, **extra):
+        """A first call from a client that asks the person itself (the sidecar's confirm_with)."""
+        body = self.call(self.user_key, "odoo_delete", arguments, confirm_with="elicitation", **extra).json()
+        self.assertIs(body["isError"], True, body)
+        self.assertNotIn("confirmation_token", body["content"][0]["text"], "the model is not told to relay a token")
+        self.assertEqual(self.audit_rows()[-1].outcome, "confirmation_requested")
+        self.assertStillThere()
+        return body["confirmation"]["state"]
+
+    def test_the_person_answers_a_question_their_client_asks(self):
+        state = self.ask_by_elicitation(self.delete)
+        done = self.call(self.user_key, "odoo_delete", self.delete, confirm_with="elicitation",
+                         confirmation={"state": state, "answer": "accept"}).json()
+        self.assertIs(done["isError"], False, done)
+        self.env.invalidate_all()
+        self.assertFalse(self.partner.exists())
+        self.assertEqual(self.audit_rows()[-1].outcome, "confirmed")
+
+    def test_a_question_for_the_person_is_no_confirmation_token(self):
+        """F3: the model copies the elicitation's requestState into its arguments, with no answer from the person."""
+        state = self.ask_by_elicitation(self.delete)
+        body = self.call(self.user_key, "odoo_delete", {**self.delete, "confirmation_token": state}).json()
+        self.assertRefused(body, "invalid", "answered only by the person")
+        # nor inside a request whose client asks the person: the token is ignored and the person is asked again
+        self.ask_by_elicitation({**self.delete, "confirmation_token": state})
+        self.assertIn("confirmation_token argument was ignored", self.audit_rows()[-1].message)
+        # neither attempt used the question up: the person's own answer still counts
+        done = self.answer(self.user_key, "odoo_delete", self.delete, state)
+        self.assertIs(done["isError"], False, done)
+
+    def test_a_token_does_not_skip_the_person_whose_client_asks_them(self):
+        """F3: a valid token (issued to the model) inside a request whose client asks the person runs nothing."""
+        token = self.ask(self.user_key, "odoo_delete", self.delete)["confirmation"]["state"]
+        question = self.ask_by_elicitation({**self.delete, "confirmation_token": token})
+        self.assertNotEqual(question, token)
+        # the token is still the model's to use where the model relays the yes
+        done = self.call(self.user_key, "odoo_delete", {**self.delete, "confirmation_token": token}).json()
+        self.assertIs(done["isError"], False, done)
+
+    def test_confirm_with_takes_only_elicitation(self):
+        for wrong in ("token", "", 1, ["elicitation"]):
+            self.assertContractError(self.call(self.user_key, "odoo_delete", self.delete, confirm_with=wrong),
+                                     400, "bad_request")
+        self.assertStillThere()
+
     def test_decline_and_cancel_run_nothing_and_use_the_state_up(self):
         for answer in ("decline", "cancel"):
             state = self.ask(self.user_key, "odoo_delete", self.delete)["confirmation"]["state"]

@@ -49,6 +49,8 @@ export function canAskInBand(ctx: ServerContext): boolean {
 
 /**
  * The person's answer an MRTR retry carries: Odoo's state (`requestState`) and the elicitation result.
+ * Only these, which the client sets: never the tool arguments (the model's), so a `confirmation_token` there
+ * never becomes the person's answer.
  * Undefined when the retry has no state or no answer to our question: the call then goes to Odoo as a first
  * call, which asks again (the spec's "request the missing information again").
  */

@@ -28,7 +28,7 @@ import {
 import { protocolErrorFor, toolResultOrThrow } from '../errorMapping.js';
 import type { Logger } from '../log.js';
 import type { OdooClient } from '../odoo/client.js';
-import { answerOf, questionFor } from './confirmation.js';
+import { answerOf, canAskInBand, questionFor } from './confirmation.js';
 import type { InFlightCalls } from './inFlightCalls.js';
 import { InvalidCursor, paginate } from './pagination.js';
 import { promptCapabilities, registerPrompts } from './prompts.js';
@@ -156,6 +156,9 @@ export function createServerFactory(services: McpServices): McpServerFactory {
             requestId: String(ctx.mcpReq.id),
             ...(protocolVersion ? { protocolVersion } : {}),
             ...(confirmation ? { confirmation } : {}),
+            // Odoo binds its state to how the person is asked, and then takes no confirmation_token argument
+            // (the model's word) in place of the person's own answer
+            ...(canAskInBand(ctx) ? { confirmWith: 'elicitation' as const } : {}),
           },
           signal,
         );

@@ -112,6 +112,7 @@ export class OdooClient {
       ...(call.requestId === undefined ? {} : { request_id: call.requestId }),
       ...(call.protocolVersion ? { protocol_version: call.protocolVersion } : {}),
       ...(call.confirmation ? { confirmation: call.confirmation } : {}),
+      ...(call.confirmWith ? { confirm_with: call.confirmWith } : {}),
     };
     try {
       return await this.request('POST', '/llm_mcp/v1/call', credentials, body, this.options.toolCallTimeoutMs, signal, readCallResult);

@@ -57,6 +57,8 @@ export interface ToolCall {
   protocolVersion?: string;
   /** The person's answer to a confirmation Odoo asked for (contract "Confirmations"). */
   confirmation?: ConfirmationAnswer;
+  /** How the person is asked if Odoo needs their yes: 'elicitation' when this request's client asks them. */
+  confirmWith?: 'elicitation';
 }
 
 /** What a retry tells Odoo: the state it issued, and what the person said. */
