@@ -3,36 +3,25 @@
 // authority, which answers and audits it. Checked against the contract stand-in, which audits as the addon does.
 
 import assert from 'node:assert/strict';
-import { ALICE_KEY, ALICE_READ_ONLY_KEY, BOB_KEY, OdooStandIn, type AuditRow } from '../support/odooStandIn.js';
+import { ALICE_KEY, ALICE_READ_ONLY_KEY, BOB_KEY, type AuditRow } from '../support/odooStandIn.js';
 import { legacy, modern, post } from '../support/rawMcp.js';
-import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+import { sidecarOnStandIn } from '../support/sidecarHarness.js';
 
 describe('attacks on the audit trail (every tools/call reaches Odoo)', () => {
-  let odoo: OdooStandIn;
-  let sidecar: RunningSidecar;
-
-  before(async () => {
-    odoo = new OdooStandIn();
-    await odoo.start();
-    sidecar = await startSidecar(odoo.url);
-  });
-  after(async () => {
-    await sidecar.close();
-    await odoo.stop();
-  });
+  const stack = sidecarOnStandIn();
 
   /** Runs `send` and returns the audit rows the stand-in wrote meanwhile. */
   async function rowsOf(send: () => Promise<unknown>): Promise<AuditRow[]> {
-    const before = odoo.audit.length;
+    const before = stack.odoo.audit.length;
     await send();
-    return odoo.audit.slice(before);
+    return stack.odoo.audit.slice(before);
   }
 
   const call = (id: number | string, name: string, args: unknown) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
 
   it('relays an unknown tool to Odoo, which audits it once as invalid; the client gets -32602', async () => {
     let answer: Awaited<ReturnType<typeof post>> | undefined;
-    const rows = await rowsOf(async () => (answer = await post(sidecar.mcpUrl, call(1, 'no_such_tool', {}), legacy(ALICE_KEY))));
+    const rows = await rowsOf(async () => (answer = await post(stack.sidecar.mcpUrl, call(1, 'no_such_tool', {}), legacy(ALICE_KEY))));
     assert.deepEqual(rows.map((r) => [r.tool, r.outcome]), [['no_such_tool', 'invalid']]);
     assert.equal(answer!.json.error.code, -32602);
     assert.equal(answer!.json.error.message, 'Unknown tool: no_such_tool');
@@ -40,7 +29,7 @@ describe('attacks on the audit trail (every tools/call reaches Odoo)', () => {
 
   it("relays arguments that fail the tool's schema to Odoo, which audits them once and names the argument", async () => {
     let answer: Awaited<ReturnType<typeof post>> | undefined;
-    const rows = await rowsOf(async () => (answer = await post(sidecar.mcpUrl, call(2, 'odoo_search', { model: 'res.partner', limit: 'ten' }), legacy(ALICE_KEY))));
+    const rows = await rowsOf(async () => (answer = await post(stack.sidecar.mcpUrl, call(2, 'odoo_search', { model: 'res.partner', limit: 'ten' }), legacy(ALICE_KEY))));
     assert.deepEqual(rows.map((r) => [r.tool, r.outcome]), [['odoo_search', 'invalid']]);
     assert.equal(answer!.json.result.isError, true);
     assert.match(answer!.json.result.content[0].text, /Argument 'limit' must be integer/);
@@ -48,22 +37,22 @@ describe('attacks on the audit trail (every tools/call reaches Odoo)', () => {
 
   it("relays a read-only key's call of a write tool to Odoo, which audits it once as denied", async () => {
     let answer: Awaited<ReturnType<typeof post>> | undefined;
-    const rows = await rowsOf(async () => (answer = await post(sidecar.mcpUrl, call(3, 'partner_create', { name: 'Mallory' }), legacy(ALICE_READ_ONLY_KEY))));
+    const rows = await rowsOf(async () => (answer = await post(stack.sidecar.mcpUrl, call(3, 'partner_create', { name: 'Mallory' }), legacy(ALICE_READ_ONLY_KEY))));
     assert.deepEqual(rows.map((r) => [r.tool, r.outcome, r.keyId]), [['partner_create', 'denied', 12]]);
     assert.equal(answer!.json.error.code, -32602);
   });
 
   it("relays a call of another user's tool to Odoo, which audits it once as denied (2026-07-28)", async () => {
     const [body, headers] = modern(BOB_KEY, 4, 'tools/call', { name: 'partner_create', arguments: { name: 'Mallory' } });
-    const rows = await rowsOf(() => post(sidecar.mcpUrl, body, headers));
+    const rows = await rowsOf(() => post(stack.sidecar.mcpUrl, body, headers));
     assert.deepEqual(rows.map((r) => [r.tool, r.outcome, r.userId]), [['partner_create', 'denied', 6]]);
   });
 
   it('relays each call exactly once, ok or failing, and writes nothing for requests that are not tools/call', async () => {
     const rows = await rowsOf(async () => {
-      await post(sidecar.mcpUrl, call(5, 'whoami', {}), legacy(ALICE_KEY));
-      await post(sidecar.mcpUrl, call(6, 'odoo_search', { model: 'sale.order' }), legacy(ALICE_KEY));
-      await post(sidecar.mcpUrl, { jsonrpc: '2.0', id: 7, method: 'tools/list' }, legacy(ALICE_KEY));
+      await post(stack.sidecar.mcpUrl, call(5, 'whoami', {}), legacy(ALICE_KEY));
+      await post(stack.sidecar.mcpUrl, call(6, 'odoo_search', { model: 'sale.order' }), legacy(ALICE_KEY));
+      await post(stack.sidecar.mcpUrl, { jsonrpc: '2.0', id: 7, method: 'tools/list' }, legacy(ALICE_KEY));
     });
     assert.deepEqual(rows.map((r) => [r.tool, r.outcome]), [['whoami', 'ok'], ['odoo_search', 'tool_error']]);
   });

@@ -2,41 +2,30 @@
 // and each call in it takes its turn in the key's share of Odoo like any other.
 
 import assert from 'node:assert/strict';
-import { ALICE_KEY, OdooStandIn } from '../support/odooStandIn.js';
+import { ALICE_KEY } from '../support/odooStandIn.js';
 import { legacy, post } from '../support/rawMcp.js';
-import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+import { sidecarOnStandIn } from '../support/sidecarHarness.js';
 
 describe('attacks with JSON-RPC batches (2025-03-26)', () => {
-  let odoo: OdooStandIn;
-  let sidecar: RunningSidecar;
-
-  before(async () => {
-    odoo = new OdooStandIn();
-    await odoo.start();
-    sidecar = await startSidecar(odoo.url);
-  });
-  after(async () => {
-    await sidecar.close();
-    await odoo.stop();
-  });
+  const stack = sidecarOnStandIn();
 
   const calls = (n: number, ms: number) =>
     Array.from({ length: n }, (_, i) => ({ jsonrpc: '2.0', id: `b-${n}-${i}`, method: 'tools/call', params: { name: 'slow_echo', arguments: { ms } } }));
 
   it('refuses a batch of 100 tools/call with HTTP 400 and a JSON-RPC error, relaying none of them', async () => {
-    const before = odoo.counts.call;
-    const a = await post(sidecar.mcpUrl, calls(100, 0), legacy(ALICE_KEY, '2025-03-26'));
+    const before = stack.odoo.counts.call;
+    const a = await post(stack.sidecar.mcpUrl, calls(100, 0), legacy(ALICE_KEY, '2025-03-26'));
     assert.equal(a.status, 400);
     assert.equal(a.json.error.code, -32600);
     assert.match(a.json.error.message, /at most 16 messages/);
-    assert.equal(odoo.counts.call, before);
+    assert.equal(stack.odoo.counts.call, before);
   });
 
   it("serves a batch of 16, each call taking its turn in the key's share of Odoo", async () => {
-    const a = await post(sidecar.mcpUrl, calls(16, 100), legacy(ALICE_KEY, '2025-03-26'));
+    const a = await post(stack.sidecar.mcpUrl, calls(16, 100), legacy(ALICE_KEY, '2025-03-26'));
     assert.equal(a.status, 200);
     const answered = a.text.split('\n').filter((l) => l.startsWith('data: ') && l.includes('"slept":100'));
     assert.equal(answered.length, 16);
-    assert.equal(odoo.peakOpenCalls.get(11), 4);
+    assert.equal(stack.odoo.peakOpenCalls.get(11), 4);
   });
 });

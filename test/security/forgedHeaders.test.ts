@@ -4,36 +4,25 @@
 
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { ALICE_KEY, BOB_KEY, OdooStandIn } from '../support/odooStandIn.js';
+import { ALICE_KEY, BOB_KEY } from '../support/odooStandIn.js';
 import { legacy, modern, post } from '../support/rawMcp.js';
-import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+import { sidecarOnStandIn } from '../support/sidecarHarness.js';
 
 describe('attacks with headers the client forges', () => {
-  let odoo: OdooStandIn;
-  let sidecar: RunningSidecar;
+  const stack = sidecarOnStandIn();
   const whoami = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'whoami', arguments: {} } });
-
-  before(async () => {
-    odoo = new OdooStandIn();
-    await odoo.start();
-    sidecar = await startSidecar(odoo.url);
-  });
-  after(async () => {
-    await sidecar.close();
-    await odoo.stop();
-  });
 
   it('never passes a client-sent X-LLM-MCP-Token (or any other client header) on to Odoo', async () => {
     const forged = `11.2.${Math.floor(Date.now() / 1000) + 600}.${'0'.repeat(64)}`;
-    const seen = odoo.headersSeen.length;
+    const seen = stack.odoo.headersSeen.length;
     const forgedHeaders = {
-      'X-LLM-MCP-Token': forged, 'X-Forwarded-For': '10.0.0.1', 'X-Forwarded-Host': 'odoo.internal', Cookie: 'session_id=stolen',
+      'X-LLM-MCP-Token': forged, 'X-Forwarded-For': '10.0.0.1', 'X-Forwarded-Host': 'stack.odoo.internal', Cookie: 'session_id=stolen',
       'X-Openerp-Session-Id': 'stolen',
     };
     const [body, headers] = modern(BOB_KEY, 1, 'tools/call', { name: 'whoami', arguments: {} });
-    assert.equal((await post(sidecar.mcpUrl, body, { ...headers, ...forgedHeaders })).status, 200);
-    assert.equal((await post(sidecar.mcpUrl, whoami(2), { ...legacy(ALICE_KEY), ...forgedHeaders })).status, 200);
-    const relayed = odoo.headersSeen.slice(seen);
+    assert.equal((await post(stack.sidecar.mcpUrl, body, { ...headers, ...forgedHeaders })).status, 200);
+    assert.equal((await post(stack.sidecar.mcpUrl, whoami(2), { ...legacy(ALICE_KEY), ...forgedHeaders })).status, 200);
+    const relayed = stack.odoo.headersSeen.slice(seen);
     assert.ok(relayed.length >= 3, 'identity, tools and calls reached the stand-in');
     for (const h of relayed) {
       assert.notEqual(h['x-llm-mcp-token'], forged, 'a client-sent token reached Odoo');
@@ -42,7 +31,7 @@ describe('attacks with headers the client forges', () => {
   });
 
   it('ignores a client-sent Mcp-Session-Id (stateless) and sends none back', async () => {
-    const a = await post(sidecar.mcpUrl, whoami(3), { ...legacy(ALICE_KEY), 'Mcp-Session-Id': 'someone-elses-session' });
+    const a = await post(stack.sidecar.mcpUrl, whoami(3), { ...legacy(ALICE_KEY), 'Mcp-Session-Id': 'someone-elses-session' });
     assert.equal(a.status, 200);
     assert.equal(a.json.result.isError, false);
     assert.equal(a.headers.get('mcp-session-id'), null);
@@ -50,7 +39,7 @@ describe('attacks with headers the client forges', () => {
 
   it('answers a header too large to parse with 431, and keeps serving', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(sidecar.mcpUrl, { method: 'POST', headers: { ...legacy(ALICE_KEY), 'X-Pad': 'x'.repeat(64 * 1024), 'Content-Type': 'application/json' } });
+      const req = request(stack.sidecar.mcpUrl, { method: 'POST', headers: { ...legacy(ALICE_KEY), 'X-Pad': 'x'.repeat(64 * 1024), 'Content-Type': 'application/json' } });
       req.on('response', (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
@@ -59,14 +48,14 @@ describe('attacks with headers the client forges', () => {
       req.end(JSON.stringify(whoami(4)));
     });
     assert.equal(status, 431);
-    assert.equal((await post(sidecar.mcpUrl, whoami(5), legacy(ALICE_KEY))).json.result.isError, false);
+    assert.equal((await post(stack.sidecar.mcpUrl, whoami(5), legacy(ALICE_KEY))).json.result.isError, false);
   });
 
   it('takes a huge Authorization value as a refused key, once, without keeping it', async () => {
     const huge = 'k'.repeat(8000);
-    const before = odoo.counts.unauthorized;
-    for (let i = 0; i < 3; i++) assert.equal((await post(sidecar.mcpUrl, whoami(6), legacy(huge))).status, 401);
-    assert.equal(odoo.counts.unauthorized - before, 1);
-    assert.ok(!sidecar.logs.join('').includes(huge));
+    const before = stack.odoo.counts.unauthorized;
+    for (let i = 0; i < 3; i++) assert.equal((await post(stack.sidecar.mcpUrl, whoami(6), legacy(huge))).status, 401);
+    assert.equal(stack.odoo.counts.unauthorized - before, 1);
+    assert.ok(!stack.sidecar.logs.join('').includes(huge));
   });
 });

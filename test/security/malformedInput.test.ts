@@ -5,29 +5,18 @@
 // limit, like an oversized body.
 
 import assert from 'node:assert/strict';
-import { ALICE_KEY, OdooStandIn, type AuditRow } from '../support/odooStandIn.js';
+import { ALICE_KEY, type AuditRow } from '../support/odooStandIn.js';
 import { legacy, META_2026, post, type RawAnswer } from '../support/rawMcp.js';
-import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+import { sidecarOnStandIn } from '../support/sidecarHarness.js';
 
 describe('attacks with hostile characters and nesting in JSON-RPC messages', () => {
-  let odoo: OdooStandIn;
-  let sidecar: RunningSidecar;
-
-  before(async () => {
-    odoo = new OdooStandIn();
-    await odoo.start();
-    sidecar = await startSidecar(odoo.url);
-  });
-  after(async () => {
-    await sidecar.close();
-    await odoo.stop();
-  });
+  const stack = sidecarOnStandIn();
 
   /** Sends `body` (JSON text) and returns the answer with the audit rows written meanwhile. */
   async function send(body: string, headers = legacy(ALICE_KEY)): Promise<{ answer: RawAnswer; rows: AuditRow[] }> {
-    const before = odoo.audit.length;
-    const answer = await post(sidecar.mcpUrl, body, headers);
-    return { answer, rows: odoo.audit.slice(before) };
+    const before = stack.odoo.audit.length;
+    const answer = await post(stack.sidecar.mcpUrl, body, headers);
+    return { answer, rows: stack.odoo.audit.slice(before) };
   }
 
   const callText = (id: string, name: string, args: string) =>
@@ -53,7 +42,7 @@ describe('attacks with hostile characters and nesting in JSON-RPC messages', () 
     assert.equal(id.answer.status, 200);
     assert.equal(id.answer.json.result.isError, false);
     assert.deepEqual(id.rows.map((r) => [r.tool, r.outcome, r.request_id]), [['test_simple_text', 'ok', '\ud800']]);
-    assert.deepEqual(odoo.calls.at(-1)!.arguments, { '\udc00': '\ud83d', note: 'x\u0000' });
+    assert.deepEqual(stack.odoo.calls.at(-1)!.arguments, { '\udc00': '\ud83d', note: 'x\u0000' });
     const meta = { ...META_2026, 'io.modelcontextprotocol/clientInfo': { name: 'evil\u0000\ud800', version: '\udfff' } };
     const modern = await send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'whoami', arguments: {}, _meta: meta } }),
       { Authorization: `Bearer ${ALICE_KEY}`, 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call', 'Mcp-Name': 'whoami' });
@@ -63,16 +52,16 @@ describe('attacks with hostile characters and nesting in JSON-RPC messages', () 
   });
 
   it('relays bytes that are not UTF-8 (as U+FFFD) to Odoo, which audits them', async () => {
-    const before = odoo.audit.length;
+    const before = stack.odoo.audit.length;
     const head = '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"test_simple_text","arguments":{"note":"';
-    const res = await fetch(sidecar.mcpUrl, {
+    const res = await fetch(stack.sidecar.mcpUrl, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...legacy(ALICE_KEY) },
       body: Buffer.concat([Buffer.from(head), Buffer.from([0xff, 0xfe, 0xc0]), Buffer.from('"}}}')]),
     });
     assert.equal(res.status, 200, await res.text());
-    assert.deepEqual(odoo.audit.slice(before).map((r) => [r.tool, r.outcome]), [['test_simple_text', 'ok']]);
-    assert.deepEqual(odoo.calls.at(-1)!.arguments, { note: '\ufffd\ufffd\ufffd' });
+    assert.deepEqual(stack.odoo.audit.slice(before).map((r) => [r.tool, r.outcome]), [['test_simple_text', 'ok']]);
+    assert.deepEqual(stack.odoo.calls.at(-1)!.arguments, { note: '\ufffd\ufffd\ufffd' });
     await stillServes();
   });
 

@@ -3,24 +3,13 @@
 // refusals (unknown or hidden prompt, bad arguments) as JSON-RPC -32602 with their audit row.
 
 import assert from 'node:assert/strict';
-import { ALICE_KEY, ALICE_READ_ONLY_KEY, BOB_KEY, OdooStandIn } from '../support/odooStandIn.js';
-import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+import { ALICE_KEY, ALICE_READ_ONLY_KEY, BOB_KEY } from '../support/odooStandIn.js';
+import { sidecarOnStandIn } from '../support/sidecarHarness.js';
 import { connect1x, connect2x } from '../support/clients.js';
 import { modern, post } from '../support/rawMcp.js';
 
 describe('prompts and completions', function () {
-  let odoo: OdooStandIn;
-  let sidecar: RunningSidecar;
-
-  before(async () => {
-    odoo = new OdooStandIn();
-    await odoo.start();
-    sidecar = await startSidecar(odoo.url, { TOOLS_PAGE_SIZE: '2' });
-  });
-  after(async () => {
-    await sidecar.close();
-    await odoo.stop();
-  });
+  const stack = sidecarOnStandIn({ TOOLS_PAGE_SIZE: '2' });
 
   async function listAll(list: (cursor?: string) => Promise<{ prompts: Array<{ name: string }>; nextCursor?: string }>) {
     const names: string[] = [];
@@ -35,7 +24,7 @@ describe('prompts and completions', function () {
 
   for (const version of ['2026-07-28', '2025-11-25'] as const) {
     it(`2.x client at ${version}: lists the caller's prompts, completes an argument, gets the prompt with it`, async () => {
-      const client = await connect2x(sidecar.mcpUrl, ALICE_KEY, version);
+      const client = await connect2x(stack.sidecar.mcpUrl, ALICE_KEY, version);
       try {
         assert.ok(client.getServerCapabilities()?.prompts, 'prompts capability declared');
         assert.ok(client.getServerCapabilities()?.completions, 'completions capability declared');
@@ -51,7 +40,7 @@ describe('prompts and completions', function () {
         assert.equal(resource.type, 'resource');
         assert.equal(resource.resource.uri, 'odoo://res.partner/2');
         assert.equal(got.messages[1]!.content.type, 'resource_link');
-        const row = odoo.audit.at(-1)!;
+        const row = stack.odoo.audit.at(-1)!;
         assert.deepEqual([row.kind, row.tool, row.outcome, row.userId], ['prompt', 'sales_customer_situation', 'ok', 2]);
       } finally {
         await client.close();
@@ -60,7 +49,7 @@ describe('prompts and completions', function () {
   }
 
   it('1.x client (2025-11-25): lists, completes and gets a prompt', async () => {
-    const client = await connect1x(sidecar.mcpUrl, ALICE_KEY, '2025-11-25');
+    const client = await connect1x(stack.sidecar.mcpUrl, ALICE_KEY, '2025-11-25');
     try {
       const names = await listAll((cursor) => client.listPrompts(cursor ? { cursor } : {}));
       assert.equal(names.length, 5);
@@ -74,23 +63,23 @@ describe('prompts and completions', function () {
   });
 
   it('prompts/list carries ttlMs and cacheScope private (2026-07-28) and follows Odoo\'s pages', async () => {
-    const before = odoo.promptCounts.prompts;
-    const list = await post(sidecar.mcpUrl, ...modern(ALICE_KEY, 1, 'prompts/list'));
+    const before = stack.odoo.promptCounts.prompts;
+    const list = await post(stack.sidecar.mcpUrl, ...modern(ALICE_KEY, 1, 'prompts/list'));
     assert.equal(list.status, 200, list.text);
     assert.equal(list.json.result.cacheScope, 'private');
     assert.equal(typeof list.json.result.ttlMs, 'number');
     assert.equal(list.json.result.prompts.length, 2); // the sidecar's page size
     assert.equal(typeof list.json.result.nextCursor, 'string');
-    assert.equal(odoo.promptCounts.prompts - before, 2, 'five prompts in pages of three at Odoo');
+    assert.equal(stack.odoo.promptCounts.prompts - before, 2, 'five prompts in pages of three at Odoo');
   });
 
   it('refuses a cursor from another list with -32602', async () => {
-    const list = await post(sidecar.mcpUrl, ...modern(ALICE_KEY, 1, 'prompts/list', { cursor: 'bm90LWEtY3Vyc29y' }));
+    const list = await post(stack.sidecar.mcpUrl, ...modern(ALICE_KEY, 1, 'prompts/list', { cursor: 'bm90LWEtY3Vyc29y' }));
     assert.equal(list.json.error.code, -32602);
   });
 
   it("hides a prompt from a user without the rights it needs: not listed, and prompts/get is -32602, audited 'denied'", async () => {
-    const client = await connect2x(sidecar.mcpUrl, BOB_KEY, '2026-07-28');
+    const client = await connect2x(stack.sidecar.mcpUrl, BOB_KEY, '2026-07-28');
     try {
       const names = await listAll((cursor) => client.listPrompts(cursor ? { cursor } : {}));
       assert.ok(!names.includes('sales_customer_situation'), names.join(','));
@@ -99,7 +88,7 @@ describe('prompts and completions', function () {
         assert.match(err.message, /No prompt named "sales_customer_situation" is available to you/);
         return true;
       });
-      const row = odoo.audit.at(-1)!;
+      const row = stack.odoo.audit.at(-1)!;
       assert.deepEqual([row.kind, row.outcome, row.userId], ['prompt', 'denied', 6]);
       // and nothing of Alice's is completed for Bob
       await assert.rejects(client.complete({ ref: { type: 'ref/prompt', name: 'sales_customer_situation' }, argument: { name: 'customer', value: '' } }), /-32602|available/);
@@ -109,7 +98,7 @@ describe('prompts and completions', function () {
   });
 
   it('a missing required argument, an unknown argument and an unknown record are -32602 with Odoo\'s message', async () => {
-    const client = await connect2x(sidecar.mcpUrl, ALICE_KEY, '2026-07-28');
+    const client = await connect2x(stack.sidecar.mcpUrl, ALICE_KEY, '2026-07-28');
     try {
       for (const [args, message] of [
         [{}, /Missing required argument 'customer'/],
@@ -121,7 +110,7 @@ describe('prompts and completions', function () {
           assert.match(err.message, message);
           return true;
         });
-        assert.deepEqual([odoo.audit.at(-1)!.kind, odoo.audit.at(-1)!.outcome], ['prompt', 'invalid']);
+        assert.deepEqual([stack.odoo.audit.at(-1)!.kind, stack.odoo.audit.at(-1)!.outcome], ['prompt', 'invalid']);
       }
     } finally {
       await client.close();
@@ -129,7 +118,7 @@ describe('prompts and completions', function () {
   });
 
   it('completes resource-template variables without hidden models, and refuses an unknown template with -32602', async () => {
-    const client = await connect2x(sidecar.mcpUrl, ALICE_READ_ONLY_KEY, '2026-07-28');
+    const client = await connect2x(stack.sidecar.mcpUrl, ALICE_READ_ONLY_KEY, '2026-07-28');
     try {
       const models = await client.complete({ ref: { type: 'ref/resource', uri: 'odoo://{model}/{id}' }, argument: { name: 'model', value: 'res.' } });
       assert.deepEqual(models.completion.values, ['res.partner']);
@@ -140,11 +129,11 @@ describe('prompts and completions', function () {
   });
 
   it('prompts/get without its Mcp-Name header is refused by the SDK (2026-07-28), before Odoo is asked', async () => {
-    const before = odoo.promptCounts.prompt;
+    const before = stack.odoo.promptCounts.prompt;
     const [body, headers] = modern(ALICE_KEY, 3, 'prompts/get', { name: 'test_simple_prompt' });
     delete headers['Mcp-Name'];
-    const answer = await post(sidecar.mcpUrl, body, headers);
+    const answer = await post(stack.sidecar.mcpUrl, body, headers);
     assert.equal(answer.status, 400, answer.text);
-    assert.equal(odoo.promptCounts.prompt, before);
+    assert.equal(stack.odoo.promptCounts.prompt, before);
   });
 });

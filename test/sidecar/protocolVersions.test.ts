@@ -2,27 +2,16 @@
 // (server/discover or initialize) → tools/list → tools/call, relayed to the contract stand-in.
 
 import assert from 'node:assert/strict';
-import { ALICE_KEY, BOB_KEY, OdooStandIn } from '../support/odooStandIn.js';
-import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+import { ALICE_KEY, BOB_KEY } from '../support/odooStandIn.js';
+import { sidecarOnStandIn } from '../support/sidecarHarness.js';
 import { VERSIONS, connect1x, connect2x } from '../support/clients.js';
 
 describe('MCP clients at every protocol version', function () {
-  let odoo: OdooStandIn;
-  let sidecar: RunningSidecar;
-
-  before(async () => {
-    odoo = new OdooStandIn();
-    await odoo.start();
-    sidecar = await startSidecar(odoo.url);
-  });
-  after(async () => {
-    await sidecar.close();
-    await odoo.stop();
-  });
+  const stack = sidecarOnStandIn();
 
   for (const version of VERSIONS) {
     it(`2.x client at ${version}: connects, lists and calls tools as the key's user`, async () => {
-      const client = await connect2x(sidecar.mcpUrl, ALICE_KEY, version);
+      const client = await connect2x(stack.sidecar.mcpUrl, ALICE_KEY, version);
       try {
         assert.equal(client.getNegotiatedProtocolVersion(), version);
         assert.equal(client.getServerVersion()?.name, 'Odoo MCP (stand-in)');
@@ -33,7 +22,7 @@ describe('MCP clients at every protocol version', function () {
         assert.equal(search.annotations?.readOnlyHint, true);
         assert.deepEqual(search.inputSchema.required, ['model']);
 
-        const before = odoo.calls.length;
+        const before = stack.odoo.calls.length;
         const result = await client.callTool({ name: 'odoo_search', arguments: { model: 'res.partner', limit: 2 } });
         assert.equal(result.isError, false);
         assert.deepEqual(result.structuredContent, {
@@ -44,11 +33,11 @@ describe('MCP clients at every protocol version', function () {
           total: 3,
           has_more: true,
         });
-        const relayed = odoo.calls[before]!;
+        const relayed = stack.odoo.calls[before]!;
         assert.equal(relayed.protocol_version, version);
         assert.equal(typeof relayed.request_id, 'string');
         if (version === '2026-07-28') assert.deepEqual(relayed.client, { name: 'e2e-client-2x', version: '2.4.0' });
-        assert.equal(odoo.authorizations.at(-1), `Bearer ${ALICE_KEY}`);
+        assert.equal(stack.odoo.authorizations.at(-1), `Bearer ${ALICE_KEY}`);
       } finally {
         await client.close();
       }
@@ -57,13 +46,13 @@ describe('MCP clients at every protocol version', function () {
 
   for (const version of ['2025-11-25', '2025-06-18', '2025-03-26'] as const) {
     it(`1.x client offering ${version}: connects, lists and calls tools`, async () => {
-      const client = await connect1x(sidecar.mcpUrl, BOB_KEY, version);
+      const client = await connect1x(stack.sidecar.mcpUrl, BOB_KEY, version);
       try {
         const { tools } = await client.listTools();
         assert.deepEqual(tools.map((t) => t.name), ['odoo_search', 'whoami']);
         const result = await client.callTool({ name: 'whoami', arguments: {} });
         assert.deepEqual(result.structuredContent, { user_id: 6, login: 'bob' });
-        assert.equal(odoo.calls.at(-1)!.protocol_version, version);
+        assert.equal(stack.odoo.calls.at(-1)!.protocol_version, version);
       } finally {
         await client.close();
       }

@@ -4,33 +4,22 @@
 
 import assert from 'node:assert/strict';
 import { ALICE_KEY, ALICE_READ_ONLY_KEY, BOB_KEY, OdooStandIn, STAND_IN_FILE_CAP, TINY_PDF } from '../support/odooStandIn.js';
-import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+import { sidecarOnStandIn, startSidecar } from '../support/sidecarHarness.js';
 import { VERSIONS, connect1x, connect2x } from '../support/clients.js';
 import { META_2026, post } from '../support/rawMcp.js';
 
 describe('MCP resources', function () {
-  let odoo: OdooStandIn;
-  let sidecar: RunningSidecar;
-
-  before(async () => {
-    odoo = new OdooStandIn();
-    await odoo.start();
-    sidecar = await startSidecar(odoo.url);
-  });
-  after(async () => {
-    await sidecar.close();
-    await odoo.stop();
-  });
+  const stack = sidecarOnStandIn();
 
   async function raw(key: string, method: string, params: Record<string, unknown> = {}) {
     const headers: Record<string, string> = { Authorization: `Bearer ${key}`, 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': method };
     if (method === 'resources/read') headers['Mcp-Name'] = String(params.uri);
-    return post(sidecar.mcpUrl, { jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: META_2026 } }, headers);
+    return post(stack.sidecar.mcpUrl, { jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: META_2026 } }, headers);
   }
 
   for (const version of VERSIONS) {
     it(`2.x client at ${version}: lists every page, the templates, and reads a record, an attachment and a PDF`, async () => {
-      const client = await connect2x(sidecar.mcpUrl, ALICE_KEY, version);
+      const client = await connect2x(stack.sidecar.mcpUrl, ALICE_KEY, version);
       try {
         assert.deepEqual(client.getServerCapabilities()?.resources, {});
         // the 2.x client follows nextCursor itself: all three pages of the stand-in (2 a page) in one list
@@ -59,7 +48,7 @@ describe('MCP resources', function () {
 
   for (const version of ['2025-11-25', '2025-06-18', '2025-03-26'] as const) {
     it(`1.x client offering ${version}: lists and reads resources as the key's user`, async () => {
-      const client = await connect1x(sidecar.mcpUrl, BOB_KEY, version);
+      const client = await connect1x(stack.sidecar.mcpUrl, BOB_KEY, version);
       try {
         assert.deepEqual(client.getServerCapabilities()?.resources, {});
         // the 1.x client takes one page at a time: Odoo's cursor goes back as it came
@@ -80,15 +69,15 @@ describe('MCP resources', function () {
   }
 
   it("relays the caller's own key, and Odoo audits each read once with the URI", async () => {
-    const before = odoo.audit.length;
+    const before = stack.odoo.audit.length;
     const answer = await raw(BOB_KEY, 'resources/read', { uri: 'odoo://res.partner/9' });
     assert.equal(answer.status, 200, answer.text);
-    assert.equal(odoo.authorizations.at(-1), `Bearer ${BOB_KEY}`);
-    const rows = odoo.audit.slice(before);
+    assert.equal(stack.odoo.authorizations.at(-1), `Bearer ${BOB_KEY}`);
+    const rows = stack.odoo.audit.slice(before);
     assert.equal(rows.length, 1);
     assert.deepEqual([rows[0]!.tool, rows[0]!.outcome, rows[0]!.userId], ['resources/read', 'ok', 6]);
     assert.equal(typeof rows[0]!.request_id, 'string');
-    assert.deepEqual(odoo.resourceReads.at(-1), { uri: 'odoo://res.partner/9', userId: 6, keyId: 21 });
+    assert.deepEqual(stack.odoo.resourceReads.at(-1), { uri: 'odoo://res.partner/9', userId: 6, keyId: 21 });
   });
 
   it('answers an unknown or hidden resource with -32602 naming the URI (SEP-2164), audited by Odoo', async () => {
@@ -96,12 +85,12 @@ describe('MCP resources', function () {
       ['test://nonexistent-resource-for-conformance-testing', 'invalid'],
       ['odoo://ir.config_parameter/1', 'denied'],
     ] as const) {
-      const before = odoo.audit.length;
+      const before = stack.odoo.audit.length;
       const answer = await raw(ALICE_KEY, 'resources/read', { uri });
       assert.equal(answer.status, 200, answer.text);
       assert.equal(answer.json.error.code, -32602);
       assert.equal(answer.json.error.data.uri, uri);
-      assert.deepEqual(odoo.audit.slice(before).map((r) => r.outcome), [outcome]);
+      assert.deepEqual(stack.odoo.audit.slice(before).map((r) => r.outcome), [outcome]);
     }
   });
 
@@ -161,7 +150,7 @@ describe('MCP resources', function () {
 
   for (const version of ['2026-07-28', '2025-11-25'] as const) {
     it(`passes a tool's resource_link content through the outputSchema projection (${version})`, async () => {
-      const client = await connect2x(sidecar.mcpUrl, ALICE_KEY, version);
+      const client = await connect2x(stack.sidecar.mcpUrl, ALICE_KEY, version);
       try {
         const result = await client.callTool({ name: 'odoo_report', arguments: { report: 'sale.report_saleorder', ids: [1] } });
         assert.equal(result.isError, false);

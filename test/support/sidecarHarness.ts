@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../sidecar/src/config.js';
 import { createSidecar, type Sidecar } from '../../sidecar/src/http/app.js';
 import { createLogger } from '../../sidecar/src/log.js';
+import { OdooStandIn } from './odooStandIn.js';
 
 export interface RunningSidecar extends Sidecar {
   url: string;
@@ -38,4 +39,22 @@ export async function startSidecar(odooUrl: string, env: Record<string, string> 
       await sidecar.mcp.close();
     },
   };
+}
+
+/**
+ * A contract stand-in and a sidecar relaying to it, started before the calling suite's tests and stopped after
+ * them (mocha hooks of the enclosing `describe`); `env` goes to the sidecar's configuration.
+ */
+export function sidecarOnStandIn(env: Record<string, string> = {}): { readonly odoo: OdooStandIn; readonly sidecar: RunningSidecar } {
+  const running = {} as { odoo: OdooStandIn; sidecar: RunningSidecar };
+  before(async () => {
+    running.odoo = new OdooStandIn();
+    await running.odoo.start();
+    running.sidecar = await startSidecar(running.odoo.url, env);
+  });
+  after(async () => {
+    await running.sidecar?.close();
+    await running.odoo?.stop();
+  });
+  return running;
 }
