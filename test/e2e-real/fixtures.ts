@@ -20,6 +20,8 @@ export interface Fixtures {
   readOnly: KeyFixture;
   /** admin's key that the revocation test revokes */
   revocable: KeyFixture;
+  /** the per-user rate limit before the run (put back by restoreRateLimits) */
+  userCallsPerMinuteBefore: number;
 }
 
 export const fixtures = {} as Fixtures;
@@ -54,8 +56,17 @@ assert admin.has_group('sales_team.group_sale_manager'), 'admin must have Sales 
 sales_user = env.ref('sales_team.group_sale_salesman')
 env['llm.tool'].search([('name', '=', 'odoo_call_method')]).write({'group_ids': [(6, 0, [sales_user.id])]})
 
+# The suite is one heavy user: hundreds of calls of admin's keys, more than 30 writes in some minutes on a fast
+# machine. Its keys get limits no test reaches and the per-user limit is off for the run; the rate-limit test
+# makes keys of its own with the settings' limits.
+config = env['llm.mcp.config'].get_config()
+user_calls_before = config.rate_user_calls_per_minute
+config.rate_user_calls_per_minute = 0
+SUITE_LIMITS = {'calls_per_minute': 100000, 'writes_per_minute': 100000}
+
 def make_key(user, label, **restrictions):
     name = 'e2e %s %s' % (label, stamp)
+    restrictions = dict(SUITE_LIMITS, **restrictions) if user.has_group('llm.group_llm_manager') else restrictions
     if 'llm.mcp.key' in env and hasattr(env['llm.mcp.key'], 'create_mcp_key'):
         key = env['llm.mcp.key'].with_user(user).create_mcp_key(name, expiry, **restrictions)
     else:
@@ -71,6 +82,16 @@ result({
     'restricted': make_key(restricted, 'restricted'),
     'readOnly': make_key(admin, 'read-only', read_only=True),
     'revocable': make_key(admin, 'revocable'),
+    'userCallsPerMinuteBefore': user_calls_before,
 })
 `));
+}
+
+/** Puts the per-user rate limit back as it was before createFixtures. */
+export async function restoreRateLimits(): Promise<void> {
+  if (fixtures.userCallsPerMinuteBefore === undefined) return;
+  await orm(`
+env['llm.mcp.config'].get_config().rate_user_calls_per_minute = ${Number(fixtures.userCallsPerMinuteBefore)}
+result(True)
+`);
 }

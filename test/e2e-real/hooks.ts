@@ -1,6 +1,6 @@
 // Root hooks of the end-to-end suite: bring the real stack up (scripts/stack.sh, own state folder and ports),
 // make users and keys through the ORM, and take everything down at the end so nothing is left running.
-import { createFixtures } from './fixtures.js';
+import { createFixtures, restoreRateLimits } from './fixtures.js';
 import { e2e, mcpUrl, stack } from './stack.js';
 
 export const mochaHooks = {
@@ -13,6 +13,7 @@ export const mochaHooks = {
   },
   async afterAll(this: Mocha.Context) {
     this.timeout(120_000);
+    await restoreRateLimits();
     if (process.env.E2E_KEEP_STACK === '1') return console.log('e2e: E2E_KEEP_STACK=1, leaving the stack up');
     await stack('down');
   },
