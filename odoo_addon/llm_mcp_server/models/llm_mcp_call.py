@@ -1,14 +1,22 @@
 import json
 import logging
 import re
+import time
+
+import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
+from odoo.http import request
+from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import SQL
 
+from odoo.addons.llm_tool.errors import ToolExecutionError, ToolInputError
 from odoo.addons.llm_tool.models.llm_tool_builtin import CREDENTIAL_METHOD
 
 from .. import json_input
+from ..contract import Answer, CallRefused, ContractError, internal_error, refusal, tool_error
+from ..result_budget import ResultTooLarge, fit
 
 _logger = logging.getLogger(__name__)
 
@@ -51,6 +59,42 @@ def arguments_for_audit(arguments):
     if len(text) > ARGUMENTS_MAX_CHARS:
         text = text[: ARGUMENTS_MAX_CHARS - 20] + "…[truncated]"
     return text
+
+
+def resource_link_blocks(structured):
+    """The ``resource_link`` content blocks of a result's ``resource_links`` (files a tool points at)."""
+    links = structured.get("resource_links")
+    if not isinstance(links, list):
+        return []
+    return [
+        {"type": "resource_link",
+         **{k: v for k, v in link.items() if k in ("uri", "name", "title", "mimeType", "description", "size")}}
+        for link in links
+        if isinstance(link, dict) and isinstance(link.get("uri"), str) and isinstance(link.get("name"), str)
+    ]
+
+
+class AuditedRequest:
+    """What the one audit row of a request (a tool call, a resource read, a prompt) will say, filled in as the
+    request is read: whatever becomes of the request, that row is written (LlmMcpCall._mcp_audited)."""
+
+    def __init__(self, mcp_key, kind="tool", tool_name=False):
+        self.mcp_key = mcp_key
+        self.kind = kind
+        self.tool_name = tool_name
+        self.tool_id = None
+        self.prompt_id = None
+        self.arguments = None
+        self.client = self.request_id = self.protocol_version = None
+        # a request that wrote nothing but its audit row need not wait for the disk (see _log_call)
+        self.durable = False
+        self.started = time.perf_counter()
+
+    def read(self, body):
+        """Note who asks (the body's client, request id and protocol version); returns ``body``."""
+        self.client, self.request_id = body.get("client"), body.get("request_id")
+        self.protocol_version = body.get("protocol_version")
+        return body
 
 
 class LlmMcpCall(models.Model):
@@ -119,6 +163,114 @@ class LlmMcpCall(models.Model):
             _text(client.get("version"), 64), _text(request_id, 128), _text(protocol_version, 32),
             mcp_key.user_id, mcp_key.user_id,
         ))
+
+    @api.model
+    def _mcp_audited(self, audit, handle, subject, failure="answer"):
+        """The Answer of ``handle()`` (which returns ``(outcome, Answer, message)``) after writing the request's
+        audit row; a ContractError is answered as the refusal it is, any other exception as a logged 500.
+
+        ``subject()`` names the request in the log ("call 'odoo_search'"); ``failure`` is what Odoo "could
+        not" do, in the 500's message.
+        """
+        try:
+            outcome, answer, message = handle()
+        except ContractError as error:
+            if isinstance(error, CallRefused) and error.tool_id:
+                audit.tool_id = error.tool_id
+            outcome, answer, message = getattr(error, "outcome", "invalid"), refusal(error), error.message
+        except Exception:
+            _logger.exception("MCP %s failed unexpectedly", subject())
+            self.env.cr.rollback()
+            error = internal_error(failure)
+            outcome, answer, message = "tool_error", refusal(error), error.message
+        self._log_call(
+            audit.mcp_key, kind=audit.kind, tool_name=audit.tool_name, tool_id=audit.tool_id,
+            prompt_id=audit.prompt_id, outcome=outcome, arguments=audit.arguments, message=message,
+            duration_ms=round((time.perf_counter() - audit.started) * 1000), client=audit.client,
+            request_id=audit.request_id, protocol_version=audit.protocol_version, durable=audit.durable,
+        )
+        return answer
+
+    @api.model
+    def _mcp_call(self, mcp_key, read_body):
+        """The Answer of one ``call`` (docs/contract.md): the body (``read_body()``) checked, the key's and the
+        settings' policy applied (visibility, rate limits, confirmation), the tool run as the user, its result
+        fitted to the budget, and the call audited, whatever its outcome."""
+        audit = AuditedRequest(mcp_key)
+        return self._mcp_audited(audit, lambda: self._mcp_run_call(audit, read_body),
+                                 subject=lambda: f"call {audit.tool_name!r}", failure="complete the call")
+
+    def _mcp_run_call(self, audit, read_body):
+        try:
+            return self._mcp_run_tool(audit, read_body)
+        except psycopg2.OperationalError as exc:
+            # serialization failure, deadlock: Odoo replays the whole request (auth included) a few times;
+            # on its last try, answer like any failed tool rather than with Odoo's HTML error page
+            concurrency = exc.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY
+            request.llm_mcp_attempt = getattr(request, "llm_mcp_attempt", 0) + 1
+            if concurrency and request.llm_mcp_attempt < MAX_TRIES_ON_CONCURRENCY_FAILURE:
+                raise
+            _logger.warning("MCP call %r failed on try %d: %s", audit.tool_name, request.llm_mcp_attempt, exc)
+            self.env.cr.rollback()
+            if not concurrency:
+                error = internal_error("complete the call")
+                return "tool_error", refusal(error), error.message
+            message = "Other changes to the same records were in progress; nothing was changed. Try again."
+            return "tool_error", tool_error(message), message
+
+    def _mcp_run_tool(self, audit, read_body):
+        mcp_key = audit.mcp_key
+        body = audit.read(read_body())
+        name, arguments = body.get("name"), body.get("arguments", {})
+        if not isinstance(name, str) or not name:
+            raise ContractError(400, "bad_request", "'name' (a string) is required.")
+        audit.tool_name = name
+        if arguments is None:
+            arguments = {}
+        if not isinstance(arguments, dict):
+            raise ContractError(400, "bad_request", "'arguments' must be a JSON object.")
+        audit.arguments = arguments
+        Config = self.env["llm.mcp.config"]
+        settings = Config._mcp_enabled_settings()
+        entry = Config._mcp_callable_tool(mcp_key, name)
+        audit.tool_id = entry.id
+        self.env["llm.mcp.rate.limit"]._check_call(mcp_key, write=not entry.read_only)
+        problem = json_input.problem_of(arguments)
+        if problem:
+            return "invalid", tool_error(problem), problem
+        # a read-only tool leaves nothing but the audit row to commit: no need to wait for the disk
+        audit.durable = not entry.read_only or settings["durable_read_audit"]
+        # a tool a person confirms runs only on the retry that carries their acceptance (Confirmations)
+        confirm_with = body.get("confirm_with")
+        if confirm_with not in (None, "elicitation"):
+            raise ContractError(400, "bad_request", "'confirm_with' must be \"elicitation\" or absent.")
+        gate = self.env["llm.mcp.confirmation"]._gate(mcp_key, entry, arguments, body.get("confirmation"), confirm_with)
+        if gate.answer is not None:
+            return gate.outcome, Answer(gate.answer), gate.message
+        try:
+            # this request's transaction holds nothing but the tool's work: no savepoint needed, a
+            # failed tool is undone by rolling the whole transaction back, then the audit row is written
+            result = self.env["llm.tool"]._run_tool_entry(entry, gate.arguments, savepoint=False)
+        except ToolInputError as exc:
+            return "invalid", tool_error(str(exc)), str(exc)
+        except ToolExecutionError as exc:
+            return "tool_error", tool_error(str(exc)), str(exc)
+        structured = result if isinstance(result, dict) else {"result": result}
+        try:
+            structured = fit(structured, settings["result_max_bytes"])
+        except ResultTooLarge as exc:
+            self.env.cr.rollback()  # a write whose answer cannot be given is not kept either
+            message = (
+                f"The result is {exc.size} bytes, over the result budget of {exc.budget} bytes, and cannot "
+                "be cut: ask for less (fewer fields or records). Nothing was changed."
+            )
+            return "tool_error", tool_error(message), message
+        return gate.outcome_on_success, Answer({
+            "content": [{"type": "text", "text": json.dumps(structured, ensure_ascii=False)},
+                        *resource_link_blocks(structured)],
+            "structuredContent": structured,
+            "isError": False,
+        }), None
 
     def write(self, vals):
         if not self.env.su:

@@ -4,6 +4,7 @@ import json
 from odoo import api, fields, models, tools
 
 from .. import oauth
+from ..contract import CallRefused
 from .llm_tool import mcp_definition
 
 RESULT_BUDGET_DEFAULT = 256 * 1024
@@ -159,6 +160,15 @@ class LlmMcpConfig(models.Model):
         }
 
     @api.model
+    def _mcp_enabled_settings(self):
+        """The settings, or a refusal (403 ``mcp_disabled``) when the MCP server is switched off."""
+        settings = self._mcp_settings()
+        if not settings["enabled"]:
+            raise CallRefused(403, "mcp_disabled", "The MCP server is switched off in this database's settings.",
+                              "denied")
+        return settings
+
+    @api.model
     @tools.ormcache()
     def _mcp_rate_limits(self):
         """The default limits (calls per minute; 0: none) for keys without their own, and the one per user."""
@@ -184,6 +194,18 @@ class LlmMcpConfig(models.Model):
         """The ToolEntry ``name`` if the current user may run it through ``mcp_key``, else None."""
         entry = self.env["llm.tool"]._available_tool_entry(name)
         return entry if entry and self._mcp_allows(self._mcp_settings(), mcp_key, entry) else None
+
+    @api.model
+    def _mcp_callable_tool(self, mcp_key, name):
+        """The tool ``name`` if this user and key may run it; else 404 (denied or unknown, not saying which)."""
+        entry = self._mcp_visible_tool(mcp_key, name)
+        if entry:
+            return entry
+        exists = self.env["llm.tool"]._tool_catalog().get(name)
+        raise CallRefused(
+            404, "unknown_tool", f"No tool named {name!r} is available to you.",
+            outcome="denied" if exists else "invalid", tool_id=exists.id if exists else None,
+        )
 
     @api.model
     def _mcp_allows(self, settings, mcp_key, entry):

@@ -14,12 +14,16 @@ from urllib.parse import quote
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..contract import Answer, CallRefused, ContractError
 from ..prompt_template import BUILTIN_PLACEHOLDERS, PromptTemplate, placeholder_of
 from ..result_budget import ResultTooLarge, fit
+from .llm_mcp_call import AuditedRequest
 
 PROMPT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 # An id as a person types it: ASCII digits that fit a PostgreSQL integer (anything else is a name).
 RECORD_ID = re.compile(r"[0-9]{1,9}")
+# More prompts than this are paged; the sidecar follows nextCursor (docs/contract.md).
+PROMPTS_PAGE_SIZE = 500
 ARGUMENT_VALUE_MAX_CHARS = 1000
 AMBIGUOUS_SHOWN = 5
 
@@ -124,7 +128,56 @@ class LlmMcpPrompt(models.Model):
         definition["arguments"] = [argument._mcp_definition() for argument in self.argument_ids]
         return definition
 
+    @api.model
+    def _mcp_list_page(self, cursor):
+        """The ``prompts`` answer: the page of available prompts from ``cursor`` (an offset), and the next one."""
+        if cursor is not None and not (isinstance(cursor, str) and RECORD_ID.fullmatch(cursor)):
+            raise ContractError(400, "bad_request", "'cursor' must be a cursor from an earlier answer.")
+        offset = int(cursor or 0)
+        prompts = self._mcp_available_prompts()
+        page = prompts[offset:offset + PROMPTS_PAGE_SIZE]
+        payload = {"prompts": [prompt._mcp_definition() for prompt in page]}
+        if offset + PROMPTS_PAGE_SIZE < len(prompts):
+            payload["nextCursor"] = str(offset + PROMPTS_PAGE_SIZE)
+        return payload
+
     # -- filling ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _mcp_get(self, mcp_key, read_body):
+        """The Answer of one ``prompt`` request (the body from ``read_body()``): the prompt filled as the user,
+        in their language, and audited (kind "prompt"), whatever its outcome. Nothing else is kept."""
+        audit = AuditedRequest(mcp_key, kind="prompt")
+
+        def get():
+            body = audit.read(read_body())
+            name, arguments = body.get("name"), body.get("arguments")
+            if not isinstance(name, str) or not name:
+                raise ContractError(400, "bad_request", "'name' (a string) is required.")
+            audit.tool_name = name
+            arguments = {} if arguments is None else arguments
+            if not isinstance(arguments, dict):
+                raise ContractError(400, "invalid_arguments", "'arguments' must be an object of texts.")
+            audit.arguments = arguments
+            settings = self.env["llm.mcp.config"]._mcp_enabled_settings()
+            prompt = self._mcp_available_prompt(name)
+            if not prompt:
+                exists = self.sudo().search([("name", "=", name)], limit=1)
+                audit.prompt_id = exists.id or None
+                raise CallRefused(404, "unknown_prompt", f"No prompt named {name!r} is available to you.",
+                                  outcome="denied" if exists else "invalid")
+            audit.prompt_id = prompt.id
+            try:
+                result = prompt._mcp_render(arguments, settings["result_max_bytes"])
+            except PromptArgumentError as exc:
+                self.env.cr.rollback()
+                error = ContractError(400, "invalid_arguments", str(exc))
+                raise error from None
+            self.env.cr.rollback()  # reading a prompt changes nothing: nothing but the audit row is kept
+            return "ok", Answer(result), None
+
+        return self.env["llm.mcp.call"]._mcp_audited(
+            audit, get, subject=lambda: f"prompt {audit.tool_name!r}", failure="fill the prompt")
 
     def _mcp_render(self, arguments, budget):
         """``{"description", "messages"}`` of prompts/get for ``arguments``, read as the current user.

@@ -20,7 +20,9 @@ from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.llm_tool.models.llm_tool_builtin import SECRET_FIELD
 
+from ..contract import Answer, ContractError
 from ..result_budget import ResultTooLarge, fit
+from .llm_mcp_call import AuditedRequest
 
 SCHEME = "odoo://"
 JSON_MIME = "application/json"
@@ -73,14 +75,16 @@ TEMPLATES = {
 }
 
 
-class ResourceError(Exception):
+class ResourceError(ContractError):
     """A resource that cannot be read: the contract's status and code, and a message for a person."""
 
     def __init__(self, status, code, message):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+        super().__init__(status, code, message)
+
+    @property
+    def outcome(self):
+        """The audit outcome: the key or a right forbids it, no such resource, or it could not be made."""
+        return {403: "denied", 404: "invalid", 400: "invalid"}.get(self.status, "tool_error")
 
 
 def _unknown(uri):
@@ -191,6 +195,31 @@ class LlmMcpResource(models.AbstractModel):
         return items[offset:end], next_cursor
 
     # -- reading ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _mcp_read_request(self, mcp_key, read_body):
+        """The Answer of one ``resource`` request (the body from ``read_body()``), audited as
+        ``resources/read`` with the URI as its argument, whatever its outcome."""
+        audit = AuditedRequest(mcp_key, tool_name="resources/read")
+
+        def read():
+            body = audit.read(read_body())
+            uri = body.get("uri")
+            if not isinstance(uri, str) or not uri:
+                raise ContractError(400, "bad_request", "'uri' (a string) is required.")
+            audit.arguments = {"uri": uri}
+            settings = self.env["llm.mcp.config"]._mcp_enabled_settings()
+            try:
+                contents = self._mcp_read(mcp_key, uri, settings)
+            except ResourceError:
+                self.env.cr.rollback()
+                raise
+            return "ok", Answer({"contents": contents}), None
+
+        return self.env["llm.mcp.call"]._mcp_audited(
+            audit, read, subject=lambda: f"resource read {(audit.arguments or {}).get('uri')!r}",
+            failure="read the resource",
+        )
 
     @api.model
     def _mcp_read(self, mcp_key, uri, settings):

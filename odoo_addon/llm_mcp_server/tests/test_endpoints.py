@@ -421,7 +421,7 @@ class TestCall(McpHttpCase):
         self.call(self.user_key, "odoo_search", {"model": "res.partner", "domain": [["name", "=", "x" * 20000]]})
         self.assertLessEqual(len(self.audit_rows()[-1].arguments), 4000)
 
-    @mute_logger("odoo.addons.llm_mcp_server.controllers.main")
+    @mute_logger("odoo.addons.llm_mcp_server.contract", "odoo.addons.llm_mcp_server.models.llm_mcp_call")
     def test_unexpected_failures_are_a_json_500_without_traceback(self):
         config_class = type(self.env["llm.mcp.config"])
         with patch.object(config_class, "_mcp_visible_tool", side_effect=RuntimeError("boom")), \
