@@ -7,6 +7,8 @@ import {
   BatchNotSupported,
   BatchTooLarge,
   ForbiddenOrigin,
+  InvalidCursor,
+  MethodNotAllowed,
   NestedTooDeeply,
   OdooAnswerTooLarge,
   OdooRefusesService,
@@ -21,6 +23,7 @@ import {
   ToolResultTooLarge,
   UnknownTool,
 } from './errors.js';
+import { quotedString } from './http/headerText.js';
 
 /**
  * JSON-RPC error code of a tools/call refused over a rate limit. MCP defines none; -32005 is the server-error
@@ -42,19 +45,37 @@ function answer(status: number, code: number, message: string, headers: Record<s
   return { status, headers, body: { jsonrpc: '2.0', id: null, error: { code, message } } };
 }
 
+/**
+ * The 401's `WWW-Authenticate` (RFC 6750 §3): with OAuth on, RFC 9728's, saying where the protected-resource
+ * metadata is and the scope; a refused key adds `invalid_token` and why. Every value is a quoted-string made
+ * safe by `quotedString`: the reason may be Odoo's message, in the user's language.
+ */
+export function bearerChallenge(err: AuthError): string {
+  const params = err.oauth
+    ? [['resource_metadata', err.oauth.resourceMetadata], ...(err.oauth.scope ? [['scope', err.oauth.scope]] : [])]
+    : [['realm', AUTH_REALM]];
+  if (err.reason !== 'missing') params.push(['error', 'invalid_token'], ['error_description', err.message]);
+  return `Bearer ${params.map(([name, value]) => `${name}=${quotedString(value ?? '')}`).join(', ')}`;
+}
+
+/**
+ * Whether a failure met before the MCP layer is the client's own mistake (no key, a foreign Origin, its own
+ * share of the sidecar used up, a method /mcp does not serve): logged at info, not as the sidecar's problem.
+ */
+export function isClientMistake(err: unknown): boolean {
+  return (
+    err instanceof AuthError ||
+    err instanceof ForbiddenOrigin ||
+    err instanceof MethodNotAllowed ||
+    (err instanceof SidecarBusy && err.scope === 'key')
+  );
+}
+
 /** Maps a failure met before the MCP layer (guards, auth, identity) to the HTTP answer the client gets. */
 export function httpAnswerFor(err: unknown): HttpAnswer {
-  if (err instanceof AuthError) {
-    // With OAuth on, the challenge is RFC 9728's: where the protected-resource metadata is, and the scope.
-    const base = err.oauth
-      ? `Bearer resource_metadata="${err.oauth.resourceMetadata}"${err.oauth.scope ? `, scope="${err.oauth.scope}"` : ''}`
-      : `Bearer realm="${AUTH_REALM}"`;
-    const challenge =
-      err.reason === 'missing'
-        ? base
-        : `${base}, error="invalid_token", error_description="${err.message.replace(/"/g, "'")}"`;
-    return answer(401, -32001, err.message, { 'WWW-Authenticate': challenge });
-  }
+  if (err instanceof AuthError) return answer(401, -32001, err.message, { 'WWW-Authenticate': bearerChallenge(err) });
+  // 405, never 404 (the stateless server's GET and DELETE)
+  if (err instanceof MethodNotAllowed) return answer(405, -32000, err.message, { Allow: err.allow });
   if (err instanceof ForbiddenOrigin) return answer(403, -32000, err.message);
   if (err instanceof BatchNotSupported || err instanceof BatchTooLarge || err instanceof NestedTooDeeply) {
     return answer(400, -32600, err.message);
@@ -82,6 +103,7 @@ export function toolResultOrThrow(err: unknown): CallToolResult {
 /** Maps a failure inside an MCP request handler to the JSON-RPC error sent to the client. */
 export function protocolErrorFor(err: unknown): ProtocolError {
   if (err instanceof ProtocolError) return err;
+  if (err instanceof InvalidCursor) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
   // SEP-2164: a resource that cannot be read is -32602 with the URI in `data`, whatever the reason
   if (err instanceof ResourceRefused) {
     return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { ...(err.uri === undefined ? {} : { uri: err.uri }), reason: err.code });

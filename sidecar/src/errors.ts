@@ -19,6 +19,19 @@ export class ForbiddenOrigin extends Error {
   }
 }
 
+/** A method /mcp does not serve: a stateless server has no GET stream to offer and no session to delete. */
+export class MethodNotAllowed extends Error {
+  override name = 'MethodNotAllowed';
+  constructor(readonly allow: string) {
+    super('Method not allowed.');
+  }
+}
+
+/** A list cursor that is not one this server gave, or was cut from a list that has changed since. */
+export class InvalidCursor extends Error {
+  override name = 'InvalidCursor';
+}
+
 /** A request body over MAX_BODY_BYTES. */
 export class PayloadTooLarge extends Error {
   override name = 'PayloadTooLarge';
@@ -109,6 +122,19 @@ export class OdooRefusesService extends Error {
     super(message);
     this.detail = detail;
   }
+}
+
+/**
+ * The refusal when Odoo at `odooUrl` serves `database` but the sidecar is configured for `odooDb` (ODOO_DB),
+ * else undefined (no ODOO_DB, or the same database): the one check of /mcp's identities and of /readyz.
+ */
+export function wrongDatabase(odooUrl: string, database: string, odooDb: string | undefined): OdooRefusesService | undefined {
+  if (!odooDb || database === odooDb) return undefined;
+  return new OdooRefusesService(
+    'wrong_database',
+    'The sidecar reaches another Odoo database than the one it is configured for (ODOO_DB); its log says which',
+    `Odoo at ${odooUrl} serves database "${database}", but ODOO_DB is "${odooDb}"`,
+  );
 }
 
 /**

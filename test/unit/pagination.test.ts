@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { InvalidCursor, paginate } from '../../sidecar/src/mcp/pagination.js';
+import { InvalidCursor } from '../../sidecar/src/errors.js';
+import { paginate } from '../../sidecar/src/mcp/pagination.js';
 
 describe('tools/list pagination', () => {
   const items = Array.from({ length: 7 }, (_, i) => i);

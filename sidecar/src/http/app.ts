@@ -7,7 +7,7 @@ import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/ser
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { OdooClient } from '../odoo/client.js';
-import { OdooRefusesService } from '../errors.js';
+import { MethodNotAllowed, wrongDatabase } from '../errors.js';
 import { createServerFactory } from '../mcp/server.js';
 import { InFlightCalls } from '../mcp/inFlightCalls.js';
 import { ToolCatalog } from '../mcp/toolCatalog.js';
@@ -32,11 +32,8 @@ export interface Sidecar {
   budget: RequestBudget;
 }
 
-function methodNotAllowed(ctx: Koa.Context): void {
-  // Stateless server: no GET stream to offer, no session to delete (405, never 404).
-  ctx.status = 405;
-  ctx.set('Allow', 'POST');
-  ctx.body = { jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Method not allowed.' } };
+function methodNotAllowed(): never {
+  throw new MethodNotAllowed('POST');
 }
 
 export function createSidecar(config: Config, log: Logger, version: string): Sidecar {
@@ -51,13 +48,8 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
   const identities = new IdentityCache(
     async (key, token) => {
       const identity = await odoo.identity({ key, token });
-      if (config.odooDb && identity.database !== config.odooDb) {
-        throw new OdooRefusesService(
-          'wrong_database',
-          'The sidecar reaches another Odoo database than the one it is configured for (ODOO_DB); its log says which',
-          `Odoo at ${config.odooUrl} serves database "${identity.database}", but ODOO_DB is "${config.odooDb}"`,
-        );
-      }
+      const refusal = wrongDatabase(config.odooUrl, identity.database, config.odooDb);
+      if (refusal) throw refusal;
       return identity;
     },
     { ttlMs: config.authCacheTtlMs, negativeTtlMs: config.authNegativeTtlMs },

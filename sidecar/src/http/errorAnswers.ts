@@ -4,8 +4,8 @@
 
 import type { Middleware } from 'koa';
 import type { RequestFacts } from '../caller.js';
-import { httpAnswerFor } from '../errorMapping.js';
-import { AuthError, ForbiddenOrigin, logDetail, SidecarBusy } from '../errors.js';
+import { httpAnswerFor, isClientMistake } from '../errorMapping.js';
+import { logDetail } from '../errors.js';
 
 export function errorAnswers(): Middleware {
   return async (ctx, next) => {
@@ -19,8 +19,7 @@ export function errorAnswers(): Middleware {
       ctx.body = answer.body;
       ctx.state.failure = {
         message: logDetail(err),
-        // A client's mistake (no key, foreign Origin) is not the sidecar's problem: logged at info, not warn.
-        expected: err instanceof AuthError || err instanceof ForbiddenOrigin || (err instanceof SidecarBusy && err.scope === 'key'),
+        expected: isClientMistake(err),
       };
     }
   };

@@ -3,7 +3,7 @@
 // the operator's network (the proxy does not forward them), so /readyz names Odoo's URL and database.
 
 import type Router from '@koa/router';
-import { logDetail } from '../errors.js';
+import { logDetail, wrongDatabase } from '../errors.js';
 import type { OdooClient } from '../odoo/client.js';
 
 export function addHealthRoutes(router: Router, odoo: OdooClient, odooDb: string | undefined): void {
@@ -13,11 +13,8 @@ export function addHealthRoutes(router: Router, odoo: OdooClient, odooDb: string
   router.get('/readyz', async (ctx) => {
     try {
       const health = await odoo.health();
-      if (odooDb && health.database !== odooDb) {
-        ctx.status = 503;
-        ctx.body = { status: 'unavailable', error: `Odoo at ${odoo.baseUrl} serves database "${health.database}", expected "${odooDb}" (ODOO_DB)` };
-        return;
-      }
+      const refusal = wrongDatabase(odoo.baseUrl, health.database, odooDb);
+      if (refusal) throw refusal;
       ctx.body = { status: 'ready', odoo: { url: odoo.baseUrl, ...health } };
     } catch (err) {
       ctx.status = 503;

@@ -1,13 +1,11 @@
 // Cursor pagination of tools/list and prompts/list. A cursor is opaque to clients; it names the offset and the list version
 // (fingerprint) it was cut from, so a cursor from an older list is refused instead of skipping tools.
 
+import { InvalidCursor } from '../errors.js';
+
 export interface Page<T> {
   items: T[];
   nextCursor?: string;
-}
-
-export class InvalidCursor extends Error {
-  override name = 'InvalidCursor';
 }
 
 export function encodeCursor(offset: number, fingerprint: string): string {

@@ -4,8 +4,6 @@
 
 import { createHash } from 'node:crypto';
 import {
-  ProtocolError,
-  ProtocolErrorCode,
   type CompleteResult,
   type GetPromptResult,
   type Prompt,
@@ -13,11 +11,9 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { Caller } from '../caller.js';
-import { AuthError } from '../errors.js';
-import { protocolErrorFor } from '../errorMapping.js';
 import type { Credentials } from '../odoo/client.js';
-import { InvalidCursor, paginate } from './pagination.js';
-import type { McpServices } from './server.js';
+import { paginate } from './pagination.js';
+import { failRequest, type McpServices } from './server.js';
 
 /** Pages of Odoo's prompt list followed at most: a list longer than this is an Odoo bug, not data. */
 const MAX_ODOO_PAGES = 20;
@@ -30,8 +26,6 @@ export interface PromptRequestFacts {
   caller: Caller;
   client: (ctx: ServerContext) => { name: string; version: string } | undefined;
   protocolVersion: (ctx: ServerContext) => string | undefined;
-  /** Notes Odoo trouble on the request's log line. */
-  noteTrouble: (err: unknown) => void;
 }
 
 async function allPrompts(services: McpServices, credentials: Credentials, signal: AbortSignal): Promise<Prompt[]> {
@@ -49,13 +43,7 @@ async function allPrompts(services: McpServices, credentials: Credentials, signa
 /** Registers the prompt and completion handlers on a server declared with `promptCapabilities`. */
 export function registerPrompts(server: Server, services: McpServices, facts: PromptRequestFacts): void {
   const { caller } = facts;
-  const fail = (err: unknown): never => {
-    if (err instanceof InvalidCursor) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
-    // the next request then meets the refusal at authentication (HTTP 401), not a cached identity
-    if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
-    facts.noteTrouble(err);
-    throw protocolErrorFor(err);
-  };
+  const fail = (err: unknown): never => failRequest(services, caller, err);
 
   server.setRequestHandler('prompts/list', async (request, ctx) => {
     caller.facts.mcpMethod = 'prompts/list';

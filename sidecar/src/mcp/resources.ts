@@ -2,22 +2,17 @@
 // each relayed to Odoo with the caller's own key. Odoo decides what the caller may list and read (rights,
 // record rules, the key's restrictions, the size limits) and audits every read; the sidecar only relays.
 
-import { ProtocolError, ProtocolErrorCode, type Server, type ServerContext } from '@modelcontextprotocol/server';
+import type { Server, ServerContext } from '@modelcontextprotocol/server';
 import type { Caller } from '../caller.js';
-import { AuthError } from '../errors.js';
-import { protocolErrorFor } from '../errorMapping.js';
-import { clientOf, noteTrouble, protocolVersionOf, type McpServices } from './server.js';
+import { InvalidCursor } from '../errors.js';
+import { clientOf, failRequest, protocolVersionOf, type McpServices } from './server.js';
 
 /** What `capabilities` declares for resources (both eras): no subscriptions, no list-changed notifications. */
 export const RESOURCES_CAPABILITY = {};
 
 /** Registers the resource handlers on one request's `server`, for `caller`. */
 export function registerResourceHandlers(server: Server, caller: Caller, services: McpServices, request: Request | undefined): void {
-  const fail = (err: unknown): never => {
-    if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
-    noteTrouble(caller, err);
-    throw protocolErrorFor(err);
-  };
+  const fail = (err: unknown): never => failRequest(services, caller, err);
 
   server.setRequestHandler('resources/list', async (req, ctx) => {
     caller.facts.mcpMethod = 'resources/list';
@@ -32,8 +27,8 @@ export function registerResourceHandlers(server: Server, caller: Caller, service
   server.setRequestHandler('resources/templates/list', async (req, ctx) => {
     caller.facts.mcpMethod = 'resources/templates/list';
     // one page, always: a cursor can only be one this server never gave
-    if (req.params?.cursor !== undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Invalid cursor');
     try {
+      if (req.params?.cursor !== undefined) throw new InvalidCursor('Invalid cursor');
       return { resourceTemplates: await services.odoo.listResourceTemplates(caller.credentials, ctx.mcpReq.signal) };
     } catch (err) {
       return fail(err);

@@ -30,7 +30,7 @@ import type { Logger } from '../log.js';
 import type { OdooClient } from '../odoo/client.js';
 import { answerOf, canAskInBand, questionFor } from './confirmation.js';
 import type { InFlightCalls } from './inFlightCalls.js';
-import { InvalidCursor, paginate } from './pagination.js';
+import { paginate } from './pagination.js';
 import { promptCapabilities, registerPrompts } from './prompts.js';
 import type { ToolCatalog } from './toolCatalog.js';
 import { registerResourceHandlers, RESOURCES_CAPABILITY } from './resources.js';
@@ -76,6 +76,17 @@ export function noteTrouble(caller: Caller, err: unknown): void {
   if (trouble || err instanceof ToolResultTooLarge) caller.facts.error = logDetail(err);
 }
 
+/**
+ * Fails a request handler with the JSON-RPC error of `err` (errorMapping.ts), after what every handler does
+ * first: a key Odoo refused is forgotten by the identity cache (the next request meets the refusal at
+ * authentication, HTTP 401), and Odoo's trouble goes on the request's log line.
+ */
+export function failRequest(services: Pick<McpServices, 'onKeyRefused'>, caller: Caller, err: unknown): never {
+  if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
+  noteTrouble(caller, err);
+  throw protocolErrorFor(err);
+}
+
 /** The factory `createMcpHandler` calls once per HTTP request. */
 export function createServerFactory(services: McpServices): McpServerFactory {
   return ({ authInfo, requestInfo }) => {
@@ -109,10 +120,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
         const page = paginate(catalog.tools, request.params?.cursor, services.toolsPageSize, catalog.fingerprint);
         return { tools: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
       } catch (err) {
-        if (err instanceof InvalidCursor) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
-        if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
-        noteTrouble(caller, err);
-        throw protocolErrorFor(err);
+        return failRequest(services, caller, err);
       }
     });
 
@@ -197,7 +205,6 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       caller,
       client: (ctx) => clientOf(ctx, server),
       protocolVersion: (ctx) => protocolVersionOf(ctx, requestInfo),
-      noteTrouble: (err) => noteTrouble(caller, err),
     });
 
     return server;
