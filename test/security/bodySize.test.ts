@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { DEFAULTS } from '../../sidecar/src/config.js';
 import { NGINX, rawRequest, startProxy, type RawResponse, type RunningProxy } from '../support/nginxProxy.js';
-import { ALICE_KEY, OdooStandIn } from '../support/odooStandIn.js';
-import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+import { ALICE_KEY } from '../support/odooStandIn.js';
+import { sidecarOnStandIn } from '../support/sidecarHarness.js';
 
 const LIMIT = Number(DEFAULTS.MAX_BODY_BYTES);
 
@@ -35,20 +35,14 @@ function assertJsonTooLarge(res: RawResponse, what: string): void {
 
 describe('attacks with oversized request bodies', function () {
   this.timeout(30_000);
-  let odoo: OdooStandIn;
-  let sidecar: RunningSidecar;
   let proxy: RunningProxy | undefined;
 
+  const stack = sidecarOnStandIn({ MCP_ALLOWED_HOSTS: '*' });
   before(async () => {
-    odoo = new OdooStandIn();
-    await odoo.start();
-    sidecar = await startSidecar(odoo.url, { MCP_ALLOWED_HOSTS: '*' });
-    if (NGINX) proxy = await startProxy({ odoo: (_req, res) => res.end('odoo'), sidecar: Number(new URL(sidecar.url).port) });
+    if (NGINX) proxy = await startProxy({ odoo: (_req, res) => res.end('odoo'), sidecar: Number(new URL(stack.sidecar.url).port) });
   });
   after(async () => {
     await proxy?.close();
-    await sidecar.close();
-    await odoo.stop();
   });
 
   it("gives the proxy the sidecar's limit for /mcp", () => {
@@ -79,7 +73,7 @@ describe('attacks with oversized request bodies', function () {
   });
 
   it('answers an 8 MB body sent straight to the sidecar with a JSON 413', async () => {
-    const port = Number(new URL(sidecar.url).port);
+    const port = Number(new URL(stack.sidecar.url).port);
     assertJsonTooLarge(await rawRequest(port, 'POST', '/mcp', { headers: MCP_HEADERS, body: bodyOf(8 * 1024 * 1024) }), 'Content-Length');
     assertJsonTooLarge(await rawRequest(port, 'POST', '/mcp', { headers: MCP_HEADERS, body: bodyOf(8 * 1024 * 1024), chunked: true }), 'chunked');
     assertJsonTooLarge(await rawRequest(port, 'POST', '/mcp', { headers: MCP_HEADERS, body: bodyOf(8 * 1024 * 1024), chunked: true, paceMs: 2 }), 'paced, chunked');

@@ -4,10 +4,10 @@
 // which counts calls in a 60-second window as the addon does.
 
 import assert from 'node:assert/strict';
-import { KEYS, OdooStandIn, type StandInKey } from '../support/odooStandIn.js';
+import { KEYS, type StandInKey } from '../support/odooStandIn.js';
 import { connect1x, connect2x } from '../support/clients.js';
 import { legacy, modern, post } from '../support/rawMcp.js';
-import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+import { sidecarOnStandIn } from '../support/sidecarHarness.js';
 import { RATE_LIMITED } from '../../sidecar/src/errorMapping.js';
 
 const LIMITED: StandInKey = { key: 'c4c4e0f4b7d94e2f8a6b5c4d3e2f1a0b9c8d7e6f', id: 31, userId: 2, name: 'limited', scope: 'mcp',
@@ -15,24 +15,13 @@ const LIMITED: StandInKey = { key: 'c4c4e0f4b7d94e2f8a6b5c4d3e2f1a0b9c8d7e6f', i
 const OTHER = KEYS[2]!; // Bob's key, another user
 
 describe('rate limits (Odoo counts; the sidecar maps its 429)', () => {
-  let odoo: OdooStandIn;
-  let sidecar: RunningSidecar;
-
-  beforeEach(async () => {
-    odoo = new OdooStandIn({ keys: [...KEYS, LIMITED] });
-    await odoo.start();
-    sidecar = await startSidecar(odoo.url);
-  });
-  afterEach(async () => {
-    await sidecar.close();
-    await odoo.stop();
-  });
+  const stack = sidecarOnStandIn({}, { eachTest: true, standIn: { keys: [...KEYS, LIMITED] } });
 
   const whoami = (key: string, id: number) => modern(key, id, 'tools/call', { name: 'whoami', arguments: {} });
 
   it('refuses a single 2026-07-28 call over the limit with HTTP 429, Retry-After and a JSON-RPC error', async () => {
-    for (let i = 1; i <= 3; i++) assert.equal((await post(sidecar.mcpUrl, ...whoami(LIMITED.key, i))).status, 200);
-    const refused = await post(sidecar.mcpUrl, ...whoami(LIMITED.key, 4));
+    for (let i = 1; i <= 3; i++) assert.equal((await post(stack.sidecar.mcpUrl, ...whoami(LIMITED.key, i))).status, 200);
+    const refused = await post(stack.sidecar.mcpUrl, ...whoami(LIMITED.key, 4));
     assert.equal(refused.status, 429, refused.text);
     const retryAfter = Number(refused.headers.get('retry-after'));
     assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, String(retryAfter));
@@ -40,26 +29,26 @@ describe('rate limits (Odoo counts; the sidecar maps its 429)', () => {
     assert.equal(refused.json.error.code, RATE_LIMITED);
     assert.deepEqual(refused.json.error.data, { reason: 'rate_limited', retryAfter, name: 'whoami' });
     assert.match(refused.json.error.message, new RegExp(`This key may make 3 calls a minute.*Retry in ${retryAfter} s`));
-    assert.deepEqual(odoo.audit.map((r) => r.outcome), ['ok', 'ok', 'ok', 'rate_limited']);
+    assert.deepEqual(stack.odoo.audit.map((r) => r.outcome), ['ok', 'ok', 'ok', 'rate_limited']);
     // another user's key in the same second is unaffected
-    const other = await post(sidecar.mcpUrl, ...whoami(OTHER.key, 5));
+    const other = await post(stack.sidecar.mcpUrl, ...whoami(OTHER.key, 5));
     assert.equal(other.status, 200);
     assert.equal(other.json.result.structuredContent.login, 'bob');
   });
 
   it('answers a 2025-era call over the limit with the JSON-RPC error in its 200 SSE stream (the status went out first)', async () => {
     const call = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'whoami', arguments: {} } });
-    for (let i = 1; i <= 3; i++) await post(sidecar.mcpUrl, call(i), legacy(LIMITED.key));
-    const refused = await post(sidecar.mcpUrl, call(4), legacy(LIMITED.key));
+    for (let i = 1; i <= 3; i++) await post(stack.sidecar.mcpUrl, call(i), legacy(LIMITED.key));
+    const refused = await post(stack.sidecar.mcpUrl, call(4), legacy(LIMITED.key));
     assert.equal(refused.status, 200);
     assert.equal(refused.json.error.code, RATE_LIMITED);
     assert.ok(refused.json.error.data.retryAfter >= 1);
   });
 
   it('gives the SDK clients an error they surface: the 1.x client an McpError with the wait, the 2.x client the 429', async () => {
-    odoo.rateLimits.userCalls = 2; // Alice's every key
+    stack.odoo.rateLimits.userCalls = 2; // Alice's every key
     const alice = KEYS[0]!.key;
-    const client1 = await connect1x(sidecar.mcpUrl, alice, '2025-11-25');
+    const client1 = await connect1x(stack.sidecar.mcpUrl, alice, '2025-11-25');
     await client1.callTool({ name: 'whoami', arguments: {} });
     await client1.callTool({ name: 'whoami', arguments: {} });
     await assert.rejects(client1.callTool({ name: 'whoami', arguments: {} }), (err: Error & { code?: number; data?: { retryAfter?: number } }) => {
@@ -69,21 +58,21 @@ describe('rate limits (Odoo counts; the sidecar maps its 429)', () => {
       return true;
     });
     await client1.close();
-    const client2 = await connect2x(sidecar.mcpUrl, alice, '2026-07-28');
+    const client2 = await connect2x(stack.sidecar.mcpUrl, alice, '2026-07-28');
     await assert.rejects(client2.callTool({ name: 'whoami', arguments: {} }), (err: Error) => {
       // the 2.x client (2.4) reads a JSON-RPC error body on HTTP 400 only: on 429 it fails with the body as text
       assert.match(err.message, /Rate limit reached.*Retry in \d+ s/);
       return true;
     });
     await client2.close();
-    assert.deepEqual(odoo.audit.map((r) => r.outcome), ['ok', 'ok', 'rate_limited', 'rate_limited']);
+    assert.deepEqual(stack.odoo.audit.map((r) => r.outcome), ['ok', 'ok', 'rate_limited', 'rate_limited']);
   });
 
   it('relays every refused call to Odoo, which audits each (hammering is not answered from the sidecar)', async () => {
-    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => post(sidecar.mcpUrl, ...whoami(LIMITED.key, i + 1))));
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => post(stack.sidecar.mcpUrl, ...whoami(LIMITED.key, i + 1))));
     assert.deepEqual(answers.map((a) => a.status).sort(), [...Array(3).fill(200), ...Array(9).fill(429)]);
-    assert.equal(odoo.audit.length, 12);
-    assert.equal(odoo.audit.filter((r) => r.outcome === 'rate_limited').length, 9);
+    assert.equal(stack.odoo.audit.length, 12);
+    assert.equal(stack.odoo.audit.filter((r) => r.outcome === 'rate_limited').length, 9);
   });
 
   it('bounds the wait it passes on to the 60 s window, whatever Odoo sends', async () => {

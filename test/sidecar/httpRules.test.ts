@@ -4,32 +4,21 @@
 import assert from 'node:assert/strict';
 import { ALICE_KEY, ALICE_READ_ONLY_KEY, BOB_KEY, OdooStandIn, USERS } from '../support/odooStandIn.js';
 import { legacy, modern, post } from '../support/rawMcp.js';
-import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+import { sidecarOnStandIn, startSidecar } from '../support/sidecarHarness.js';
 
 describe('HTTP and JSON-RPC rules at /mcp', () => {
-  let odoo: OdooStandIn;
-  let sidecar: RunningSidecar;
   const listTools = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
-
-  before(async () => {
-    odoo = new OdooStandIn();
-    await odoo.start();
-    sidecar = await startSidecar(odoo.url, { MAX_BODY_BYTES: '65536', AUTH_NEGATIVE_TTL_MS: '60000' });
-  });
-  after(async () => {
-    await sidecar.close();
-    await odoo.stop();
-  });
+  const stack = sidecarOnStandIn({ MAX_BODY_BYTES: '65536', AUTH_NEGATIVE_TTL_MS: '60000' });
 
   async function stillServes(): Promise<void> {
-    const ok = await post(sidecar.mcpUrl, listTools, legacy(ALICE_KEY));
+    const ok = await post(stack.sidecar.mcpUrl, listTools, legacy(ALICE_KEY));
     assert.equal(ok.status, 200);
     assert.ok(Array.isArray(ok.json.result.tools));
   }
 
   describe('authentication', () => {
     it('answers a request without a key with 401, a Bearer challenge and a JSON body', async () => {
-      const a = await post(sidecar.mcpUrl, listTools, { 'MCP-Protocol-Version': '2025-11-25' });
+      const a = await post(stack.sidecar.mcpUrl, listTools, { 'MCP-Protocol-Version': '2025-11-25' });
       assert.equal(a.status, 401);
       assert.equal(a.headers.get('www-authenticate'), 'Bearer realm="odoo-mcp"');
       assert.equal(a.json.error.code, -32001);
@@ -37,19 +26,19 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
     });
 
     it('answers a key Odoo refuses with 401 invalid_token, and remembers the refusal briefly', async () => {
-      const before = odoo.counts.unauthorized;
+      const before = stack.odoo.counts.unauthorized;
       const bad = 'c0ffee0000000000000000000000000000000000';
       for (let i = 0; i < 3; i++) {
-        const a = await post(sidecar.mcpUrl, listTools, legacy(bad));
+        const a = await post(stack.sidecar.mcpUrl, listTools, legacy(bad));
         assert.equal(a.status, 401);
         assert.match(a.headers.get('www-authenticate')!, /^Bearer realm="odoo-mcp", error="invalid_token"/);
       }
-      assert.equal(odoo.counts.unauthorized - before, 1);
+      assert.equal(stack.odoo.counts.unauthorized - before, 1);
     });
 
     it('points a client without a key to the OAuth metadata Odoo names, when Odoo offers OAuth', async () => {
-      const sidecarWithOAuth = await startSidecar(odoo.url, { AUTH_NEGATIVE_TTL_MS: '60000' });
-      odoo.oauth = { resource_metadata: 'https://odoo.example.com/.well-known/oauth-protected-resource/mcp', scope: 'mcp' };
+      const sidecarWithOAuth = await startSidecar(stack.odoo.url, { AUTH_NEGATIVE_TTL_MS: '60000' });
+      stack.odoo.oauth = { resource_metadata: 'https://odoo.example.com/.well-known/oauth-protected-resource/mcp', scope: 'mcp' };
       try {
         const a = await post(sidecarWithOAuth.mcpUrl, listTools, { 'MCP-Protocol-Version': '2025-11-25' });
         assert.equal(a.status, 401);
@@ -60,32 +49,32 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
         // static keys are served as before
         assert.equal((await post(sidecarWithOAuth.mcpUrl, listTools, legacy(ALICE_KEY))).status, 200);
       } finally {
-        odoo.oauth = null;
+        stack.odoo.oauth = null;
         await sidecarWithOAuth.close();
       }
     });
 
     it('answers a non-Bearer Authorization header with 401', async () => {
-      const a = await post(sidecar.mcpUrl, listTools, { Authorization: 'Basic YWRtaW46YWRtaW4=' });
+      const a = await post(stack.sidecar.mcpUrl, listTools, { Authorization: 'Basic YWRtaW46YWRtaW4=' });
       assert.equal(a.status, 401);
     });
 
     it('advertises no OAuth metadata', async () => {
       for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-authorization-server']) {
-        const res = await fetch(sidecar.url + path);
+        const res = await fetch(stack.sidecar.url + path);
         assert.equal(res.status, 404, path);
       }
     });
 
     it('checks a key with Odoo once per TTL and then uses the fast-path token', async () => {
-      const fresh = await startSidecar(odoo.url);
+      const fresh = await startSidecar(stack.odoo.url);
       try {
-        const identityBefore = odoo.counts.identity;
-        const fastBefore = odoo.counts.fastPath;
+        const identityBefore = stack.odoo.counts.identity;
+        const fastBefore = stack.odoo.counts.fastPath;
         for (let i = 0; i < 3; i++) assert.equal((await post(fresh.mcpUrl, listTools, legacy(BOB_KEY))).status, 200);
         await post(fresh.mcpUrl, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'whoami', arguments: {} } }, legacy(BOB_KEY));
-        assert.equal(odoo.counts.identity - identityBefore, 1);
-        assert.ok(odoo.counts.fastPath - fastBefore >= 2, 'tools and call carried the token');
+        assert.equal(stack.odoo.counts.identity - identityBefore, 1);
+        assert.ok(stack.odoo.counts.fastPath - fastBefore >= 2, 'tools and call carried the token');
       } finally {
         await fresh.close();
       }
@@ -111,8 +100,8 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
     });
 
     it('never writes a key to its logs', async () => {
-      await post(sidecar.mcpUrl, listTools, legacy('c0ffee0000000000000000000000000000000000'));
-      const all = sidecar.logs.join('');
+      await post(stack.sidecar.mcpUrl, listTools, legacy('c0ffee0000000000000000000000000000000000'));
+      const all = stack.sidecar.logs.join('');
       assert.ok(all.length > 0);
       for (const key of [ALICE_KEY, BOB_KEY, 'c0ffee0000000000000000000000000000000000']) assert.ok(!all.includes(key));
     });
@@ -120,9 +109,9 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
 
   describe('logs', () => {
     it('writes one JSON line per request with method, tool, user, status, duration and request id', async () => {
-      const before = sidecar.logs.length;
-      await post(sidecar.mcpUrl, { jsonrpc: '2.0', id: 'log-1', method: 'tools/call', params: { name: 'whoami', arguments: {} } }, legacy(BOB_KEY));
-      const lines = sidecar.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const before = stack.sidecar.logs.length;
+      await post(stack.sidecar.mcpUrl, { jsonrpc: '2.0', id: 'log-1', method: 'tools/call', params: { name: 'whoami', arguments: {} } }, legacy(BOB_KEY));
+      const lines = stack.sidecar.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
       const requestLines = lines.filter((l) => l.msg === 'request');
       assert.equal(requestLines.length, 1);
       const line = requestLines[0]!;
@@ -136,7 +125,7 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
     });
 
     it('is quiet by default: nothing for a successful request at the default level', async () => {
-      const quiet = await startSidecar(odoo.url, { LOG_LEVEL: 'warn' });
+      const quiet = await startSidecar(stack.odoo.url, { LOG_LEVEL: 'warn' });
       try {
         assert.equal((await post(quiet.mcpUrl, listTools, legacy(ALICE_KEY))).status, 200);
         assert.deepEqual(quiet.logs, []);
@@ -150,18 +139,18 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
 
   describe('origin and host (DNS rebinding)', () => {
     it('refuses a foreign browser Origin with 403', async () => {
-      const a = await post(sidecar.mcpUrl, listTools, { ...legacy(ALICE_KEY), Origin: 'http://evil.example' });
+      const a = await post(stack.sidecar.mcpUrl, listTools, { ...legacy(ALICE_KEY), Origin: 'http://evil.example' });
       assert.equal(a.status, 403);
       assert.match(a.json.error.message, /Origin "http:\/\/evil.example" is not allowed/);
     });
 
     it('accepts a loopback Origin on any port', async () => {
-      const a = await post(sidecar.mcpUrl, listTools, { ...legacy(ALICE_KEY), Origin: 'http://localhost:6274' });
+      const a = await post(stack.sidecar.mcpUrl, listTools, { ...legacy(ALICE_KEY), Origin: 'http://localhost:6274' });
       assert.equal(a.status, 200);
     });
 
     it('answers a CORS preflight from an allowed origin, and names it on answers (401 included)', async () => {
-      const pre = await fetch(sidecar.mcpUrl, {
+      const pre = await fetch(stack.sidecar.mcpUrl, {
         method: 'OPTIONS',
         headers: {
           Origin: 'http://localhost:6274',
@@ -173,13 +162,13 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
       assert.equal(pre.headers.get('access-control-allow-origin'), 'http://localhost:6274');
       assert.equal(pre.headers.get('access-control-allow-methods'), 'POST');
       assert.match(pre.headers.get('access-control-allow-headers')!, /authorization/);
-      const ok = await post(sidecar.mcpUrl, listTools, { ...legacy(ALICE_KEY), Origin: 'http://localhost:6274' });
+      const ok = await post(stack.sidecar.mcpUrl, listTools, { ...legacy(ALICE_KEY), Origin: 'http://localhost:6274' });
       assert.equal(ok.headers.get('access-control-allow-origin'), 'http://localhost:6274');
-      const denied = await post(sidecar.mcpUrl, listTools, { 'MCP-Protocol-Version': '2025-11-25', Origin: 'http://localhost:6274' });
+      const denied = await post(stack.sidecar.mcpUrl, listTools, { 'MCP-Protocol-Version': '2025-11-25', Origin: 'http://localhost:6274' });
       assert.equal(denied.status, 401);
       assert.equal(denied.headers.get('access-control-allow-origin'), 'http://localhost:6274');
       assert.match(denied.headers.get('access-control-expose-headers')!, /WWW-Authenticate/);
-      const foreign = await fetch(sidecar.mcpUrl, {
+      const foreign = await fetch(stack.sidecar.mcpUrl, {
         method: 'OPTIONS',
         headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' },
       });
@@ -190,7 +179,7 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
     it('refuses a foreign Host with 403, even with a valid key', async () => {
       const { request } = await import('node:http');
       const status = await new Promise<number>((resolve, reject) => {
-        const req = request(sidecar.mcpUrl, {
+        const req = request(stack.sidecar.mcpUrl, {
           method: 'POST',
           headers: { Host: 'rebound.evil.example', 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...legacy(ALICE_KEY) },
         });
@@ -208,44 +197,44 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
   describe('transport rules', () => {
     it('answers GET and DELETE with 405 (no stream, no session), never 404', async () => {
       for (const method of ['GET', 'DELETE', 'PUT']) {
-        const res = await fetch(sidecar.mcpUrl, { method, headers: { Authorization: `Bearer ${ALICE_KEY}` } });
+        const res = await fetch(stack.sidecar.mcpUrl, { method, headers: { Authorization: `Bearer ${ALICE_KEY}` } });
         assert.equal(res.status, 405, method);
         assert.equal(res.headers.get('allow'), 'POST');
       }
     });
 
     it('answers a notification with 202 and no body', async () => {
-      const a = await post(sidecar.mcpUrl, { jsonrpc: '2.0', method: 'notifications/initialized' }, legacy(ALICE_KEY));
+      const a = await post(stack.sidecar.mcpUrl, { jsonrpc: '2.0', method: 'notifications/initialized' }, legacy(ALICE_KEY));
       assert.equal(a.status, 202);
       assert.equal(a.text, '');
     });
 
     it('answers an unsupported protocol version with 400', async () => {
-      const a = await post(sidecar.mcpUrl, listTools, legacy(ALICE_KEY, '1999-01-01'));
+      const a = await post(stack.sidecar.mcpUrl, listTools, legacy(ALICE_KEY, '1999-01-01'));
       assert.equal(a.status, 400);
       assert.match(a.json.error.message, /Unsupported protocol version/);
       const [body, headers] = modern(ALICE_KEY, 3, 'tools/list');
-      const m = await post(sidecar.mcpUrl, body, { ...headers, 'MCP-Protocol-Version': '2031-01-01' });
+      const m = await post(stack.sidecar.mcpUrl, body, { ...headers, 'MCP-Protocol-Version': '2031-01-01' });
       assert.equal(m.status, 400);
       await stillServes();
     });
 
     it('answers a wrong Accept with 406 and a wrong Content-Type with 415', async () => {
-      assert.equal((await post(sidecar.mcpUrl, listTools, { ...legacy(ALICE_KEY), Accept: 'text/html' })).status, 406);
-      assert.equal((await post(sidecar.mcpUrl, listTools, { ...legacy(ALICE_KEY), 'Content-Type': 'text/plain' })).status, 415);
+      assert.equal((await post(stack.sidecar.mcpUrl, listTools, { ...legacy(ALICE_KEY), Accept: 'text/html' })).status, 406);
+      assert.equal((await post(stack.sidecar.mcpUrl, listTools, { ...legacy(ALICE_KEY), 'Content-Type': 'text/plain' })).status, 415);
       await stillServes();
     });
 
     it('answers an over-size body with 413 and keeps serving', async () => {
       const big = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: { pad: 'x'.repeat(70_000) } } };
-      const a = await post(sidecar.mcpUrl, big, legacy(ALICE_KEY));
+      const a = await post(stack.sidecar.mcpUrl, big, legacy(ALICE_KEY));
       assert.equal(a.status, 413);
       assert.match(a.json.error.message, /larger than 65536 bytes/);
       await stillServes();
     });
 
     it('answers malformed JSON with -32700 and keeps serving', async () => {
-      const a = await post(sidecar.mcpUrl, '{"jsonrpc": "2.0", "id": 1, "method": ', legacy(ALICE_KEY));
+      const a = await post(stack.sidecar.mcpUrl, '{"jsonrpc": "2.0", "id": 1, "method": ', legacy(ALICE_KEY));
       assert.equal(a.status, 400);
       assert.equal(a.json.error.code, -32700);
       await stillServes();
@@ -254,25 +243,25 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
     it('answers a batch per version: refused from 2025-06-18 on, served for 2025-03-26', async () => {
       const batch = [listTools, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'whoami', arguments: {} } }];
       for (const v of ['2025-11-25', '2025-06-18']) {
-        const a = await post(sidecar.mcpUrl, batch, legacy(ALICE_KEY, v));
+        const a = await post(stack.sidecar.mcpUrl, batch, legacy(ALICE_KEY, v));
         assert.equal(a.status, 400, v);
         assert.equal(a.json.error.code, -32600);
       }
-      const old = await post(sidecar.mcpUrl, batch, legacy(ALICE_KEY, '2025-03-26'));
+      const old = await post(stack.sidecar.mcpUrl, batch, legacy(ALICE_KEY, '2025-03-26'));
       assert.equal(old.status, 200);
       assert.ok(old.text.includes('"login":"alice"'), old.text);
       const [single, headers] = modern(ALICE_KEY, 5, 'tools/list');
-      const m = await post(sidecar.mcpUrl, [single], headers);
+      const m = await post(stack.sidecar.mcpUrl, [single], headers);
       assert.equal(m.status, 400);
       assert.equal(m.json.error.code, -32600);
       await stillServes();
     });
 
     it('answers an unknown method with -32601 (2026-07-28: HTTP 404)', async () => {
-      const a = await post(sidecar.mcpUrl, { jsonrpc: '2.0', id: 7, method: 'odoo/secret' }, legacy(ALICE_KEY));
+      const a = await post(stack.sidecar.mcpUrl, { jsonrpc: '2.0', id: 7, method: 'odoo/secret' }, legacy(ALICE_KEY));
       assert.equal(a.json.error.code, -32601);
       const [body, headers] = modern(ALICE_KEY, 8, 'odoo/secret');
-      const m = await post(sidecar.mcpUrl, body, headers);
+      const m = await post(stack.sidecar.mcpUrl, body, headers);
       assert.equal(m.status, 404);
       assert.equal(m.json.error.code, -32601);
       await stillServes();
@@ -280,7 +269,7 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
 
     it('answers a 2026-07-28 request whose headers disagree with its body with 400', async () => {
       const [body, headers] = modern(ALICE_KEY, 9, 'tools/call', { name: 'whoami', arguments: {} });
-      const a = await post(sidecar.mcpUrl, body, { ...headers, 'Mcp-Name': 'odoo_search' });
+      const a = await post(stack.sidecar.mcpUrl, body, { ...headers, 'Mcp-Name': 'odoo_search' });
       assert.equal(a.status, 400);
       await stillServes();
     });
@@ -288,14 +277,14 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
 
   describe('tools', () => {
     it("answers Odoo's unknown_tool with JSON-RPC -32602 (the call is relayed: see test/security/audit.test.ts)", async () => {
-      const a = await post(sidecar.mcpUrl, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'no_such_tool', arguments: {} } }, legacy(ALICE_KEY));
+      const a = await post(stack.sidecar.mcpUrl, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'no_such_tool', arguments: {} } }, legacy(ALICE_KEY));
       assert.equal(a.json.error.code, -32602);
       assert.equal(a.json.error.message, 'Unknown tool: no_such_tool');
     });
 
     it("relays Odoo's refusal of bad arguments as an isError result naming the argument", async () => {
       const a = await post(
-        sidecar.mcpUrl,
+        stack.sidecar.mcpUrl,
         { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'odoo_search', arguments: { model: 'res.partner', colour: 1 } } },
         legacy(ALICE_KEY),
       );
@@ -305,7 +294,7 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
 
     it("relays a tool's own failure as an isError result", async () => {
       const a = await post(
-        sidecar.mcpUrl,
+        stack.sidecar.mcpUrl,
         { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'odoo_search', arguments: { model: 'sale.order' } } },
         legacy(ALICE_KEY),
       );
@@ -315,7 +304,7 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
 
     it("refuses to pass on a result that breaks the tool's outputSchema", async () => {
       const a = await post(
-        sidecar.mcpUrl,
+        stack.sidecar.mcpUrl,
         { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'broken_output', arguments: {} } },
         legacy(ALICE_KEY),
       );
@@ -325,22 +314,22 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
     });
 
     it('shows two users their own tools and results', async () => {
-      const alice = await post(sidecar.mcpUrl, listTools, legacy(ALICE_KEY));
-      const bob = await post(sidecar.mcpUrl, listTools, legacy(BOB_KEY));
+      const alice = await post(stack.sidecar.mcpUrl, listTools, legacy(ALICE_KEY));
+      const bob = await post(stack.sidecar.mcpUrl, listTools, legacy(BOB_KEY));
       const names = (a: typeof alice) => (a.json.result.tools as Array<{ name: string }>).map((t) => t.name);
       assert.ok(names(alice).includes('partner_create'));
       assert.deepEqual(names(bob), ['odoo_search', 'whoami']);
       const call = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'odoo_search', arguments: { model: 'res.partner' } } };
-      const ra = await post(sidecar.mcpUrl, call, legacy(ALICE_KEY));
-      const rb = await post(sidecar.mcpUrl, call, legacy(BOB_KEY));
+      const ra = await post(stack.sidecar.mcpUrl, call, legacy(ALICE_KEY));
+      const rb = await post(stack.sidecar.mcpUrl, call, legacy(BOB_KEY));
       assert.equal(ra.json.result.structuredContent.total, 3);
       assert.deepEqual(rb.json.result.structuredContent.records, [{ id: 9, name: 'Bob Consulting' }]);
-      const bobCreates = await post(sidecar.mcpUrl, { ...call, params: { name: 'partner_create', arguments: { name: 'x' } } }, legacy(BOB_KEY));
+      const bobCreates = await post(stack.sidecar.mcpUrl, { ...call, params: { name: 'partner_create', arguments: { name: 'x' } } }, legacy(BOB_KEY));
       assert.equal(bobCreates.json.error.code, -32602);
     });
 
     it("lists only read-only tools for a read-only key, as Odoo decides", async () => {
-      const a = await post(sidecar.mcpUrl, listTools, legacy(ALICE_READ_ONLY_KEY));
+      const a = await post(stack.sidecar.mcpUrl, listTools, legacy(ALICE_READ_ONLY_KEY));
       const names = (a.json.result.tools as Array<{ name: string }>).map((t) => t.name);
       assert.ok(names.includes('whoami'));
       assert.ok(!names.includes('partner_create'));
@@ -348,18 +337,18 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
 
     it('answers 2026-07-28 tools/list with cache hints and tools/call with structured content', async () => {
       const [listBody, listHeaders] = modern(ALICE_KEY, 11, 'tools/list');
-      const list = await post(sidecar.mcpUrl, listBody, listHeaders);
+      const list = await post(stack.sidecar.mcpUrl, listBody, listHeaders);
       assert.equal(list.status, 200);
       assert.equal(list.json.result.resultType, 'complete');
       assert.equal(list.json.result.cacheScope, 'private');
       assert.equal(typeof list.json.result.ttlMs, 'number');
       const [callBody, callHeaders] = modern(ALICE_KEY, 12, 'tools/call', { name: 'whoami', arguments: {} });
-      const call = await post(sidecar.mcpUrl, callBody, callHeaders);
+      const call = await post(stack.sidecar.mcpUrl, callBody, callHeaders);
       assert.deepEqual(call.json.result.structuredContent, { user_id: 2, login: 'alice' });
     });
 
     it('pages a long tool list with cursors', async () => {
-      const paged = await startSidecar(odoo.url, { TOOLS_PAGE_SIZE: '4' });
+      const paged = await startSidecar(stack.odoo.url, { TOOLS_PAGE_SIZE: '4' });
       try {
         const names: string[] = [];
         let cursor: string | undefined;
@@ -381,30 +370,30 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
     });
 
     it('fetches the tool list again when Odoo reports a new fingerprint', async () => {
-      const fresh = await startSidecar(odoo.url, { AUTH_CACHE_TTL_MS: '0' });
+      const fresh = await startSidecar(stack.odoo.url, { AUTH_CACHE_TTL_MS: '0' });
       try {
-        const before = odoo.counts.tools;
+        const before = stack.odoo.counts.tools;
         await post(fresh.mcpUrl, listTools, legacy(BOB_KEY));
         await post(fresh.mcpUrl, listTools, legacy(BOB_KEY));
-        assert.equal(odoo.counts.tools - before, 1, 'same fingerprint: cached');
-        odoo.extraToolDescription = '(edited)';
+        assert.equal(stack.odoo.counts.tools - before, 1, 'same fingerprint: cached');
+        stack.odoo.extraToolDescription = '(edited)';
         const a = await post(fresh.mcpUrl, listTools, legacy(BOB_KEY));
-        assert.equal(odoo.counts.tools - before, 2, 'new fingerprint: fetched');
+        assert.equal(stack.odoo.counts.tools - before, 2, 'new fingerprint: fetched');
         assert.match(a.json.result.tools[0].description, /\(edited\)/);
       } finally {
-        odoo.extraToolDescription = '';
+        stack.odoo.extraToolDescription = '';
         await fresh.close();
       }
     });
 
     it('shows a change made in Odoo within AUTH_CACHE_TTL_MS, at the next identity check', async () => {
       const ttl = 1000;
-      const sidecar = await startSidecar(odoo.url, { AUTH_CACHE_TTL_MS: String(ttl) });
+      const sidecar = await startSidecar(stack.odoo.url, { AUTH_CACHE_TTL_MS: String(ttl) });
       const description = async () => ((await post(sidecar.mcpUrl, listTools, legacy(BOB_KEY))).json.result.tools[0] as
         { description: string }).description;
       try {
         assert.doesNotMatch(await description(), /\(edited\)/);
-        odoo.extraToolDescription = '(edited)';
+        stack.odoo.extraToolDescription = '(edited)';
         const editedAt = Date.now();
         const seen: string[] = [];
         while (Date.now() - editedAt < ttl + 1000) {
@@ -416,7 +405,7 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
         assert.ok(Date.now() - editedAt <= ttl + 500, `the edit took ${Date.now() - editedAt} ms to show`);
         assert.doesNotMatch(seen[0] ?? '', /\(edited\)/, 'the identity (and its fingerprint) is trusted until it expires');
       } finally {
-        odoo.extraToolDescription = '';
+        stack.odoo.extraToolDescription = '';
         await sidecar.close();
       }
     });

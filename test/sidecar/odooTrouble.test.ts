@@ -2,10 +2,10 @@
 // the client: test/security/internalAddress.test.ts), the sidecar stays up, and it recovers by itself. Cancellation and timeouts reach Odoo as an abandoned HTTP request.
 
 import assert from 'node:assert/strict';
-import { ALICE_KEY, BOB_KEY, OdooStandIn } from '../support/odooStandIn.js';
+import { ALICE_KEY, BOB_KEY } from '../support/odooStandIn.js';
 import { connect2x } from '../support/clients.js';
 import { legacy, post } from '../support/rawMcp.js';
-import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+import { sidecarOnStandIn, startSidecar } from '../support/sidecarHarness.js';
 
 async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
   const until = Date.now() + ms;
@@ -16,94 +16,83 @@ async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
 }
 
 describe('Odoo trouble, timeouts and cancellation', () => {
-  let odoo: OdooStandIn;
-  let sidecar: RunningSidecar;
   const whoami = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } };
-
-  beforeEach(async () => {
-    odoo = new OdooStandIn();
-    await odoo.start();
-    sidecar = await startSidecar(odoo.url, { TOOL_CALL_TIMEOUT_MS: '1500', ODOO_TIMEOUT_MS: '1500' });
-  });
-  afterEach(async () => {
-    await sidecar.close();
-    await odoo.stop();
-  });
+  const stack = sidecarOnStandIn({ TOOL_CALL_TIMEOUT_MS: '1500', ODOO_TIMEOUT_MS: '1500' }, { eachTest: true });
 
   it('reports Odoo stopped mid-session, then recovers when it is back', async () => {
-    const client = await connect2x(sidecar.mcpUrl, ALICE_KEY, '2025-11-25');
+    const client = await connect2x(stack.sidecar.mcpUrl, ALICE_KEY, '2025-11-25');
     try {
       assert.equal((await client.callTool({ name: 'whoami', arguments: {} })).isError, false);
-      await odoo.stop();
+      await stack.odoo.stop();
       // Identity still cached: the error comes from the relayed call, as JSON-RPC.
       await assert.rejects(client.callTool({ name: 'whoami', arguments: {} }), (err: Error) => {
         assert.match(err.message, /^Odoo is unreachable \((ECONNREFUSED: connection refused|ECONNRESET: connection reset)\)$/);
         return true;
       });
       // A key not seen before: the identity check fails, answered as HTTP 503 with the same clear message.
-      const fresh = await post(sidecar.mcpUrl, whoami, legacy(BOB_KEY));
+      const fresh = await post(stack.sidecar.mcpUrl, whoami, legacy(BOB_KEY));
       assert.equal(fresh.status, 503);
       assert.match(fresh.json.error.message, /^Odoo is unreachable \(ECONNREFUSED: connection refused\)$/);
-      const ready = await fetch(`${sidecar.url}/readyz`);
+      const ready = await fetch(`${stack.sidecar.url}/readyz`);
       assert.equal(ready.status, 503);
-      assert.equal((await fetch(`${sidecar.url}/healthz`)).status, 200);
+      assert.equal((await fetch(`${stack.sidecar.url}/healthz`)).status, 200);
 
-      await odoo.start();
+      await stack.odoo.start();
       assert.deepEqual((await client.callTool({ name: 'whoami', arguments: {} })).structuredContent, { user_id: 2, login: 'alice' });
-      assert.equal((await post(sidecar.mcpUrl, whoami, legacy(BOB_KEY))).status, 200);
-      assert.equal((await fetch(`${sidecar.url}/readyz`)).status, 200);
+      assert.equal((await post(stack.sidecar.mcpUrl, whoami, legacy(BOB_KEY))).status, 200);
+      assert.equal((await fetch(`${stack.sidecar.url}/readyz`)).status, 200);
     } finally {
       await client.close();
     }
   });
 
   it('reports garbage from Odoo as an answer it cannot read', async () => {
-    odoo.mode = 'garbage';
-    const a = await post(sidecar.mcpUrl, whoami, legacy(ALICE_KEY));
+    stack.odoo.mode = 'garbage';
+    const a = await post(stack.sidecar.mcpUrl, whoami, legacy(ALICE_KEY));
     assert.equal(a.status, 502);
     assert.match(a.json.error.message, /^Odoo gave an answer the sidecar cannot read \(not JSON\)$/);
-    odoo.mode = 'error';
-    const b = await post(sidecar.mcpUrl, whoami, legacy(ALICE_KEY));
+    stack.odoo.mode = 'error';
+    const b = await post(stack.sidecar.mcpUrl, whoami, legacy(ALICE_KEY));
     assert.equal(b.status, 502);
     assert.match(b.json.error.message, /^Odoo answered with an error \(HTTP 500 internal_error: Something went wrong in Odoo\)$/);
-    odoo.mode = 'normal';
-    assert.equal((await post(sidecar.mcpUrl, whoami, legacy(ALICE_KEY))).json.result.isError, false);
+    stack.odoo.mode = 'normal';
+    assert.equal((await post(stack.sidecar.mcpUrl, whoami, legacy(ALICE_KEY))).json.result.isError, false);
   });
 
   it('gives up on a slow tool call after TOOL_CALL_TIMEOUT_MS and abandons the request to Odoo', async () => {
     const started = Date.now();
-    const a = await post(sidecar.mcpUrl, { jsonrpc: '2.0', id: 'slow-1', method: 'tools/call', params: { name: 'slow_echo', arguments: { ms: 10_000 } } }, legacy(ALICE_KEY));
+    const a = await post(stack.sidecar.mcpUrl, { jsonrpc: '2.0', id: 'slow-1', method: 'tools/call', params: { name: 'slow_echo', arguments: { ms: 10_000 } } }, legacy(ALICE_KEY));
     assert.ok(Date.now() - started < 5000);
     assert.equal(a.json.error.code, -32603);
     assert.match(a.json.error.message, /^Odoo did not answer in time \(no answer within 1500 ms\)$/);
-    assert.ok(sidecar.logs.some((l) => l.includes(`Odoo at ${odoo.url} did not answer in time`)), 'the log names the URL');
-    await waitFor(() => odoo.cancellations.includes('slow-1'));
+    assert.ok(stack.sidecar.logs.some((l) => l.includes(`Odoo at ${stack.odoo.url} did not answer in time`)), 'the log names the URL');
+    await waitFor(() => stack.odoo.cancellations.includes('slow-1'));
   });
 
   it('aborts the call to Odoo when the client goes away', async () => {
     const controller = new AbortController();
-    const pending = fetch(sidecar.mcpUrl, {
+    const pending = fetch(stack.sidecar.mcpUrl, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...legacy(ALICE_KEY) },
       body: JSON.stringify({ jsonrpc: '2.0', id: 'gone-1', method: 'tools/call', params: { name: 'slow_echo', arguments: { ms: 10_000 } } }),
       signal: controller.signal,
     }).catch(() => undefined);
-    await waitFor(() => odoo.calls.some((c) => c.request_id === 'gone-1'));
+    await waitFor(() => stack.odoo.calls.some((c) => c.request_id === 'gone-1'));
     controller.abort();
     await pending;
-    await waitFor(() => odoo.cancellations.includes('gone-1'));
+    await waitFor(() => stack.odoo.cancellations.includes('gone-1'));
   });
 
   it('aborts the call to Odoo on notifications/cancelled (2.x client, request aborted)', async () => {
-    const client = await connect2x(sidecar.mcpUrl, ALICE_KEY, '2025-11-25');
+    const client = await connect2x(stack.sidecar.mcpUrl, ALICE_KEY, '2025-11-25');
     try {
       const controller = new AbortController();
       const call = client.callTool({ name: 'slow_echo', arguments: { ms: 10_000 } }, { signal: controller.signal });
-      await waitFor(() => odoo.calls.some((c) => c.name === 'slow_echo'));
+      await waitFor(() => stack.odoo.calls.some((c) => c.name === 'slow_echo'));
       controller.abort('user pressed stop');
       await assert.rejects(call);
-      const id = String(odoo.calls.find((c) => c.name === 'slow_echo')!.request_id);
-      await waitFor(() => odoo.cancellations.includes(id));
+      const id = String(stack.odoo.calls.find((c) => c.name === 'slow_echo')!.request_id);
+      await waitFor(() => stack.odoo.cancellations.includes(id));
     } finally {
       await client.close();
     }
@@ -111,30 +100,30 @@ describe('Odoo trouble, timeouts and cancellation', () => {
 
   it('aborts only the caller\'s own call when a notifications/cancelled arrives separately', async () => {
     const slow = (id: string, key: string) =>
-      post(sidecar.mcpUrl, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow_echo', arguments: { ms: 5000 } } }, legacy(key));
+      post(stack.sidecar.mcpUrl, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow_echo', arguments: { ms: 5000 } } }, legacy(key));
     const aliceCall = slow('same-id', ALICE_KEY);
     // Request ids are only unique per client: bob's notification with the same id must not touch alice's call.
-    await waitFor(() => odoo.calls.filter((c) => c.request_id === 'same-id').length === 1);
+    await waitFor(() => stack.odoo.calls.filter((c) => c.request_id === 'same-id').length === 1);
     const cancel = await post(
-      sidecar.mcpUrl,
+      stack.sidecar.mcpUrl,
       { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'same-id', reason: 'stop' } },
       legacy(BOB_KEY),
     );
     assert.equal(cancel.status, 202);
     await new Promise((r) => setTimeout(r, 200));
-    assert.ok(!odoo.cancellations.includes('same-id'), "bob cannot cancel alice's call");
+    assert.ok(!stack.odoo.cancellations.includes('same-id'), "bob cannot cancel alice's call");
     const own = await post(
-      sidecar.mcpUrl,
+      stack.sidecar.mcpUrl,
       { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'same-id', reason: 'stop' } },
       legacy(ALICE_KEY),
     );
     assert.equal(own.status, 202);
-    await waitFor(() => odoo.cancellations.includes('same-id'));
+    await waitFor(() => stack.odoo.cancellations.includes('same-id'));
     await aliceCall;
   });
 
   it('refuses to serve when Odoo is another database than ODOO_DB', async () => {
-    const strict = await startSidecar(odoo.url, { ODOO_DB: 'production' });
+    const strict = await startSidecar(stack.odoo.url, { ODOO_DB: 'production' });
     try {
       const a = await post(strict.mcpUrl, whoami, legacy(ALICE_KEY));
       assert.equal(a.status, 502);
@@ -148,18 +137,18 @@ describe('Odoo trouble, timeouts and cancellation', () => {
   });
 
   it('says when MCP is switched off in Odoo', async () => {
-    odoo.mcpEnabled = false;
-    const a = await post(sidecar.mcpUrl, whoami, legacy(ALICE_KEY));
+    stack.odoo.mcpEnabled = false;
+    const a = await post(stack.sidecar.mcpUrl, whoami, legacy(ALICE_KEY));
     assert.equal(a.status, 403);
     assert.match(a.json.error.message, /disabled/);
   });
 
   it('answers /readyz with what Odoo reports when all is well', async () => {
-    const res = await fetch(`${sidecar.url}/readyz`);
+    const res = await fetch(`${stack.sidecar.url}/readyz`);
     assert.equal(res.status, 200);
     const body = (await res.json()) as { status: string; odoo: { database: string; url: string } };
     assert.equal(body.status, 'ready');
     assert.equal(body.odoo.database, 'standin');
-    assert.equal(body.odoo.url, odoo.url);
+    assert.equal(body.odoo.url, stack.odoo.url);
   });
 });

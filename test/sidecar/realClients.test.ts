@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ALICE_KEY, BOB_KEY, OdooStandIn } from '../support/odooStandIn.js';
+import { ALICE_KEY, BOB_KEY } from '../support/odooStandIn.js';
 import { startAuthProxy } from '../support/authProxy.js';
 import { CONFORMANCE, INSPECTOR, MCP_REMOTE, NODE22, ensureNode22Tools, run } from '../support/realClients.js';
-import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+import { sidecarOnStandIn } from '../support/sidecarHarness.js';
 
 /** The conformance suite's prompt and completion scenarios, served by the stand-in's fixture prompts. */
 const PROMPT_SCENARIOS = ['prompts-list', 'prompts-get-simple', 'prompts-get-with-args', 'prompts-get-embedded-resource', 'prompts-get-with-image', 'completion-complete'];
@@ -62,20 +62,14 @@ const RESOURCE_SCENARIOS = ['resources-list', 'resources-read-text', 'resources-
 
 describe('real MCP clients from npm', function () {
   this.timeout(120_000);
-  let odoo: OdooStandIn;
-  let sidecar: RunningSidecar;
   let home: string;
 
+  before(ensureNode22Tools);
+  const stack = sidecarOnStandIn();
   before(async () => {
-    await ensureNode22Tools();
-    odoo = new OdooStandIn();
-    await odoo.start();
-    sidecar = await startSidecar(odoo.url);
     home = await mkdtemp(join(tmpdir(), 'mcp-remote-home-'));
   });
   after(async () => {
-    await sidecar.close();
-    await odoo.stop();
     await rm(home, { recursive: true, force: true });
   });
 
@@ -84,7 +78,7 @@ describe('real MCP clients from npm', function () {
     ['2026-07-28 on the wire (--protocol auto)', ['--protocol', 'auto'], '2026-07-28'],
   ] as const) {
     it(`mcp-remote 0.15.1 as Claude Desktop runs it: ${label}`, async () => {
-      const session = mcpRemoteSession(sidecar.mcpUrl, ALICE_KEY, [...args], home);
+      const session = mcpRemoteSession(stack.sidecar.mcpUrl, ALICE_KEY, [...args], home);
       try {
         const init = await session.request(1, 'initialize', {
           protocolVersion: '2025-06-18',
@@ -95,11 +89,11 @@ describe('real MCP clients from npm', function () {
         session.notify('notifications/initialized');
         const list = await session.request(2, 'tools/list');
         assert.ok((list.result.tools as Array<{ name: string }>).some((t) => t.name === 'odoo_search'));
-        const before = odoo.calls.length;
+        const before = stack.odoo.calls.length;
         const call = await session.request(3, 'tools/call', { name: 'whoami', arguments: {} });
         assert.deepEqual(call.result.structuredContent, { user_id: 2, login: 'alice' });
-        assert.equal(odoo.calls.length, before + 1);
-        assert.equal(odoo.calls.at(-1)!.protocol_version, wire);
+        assert.equal(stack.odoo.calls.length, before + 1);
+        assert.equal(stack.odoo.calls.at(-1)!.protocol_version, wire);
         const bad = await session.request(4, 'tools/call', { name: 'odoo_search', arguments: {} });
         assert.equal(bad.result.isError, true);
         assert.match(bad.result.content[0].text, /Missing required argument 'model'/);
@@ -112,7 +106,7 @@ describe('real MCP clients from npm', function () {
 
   for (const era of ['legacy', 'modern'] as const) {
     it(`MCP Inspector CLI 2.12.0 (Node 22), ${era} era: tools/list and tools/call`, async () => {
-      const common = [INSPECTOR, '--cli', sidecar.mcpUrl, '--transport', 'http', '--protocol-era', era, '--header', `Authorization: Bearer ${BOB_KEY}`];
+      const common = [INSPECTOR, '--cli', stack.sidecar.mcpUrl, '--transport', 'http', '--protocol-era', era, '--header', `Authorization: Bearer ${BOB_KEY}`];
       const list = await run(NODE22, [...common, '--method', 'tools/list'], { timeout: 90_000 });
       const tools = (JSON.parse(list.stdout) as { tools: Array<{ name: string }> }).tools.map((t) => t.name);
       assert.deepEqual(tools, ['odoo_search', 'whoami']);
@@ -121,13 +115,13 @@ describe('real MCP clients from npm', function () {
       });
       const result = JSON.parse(call.stdout) as { structuredContent: { records: unknown[] } };
       assert.deepEqual(result.structuredContent.records, [{ id: 9, name: 'Bob Consulting' }]);
-      assert.equal(odoo.calls.at(-1)!.protocol_version, era === 'modern' ? '2026-07-28' : '2025-11-25');
+      assert.equal(stack.odoo.calls.at(-1)!.protocol_version, era === 'modern' ? '2026-07-28' : '2025-11-25');
     });
   }
 
   for (const revision of ['2025-11-25', '2026-07-28'] as const) {
     it(`MCP conformance suite 0.2.0-alpha.12, requirements ${revision}: passes all but the baselined scenarios`, async () => {
-      const proxy = await startAuthProxy(sidecar.url, ALICE_KEY);
+      const proxy = await startAuthProxy(stack.sidecar.url, ALICE_KEY);
       const out = await mkdtemp(join(tmpdir(), `conformance-${revision}-`));
       const baseline = fileURLToPath(new URL(`./conformance/baseline-${revision}.yml`, import.meta.url));
       try {

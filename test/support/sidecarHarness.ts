@@ -41,18 +41,29 @@ export async function startSidecar(odooUrl: string, env: Record<string, string> 
   };
 }
 
+/** How `sidecarOnStandIn` sets up: the stand-in's own options, and whether every test gets a fresh pair. */
+export interface StandInSuiteOptions {
+  /** Passed to `new OdooStandIn(…)`: another database name, other keys. */
+  standIn?: ConstructorParameters<typeof OdooStandIn>[0];
+  /** A new stand-in and sidecar for every test (beforeEach/afterEach), for tests that change or break them. */
+  eachTest?: boolean;
+}
+
 /**
- * A contract stand-in and a sidecar relaying to it, started before the calling suite's tests and stopped after
- * them (mocha hooks of the enclosing `describe`); `env` goes to the sidecar's configuration.
+ * A contract stand-in and a sidecar relaying to it, started before the calling suite's tests (or each of them)
+ * and stopped after (mocha hooks of the enclosing `describe`); `env` goes to the sidecar's configuration.
  */
-export function sidecarOnStandIn(env: Record<string, string> = {}): { readonly odoo: OdooStandIn; readonly sidecar: RunningSidecar } {
+export function sidecarOnStandIn(
+  env: Record<string, string> = {},
+  options: StandInSuiteOptions = {},
+): { readonly odoo: OdooStandIn; readonly sidecar: RunningSidecar } {
   const running = {} as { odoo: OdooStandIn; sidecar: RunningSidecar };
-  before(async () => {
-    running.odoo = new OdooStandIn();
+  (options.eachTest ? beforeEach : before)(async () => {
+    running.odoo = new OdooStandIn(options.standIn);
     await running.odoo.start();
     running.sidecar = await startSidecar(running.odoo.url, env);
   });
-  after(async () => {
+  (options.eachTest ? afterEach : after)(async () => {
     await running.sidecar?.close();
     await running.odoo?.stop();
   });
