@@ -37,6 +37,13 @@ def json_body():
     return body
 
 
+def enabled_body():
+    """The body of a request the settings serve: ``json_body()``, then 403 ``mcp_disabled`` if MCP is off."""
+    body = json_body()
+    request.env["llm.mcp.config"]._mcp_enabled_settings()
+    return body
+
+
 class McpEndpoints(http.Controller):
     @http.route("/llm_mcp/v1/health", auth="none", **_ROUTE)
     def health(self):

@@ -10,16 +10,14 @@ from odoo.http import request
 
 from ..contract import ContractError, answers_errors, json_response, respond
 from ..models.llm_mcp_completion import UnknownReference
-from .main import _ROUTE, json_body
+from .main import _ROUTE, enabled_body, json_body
 
 
 class McpPromptEndpoints(http.Controller):
     @http.route("/llm_mcp/v1/prompts", auth="llm_mcp_key", **_ROUTE)
     @answers_errors
     def prompts(self):
-        body = json_body()
-        request.env["llm.mcp.config"]._mcp_enabled_settings()
-        return json_response(self._prompts_env()._mcp_list_page(body.get("cursor")))
+        return json_response(self._prompts_env()._mcp_list_page(enabled_body().get("cursor")))
 
     @http.route("/llm_mcp/v1/prompt", auth="llm_mcp_key", **_ROUTE)
     def prompt(self):
@@ -28,8 +26,7 @@ class McpPromptEndpoints(http.Controller):
     @http.route("/llm_mcp/v1/complete", auth="llm_mcp_key", **_ROUTE)
     @answers_errors
     def complete(self):
-        body = json_body()
-        request.env["llm.mcp.config"]._mcp_enabled_settings()
+        body = enabled_body()
         ref, argument, context = body.get("ref"), body.get("argument"), body.get("context") or {}
         if not isinstance(ref, dict) or not isinstance(ref.get("type"), str):
             raise ContractError(400, "bad_request", "'ref' must be an object with a 'type'.")

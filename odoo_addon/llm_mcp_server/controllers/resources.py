@@ -9,16 +9,14 @@ from odoo import http
 from odoo.http import request
 
 from ..contract import ContractError, answers_errors, json_response, respond
-from .main import _ROUTE, json_body
+from .main import _ROUTE, enabled_body, json_body
 
 
 class McpResourceEndpoints(http.Controller):
     @http.route("/llm_mcp/v1/resources", auth="llm_mcp_key", **_ROUTE)
     @answers_errors
     def resources(self):
-        body = json_body()
-        request.env["llm.mcp.config"]._mcp_enabled_settings()
-        cursor = body.get("cursor")
+        cursor = enabled_body().get("cursor")
         if cursor is not None and not isinstance(cursor, str):
             raise ContractError(400, "bad_request", "'cursor' must be a string.")
         Resource = request.env["llm.mcp.resource"]
@@ -28,8 +26,7 @@ class McpResourceEndpoints(http.Controller):
     @http.route("/llm_mcp/v1/resource_templates", auth="llm_mcp_key", **_ROUTE)
     @answers_errors
     def resource_templates(self):
-        json_body()
-        request.env["llm.mcp.config"]._mcp_enabled_settings()
+        enabled_body()
         templates = request.env["llm.mcp.resource"]._mcp_templates(request.llm_mcp_key)
         return json_response({"resourceTemplates": templates})
 
