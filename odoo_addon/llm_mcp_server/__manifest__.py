@@ -19,7 +19,7 @@
         "views/llm_mcp_config_views.xml",
         "views/llm_mcp_confirmation_views.xml",
         "views/llm_mcp_prompt_views.xml",
-        "views/llm_mcp_key_wizard_views.xml",
+        "wizards/llm_mcp_key_wizard_views.xml",
         "views/res_users_views.xml",
         "views/menus.xml",
         "views/oauth_templates.xml",

@@ -1,3 +1,4 @@
+from . import res_users
 from . import res_users_apikeys
 from . import ir_http
 from . import llm_mcp_config

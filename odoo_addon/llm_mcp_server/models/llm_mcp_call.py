@@ -215,7 +215,8 @@ class LlmMcpCall(models.Model):
             if not concurrency:
                 error = internal_error("complete the call")
                 return "tool_error", refusal(error), error.message
-            message = "Other changes to the same records were in progress; nothing was changed. Try again."
+            message = self.env._("Other changes to the same records were in progress; nothing was changed. "
+                                 "Try again.")
             return "tool_error", tool_error(message), message
 
     def _mcp_run_tool(self, audit, read_body):
@@ -260,9 +261,9 @@ class LlmMcpCall(models.Model):
             structured = fit(structured, settings["result_max_bytes"])
         except ResultTooLarge as exc:
             self.env.cr.rollback()  # a write whose answer cannot be given is not kept either
-            message = (
-                f"The result is {exc.size} bytes, over the result budget of {exc.budget} bytes, and cannot "
-                "be cut: ask for less (fewer fields or records). Nothing was changed."
+            message = self.env._(
+                "The result is %(size)s bytes, over the result budget of %(budget)s bytes, and cannot be cut: "
+                "ask for less (fewer fields or records). Nothing was changed.", size=exc.size, budget=exc.budget,
             )
             return "tool_error", tool_error(message), message
         return gate.outcome_on_success, Answer({

@@ -40,7 +40,8 @@ class LlmMcpCompletion(models.AbstractModel):
         if ref.get("type") == "ref/prompt":
             prompt = self.env["llm.mcp.prompt"]._mcp_available_prompt(ref.get("name"))
             if not prompt:
-                raise UnknownReference(f"No prompt named {ref.get('name')!r} is available to you.")
+                raise UnknownReference(
+                    self.env._("No prompt named %(name)r is available to you.", name=ref.get("name")))
             argument = prompt.argument_ids.filtered(lambda a: a.name == name)
             if not argument:
                 return self._page([])
@@ -48,7 +49,7 @@ class LlmMcpCompletion(models.AbstractModel):
         if ref.get("type") == "ref/resource":
             uri = ref.get("uri")
             if uri not in RESOURCE_TEMPLATES:
-                raise UnknownReference(f"No resource template {uri!r}.")
+                raise UnknownReference(self.env._("No resource template %(uri)r.", uri=uri))
             return self._complete_template_variable(uri, name, value, context)
         raise UnknownReference("ref.type must be 'ref/prompt' or 'ref/resource'.")
 

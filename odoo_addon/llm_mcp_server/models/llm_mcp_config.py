@@ -1,7 +1,10 @@
 import hashlib
 import json
 
-from odoo import api, fields, models, tools
+import requests
+
+from odoo import _, api, fields, models, tools
+from odoo.addons.base.models.res_users import check_identity
 
 from .. import oauth
 from ..contract import CallRefused
@@ -18,6 +21,8 @@ RATE_USER_CALLS_DEFAULT = 300
 # reads up to ODOO_MAX_ANSWER_BYTES (2 MiB): 1500 KiB is 2,048,000 bytes of base64, leaving room for the rest.
 RESOURCE_MAX_DEFAULT = 1024 * 1024
 RESOURCE_MAX_MAX = 1500 * 1024
+# Test Connection: short, the person is waiting on the button.
+_TEST_TIMEOUT_SECONDS = 5
 
 
 class LlmMcpConfig(models.Model):
@@ -86,6 +91,13 @@ class LlmMcpConfig(models.Model):
         string="Access token lifetime (minutes)", default=60,
         help="How long an OAuth access token works before the client refreshes it (1 to 60 minutes).")
 
+    # the tools a person confirms (Requires Confirmation on each tool's form), listed on the settings form
+    confirmed_tool_ids = fields.Many2many(
+        "llm.tool", string="Tools that ask for confirmation", compute="_compute_confirmed_tool_ids",
+        help="Each call of these tools runs only once the person accepted its preview. Change it on each tool's "
+             "form (Requires Confirmation).",
+    )
+
     _sql_constraints = [(
         "oauth_access_token_minutes_range", "CHECK(oauth_access_token_minutes BETWEEN 1 AND 60)",
         "The access token lifetime must be between 1 and 60 minutes.",
@@ -100,6 +112,11 @@ class LlmMcpConfig(models.Model):
         "resource_max_bytes_range", f"CHECK(resource_max_bytes BETWEEN 1024 AND {RESOURCE_MAX_MAX})",
         f"The largest file must be between 1 KB and {RESOURCE_MAX_MAX // 1024} KB.",
     )]
+
+    def _compute_confirmed_tool_ids(self):
+        tools = self.env["llm.tool"].search([("requires_confirmation", "=", True)])
+        for config in self:
+            config.confirmed_tool_ids = tools
 
     def _compute_name(self):
         for config in self:
@@ -164,8 +181,8 @@ class LlmMcpConfig(models.Model):
         """The settings, or a refusal (403 ``mcp_disabled``) when the MCP server is switched off."""
         settings = self._mcp_settings()
         if not settings["enabled"]:
-            raise CallRefused(403, "mcp_disabled", "The MCP server is switched off in this database's settings.",
-                              "denied")
+            raise CallRefused(403, "mcp_disabled",
+                              self.env._("The MCP server is switched off in this database's settings."), "denied")
         return settings
 
     @api.model
@@ -203,7 +220,7 @@ class LlmMcpConfig(models.Model):
             return entry
         exists = self.env["llm.tool"]._tool_catalog().get(name)
         raise CallRefused(
-            404, "unknown_tool", f"No tool named {name!r} is available to you.",
+            404, "unknown_tool", self.env._("No tool named %(name)r is available to you.", name=name),
             outcome="denied" if exists else "invalid", tool_id=exists.id if exists else None,
         )
 
@@ -237,3 +254,98 @@ class LlmMcpConfig(models.Model):
             [mcp_definition(catalog[name]) for name in names], sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    # -- the settings form ----------------------------------------------------------------------------
+
+    @check_identity
+    def action_new_mcp_key(self):
+        return self.env["llm.mcp.key.wizard"].action_open()
+
+    def action_test_connection(self):
+        """Check the sidecar's readiness, then that MCP clients reach it at the public URL; say what is wrong."""
+        self.ensure_one()
+        ready, message = self._check_sidecar_ready()
+        if not ready:
+            return self._notification(_("MCP server is not ready"), message, "danger")
+        reachable, public_message = self._check_public_url()
+        if not reachable:
+            return self._notification(
+                _("MCP server is ready, but…"), "%s %s" % (message, public_message), "warning")
+        return self._notification(_("MCP server is ready"), "%s %s" % (message, public_message), "success")
+
+    @staticmethod
+    def _notification(title, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": title, "message": message, "type": kind, "sticky": kind != "success"},
+        }
+
+    def _check_sidecar_ready(self):
+        """Return ``(ok, message)`` for ``GET sidecar_url/readyz``."""
+        base = (self.sidecar_url or "").strip().rstrip("/")
+        if not base.startswith(("http://", "https://")):
+            return False, _("The sidecar URL “%(url)s” is not an http(s) URL. Set it to where the sidecar "
+                            "listens, e.g. http://127.0.0.1:8765.", url=self.sidecar_url or "")
+        url = base + "/readyz"
+        try:
+            response = requests.get(url, timeout=_TEST_TIMEOUT_SECONDS)
+        except requests.exceptions.ConnectionError:
+            return False, _("Nothing answers at %(url)s. Is the sidecar running (npm start), and is the "
+                            "sidecar URL in these settings right?", url=url)
+        except requests.exceptions.Timeout:
+            return False, _("The sidecar at %(url)s did not answer within %(seconds)s seconds.",
+                            url=url, seconds=_TEST_TIMEOUT_SECONDS)
+        except requests.exceptions.RequestException as error:
+            return False, _("Could not call %(url)s: %(error)s", url=url, error=error)
+        detail = self._readiness_detail(response)
+        if response.status_code == 200:
+            return True, _("The sidecar at %(url)s is ready and reaches this Odoo.", url=base)
+        if response.status_code == 404:
+            return False, _("%(url)s answered 404: something else than the MCP sidecar listens there.", url=url)
+        return False, _("The sidecar answered HTTP %(status)s at %(url)s: %(detail)s",
+                        status=response.status_code, url=url, detail=detail or _("no details given"))
+
+    def _check_public_url(self):
+        """Return ``(ok, message)`` for an unauthenticated POST on the public MCP URL.
+
+        The MCP server answers it 401 with a Bearer challenge; anything else means the reverse proxy or the
+        sidecar's host allow-list sends clients elsewhere. Called only once the sidecar itself is ready.
+        """
+        url = self.get_public_url()
+        if not url.startswith(("http://", "https://")):
+            return False, _("The public MCP URL “%(url)s” is not an http(s) URL.", url=url)
+        try:
+            response = requests.post(url, data=b"{}", timeout=_TEST_TIMEOUT_SECONDS, allow_redirects=False, headers={
+                "Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
+        except requests.exceptions.RequestException:
+            return False, _("This Odoo server cannot reach the public MCP URL %(url)s. That is expected if the "
+                            "address only works from outside; otherwise check the reverse proxy.", url=url)
+        if response.status_code == 401 and "bearer" in response.headers.get("WWW-Authenticate", "").lower():
+            return True, _("MCP clients reach it at %(url)s.", url=url)
+        detail = self._readiness_detail(response) or _("no details given")
+        if response.status_code == 403:
+            return False, _("The public MCP URL %(url)s refuses requests: %(detail)s. Add the host name users "
+                            "connect to to the sidecar's MCP_ALLOWED_HOSTS.", url=url, detail=detail)
+        if response.status_code == 404:
+            return False, _("The public MCP URL %(url)s answers 404: the reverse proxy does not send /mcp to "
+                            "the sidecar.", url=url)
+        if response.is_redirect:
+            return False, _("The public MCP URL %(url)s redirects to %(location)s: put the final address in "
+                            "the settings.", url=url, location=response.headers.get("Location", "?"))
+        return False, _("The public MCP URL %(url)s answered HTTP %(status)s instead of asking for a key: "
+                        "%(detail)s", url=url, status=response.status_code, detail=detail)
+
+    @staticmethod
+    def _readiness_detail(response):
+        """The sidecar's own explanation from a readiness answer (JSON ``error.message``/``message``), or text."""
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text[:300].strip()
+        if not isinstance(body, dict):
+            return str(body)[:300]
+        error = body.get("error")
+        if isinstance(error, dict):
+            error = error.get("message") or error.get("code")
+        return str(error or body.get("message") or body.get("reason") or body.get("status") or "")[:300]

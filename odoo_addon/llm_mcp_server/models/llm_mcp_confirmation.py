@@ -30,6 +30,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools import SQL
+from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.llm_tool.errors import ToolInputError
 from odoo.addons.llm_tool.schema import validate_arguments
@@ -45,6 +46,9 @@ TOKEN_CHANNEL = "token"
 _STATE_MAX_CHARS = 2048
 _NAMES_SHOWN = 20
 _VALUES_MAX_CHARS = 1500
+# What the person and the model read is in the user's language (docs/contract.md, "Messages and languages"):
+# the module's functions below have no environment, so they make lazy texts that the model methods translate.
+_lt = LazyTranslate(__name__)
 
 
 @dataclasses.dataclass
@@ -59,7 +63,8 @@ class Gate:
 
 
 class ConfirmationRefused(Exception):
-    """A confirmation state that is not honoured; ``outcome`` is the audit outcome (invalid, expired)."""
+    """A confirmation state that is not honoured; ``outcome`` is the audit outcome (invalid, expired), ``message``
+    a lazy text (translated by the model method that answers)."""
 
     def __init__(self, outcome, message):
         super().__init__(message)
@@ -99,13 +104,14 @@ class LlmMcpConfirmation(models.Model):
         if channel == ELICITATION and token is not None:
             # the arguments are the model's: when the client asks the person, only their answer (``confirmation``,
             # built by the sidecar from the client's inputResponses) counts, so the person is asked
-            token, ignored = None, f"The {TOKEN_ARGUMENT} argument was ignored: this client asks the person."
+            token, ignored = None, self.env._("The %(argument)s argument was ignored: this client asks the person.",
+                                              argument=TOKEN_ARGUMENT)
         if confirmation is None and token is None:
             return self._ask(mcp_key, entry, arguments, channel, note=ignored)
         if confirmation is not None:
             if not isinstance(confirmation, dict) or confirmation.get("answer") not in ANSWERS:
                 return _refusal("invalid", "'confirmation' must be {\"state\": …, \"answer\": \"accept\", \"decline\" "
-                                           "or \"cancel\"}. Nothing was done.")
+                                           "or \"cancel\"}. Nothing was done.")  # the sidecar's mistake: not translated
             state, answer, channels = confirmation.get("state"), confirmation["answer"], (ELICITATION, TOKEN_CHANNEL)
         else:
             # a token stands for the person's yes only where the model was asked to relay it
@@ -114,10 +120,14 @@ class LlmMcpConfirmation(models.Model):
             claims = _verify(state, mcp_key, entry.name, arguments, channels)
             self._record_answer(claims, mcp_key)
         except ConfirmationRefused as refused:
-            return _refusal(refused.outcome, refused.message)
+            return _refusal(refused.outcome, self.env._(refused.message))
         if answer != "accept":
-            message = (f"The person {'declined' if answer == 'decline' else 'cancelled'} the call of {entry.name}: "
-                       "nothing was done. Do not retry it unless they ask you to.")
+            if answer == "decline":
+                message = self.env._("The person declined the call of %(tool)s: nothing was done. Do not retry it "
+                                     "unless they ask you to.", tool=entry.name)
+            else:
+                message = self.env._("The person cancelled the call of %(tool)s: nothing was done. Do not retry it "
+                                     "unless they ask you to.", tool=entry.name)
             return _refusal("declined", message)
         return Gate(arguments, outcome_on_success="confirmed")
 
@@ -132,17 +142,19 @@ class LlmMcpConfirmation(models.Model):
         try:
             preview = self._preview(entry, arguments)
         except UserError as exc:  # AccessError, MissingError: the tool would refuse it, so nobody is asked
-            return _refusal("tool_error", str(exc.args[0]) if exc.args else "The operation was refused.")
+            return _refusal("tool_error", str(exc.args[0]) if exc.args else self.env._("The operation was refused."))
         state, expires = _sign_new_state(mcp_key, entry.name, arguments, channel)
         expires_at = datetime.datetime.fromtimestamp(expires, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         if channel == ELICITATION:
-            how = "The person is asked in their client; only their answer there runs it."
+            how = self.env._("The person is asked in their client; only their answer there runs it.")
         else:
-            how = ("Show this to the person and ask whether to go ahead. Only if they agree, call "
-                   f"{entry.name} again with exactly the same arguments plus \"{TOKEN_ARGUMENT}\": \"{state}\" "
-                   f"(valid {CONFIRMATION_TTL_SECONDS // 60} minutes, once). "
-                   "If they do not agree, do not call it again.")
-        text = f"Confirmation needed — nothing was done yet.\n\n{preview}\n\n{how}"
+            how = self.env._(
+                "Show this to the person and ask whether to go ahead. Only if they agree, call %(tool)s again with "
+                "exactly the same arguments plus \"%(argument)s\": \"%(state)s\" (valid %(minutes)s minutes, once). "
+                "If they do not agree, do not call it again.",
+                tool=entry.name, argument=TOKEN_ARGUMENT, state=state, minutes=CONFIRMATION_TTL_SECONDS // 60,
+            )
+        text = self.env._("Confirmation needed — nothing was done yet.") + f"\n\n{preview}\n\n{how}"
         return Gate(
             arguments,
             answer={
@@ -162,7 +174,8 @@ class LlmMcpConfirmation(models.Model):
         if entry.model == "llm.tool.builtin" and entry.method in _BUILTIN_PREVIEWS:
             return _BUILTIN_PREVIEWS[entry.method](self.env["llm.tool.builtin"], arguments)
         title = entry.definition.get("title") or entry.name
-        return f"Run the tool “{title}” ({entry.name}) with these arguments:\n{_values_text(arguments)}"
+        return self.env._("Run the tool “%(title)s” (%(tool)s) with these arguments:\n%(values)s",
+                          title=title, tool=entry.name, values=_values_text(arguments))
 
     # -- single use ---------------------------------------------------------------------------------------
 
@@ -194,8 +207,8 @@ class LlmMcpConfirmation(models.Model):
                 cr.execute(insert)
                 recorded = bool(cr.fetchall())
         if not recorded:
-            raise ConfirmationRefused("invalid", "This confirmation was already used: a confirmation counts once. "
-                                                 "Nothing was done; call the tool again to get a new one.")
+            raise ConfirmationRefused("invalid", _lt("This confirmation was already used: a confirmation counts "
+                                                     "once. Nothing was done; call the tool again to get a new one."))
         if request:
             request.llm_mcp_answered_nonce = nonce
 
@@ -233,37 +246,38 @@ def _verify(state, mcp_key, tool_name, arguments, channels):
     """The claims of ``state`` if it is this key's, for this tool and these arguments, answered through one of
     ``channels``, and not expired."""
     if not isinstance(state, str) or len(state) > _STATE_MAX_CHARS or state.count(".") != 1:
-        raise ConfirmationRefused("invalid", "The confirmation is not valid: nothing was done. Call the tool again "
-                                             "without it to get a new one.")
+        raise ConfirmationRefused("invalid", _lt("The confirmation is not valid: nothing was done. Call the tool "
+                                                 "again without it to get a new one."))
     payload, signature = state.split(".")
     if not hmac.compare_digest(_signature(payload, mcp_key), signature):
         # altered, forged, or made for another key (its signing secret is that key's stored hash)
-        raise ConfirmationRefused("invalid", "The confirmation is not valid for this key: nothing was done. Call "
-                                             "the tool again without it to get a new one.")
+        raise ConfirmationRefused("invalid", _lt("The confirmation is not valid for this key: nothing was done. "
+                                                 "Call the tool again without it to get a new one."))
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (ValueError, binascii.Error):
-        raise ConfirmationRefused("invalid", "The confirmation is not valid: nothing was done.") from None
+        raise ConfirmationRefused("invalid", _lt("The confirmation is not valid: nothing was done.")) from None
     if claims.get("u") != mcp_key.user_id or claims.get("k") != mcp_key.apikey_id:
-        raise ConfirmationRefused("invalid", "The confirmation was given to another user or key: nothing was done.")
+        raise ConfirmationRefused("invalid", _lt("The confirmation was given to another user or key: nothing was "
+                                                 "done."))
     if claims.get("t") != tool_name:
-        raise ConfirmationRefused("invalid", f"The confirmation was given for another tool ({claims.get('t')}), "
-                                             f"not {tool_name}: nothing was done.")
+        raise ConfirmationRefused("invalid", _lt("The confirmation was given for another tool (%(other)s), not "
+                                                 "%(tool)s: nothing was done.", other=claims.get("t"), tool=tool_name))
     if claims.get("a") != arguments_digest(arguments):
-        raise ConfirmationRefused("invalid", "The confirmation was given for other arguments: nothing was done. "
-                                             "Call the tool again without a token to have these confirmed.")
+        raise ConfirmationRefused("invalid", _lt("The confirmation was given for other arguments: nothing was "
+                                                 "done. Call the tool again without a token to have these confirmed."))
     if claims.get("c") not in channels:
         if claims.get("c") == ELICITATION:
             # the question's requestState, copied into the arguments: the person has not answered
-            raise ConfirmationRefused("invalid", "This confirmation is answered only by the person, in the question "
-                                                 f"their client shows; it cannot be passed as {TOKEN_ARGUMENT}. "
-                                                 "Nothing was done.")
-        raise ConfirmationRefused("invalid", "The confirmation is not valid: nothing was done.")
+            raise ConfirmationRefused("invalid", _lt("This confirmation is answered only by the person, in the "
+                                                     "question their client shows; it cannot be passed as "
+                                                     "%(argument)s. Nothing was done.", argument=TOKEN_ARGUMENT))
+        raise ConfirmationRefused("invalid", _lt("The confirmation is not valid: nothing was done."))
     if not isinstance(claims.get("e"), int) or claims["e"] < time.time():
-        raise ConfirmationRefused("expired", "The confirmation expired: nothing was done. Call the tool again "
-                                             "without a token to ask the person again.")
+        raise ConfirmationRefused("expired", _lt("The confirmation expired: nothing was done. Call the tool again "
+                                                 "without a token to ask the person again."))
     if not isinstance(claims.get("n"), str):
-        raise ConfirmationRefused("invalid", "The confirmation is not valid: nothing was done.")
+        raise ConfirmationRefused("invalid", _lt("The confirmation is not valid: nothing was done."))
     return claims
 
 
@@ -285,11 +299,11 @@ def _records_text(records):
     shown = [f"“{record.display_name}” (#{record.id})" if record in readable else f"#{record.id}"
              for record in records[:_NAMES_SHOWN]]
     more = len(records) - _NAMES_SHOWN
-    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    return ", ".join(shown) + (records.env._(" and %(more)s more", more=more) if more > 0 else "")
 
 
-def _count(n):
-    return f"{n} record" if n == 1 else f"{n} records"
+def _count(env, n):
+    return env._("%(n)s record", n=n) if n == 1 else env._("%(n)s records", n=n)
 
 
 def _values_text(values):
@@ -300,15 +314,17 @@ def _values_text(values):
 def _preview_delete(builtin, arguments):
     Model = builtin._tool_model(arguments["model"], write=True)
     records = builtin._tool_existing(Model, arguments["ids"], "unlink")
-    return f"Delete {_count(len(records))} of {_model_label(Model)}: {_records_text(records)}."
+    return builtin.env._("Delete %(count)s of %(model)s: %(records)s.", count=_count(builtin.env, len(records)),
+                         model=_model_label(Model), records=_records_text(records))
 
 
 def _preview_update(builtin, arguments):
     Model = builtin._tool_model(arguments["model"], write=True)
     builtin._tool_check_values(Model, arguments["values"])
     records = builtin._tool_existing(Model, arguments["ids"], "write")
-    return (f"Change {_count(len(records))} of {_model_label(Model)}: {_records_text(records)}.\n"
-            f"New values:\n{_values_text(arguments['values'])}")
+    return builtin.env._("Change %(count)s of %(model)s: %(records)s.\nNew values:\n%(values)s",
+                         count=_count(builtin.env, len(records)), model=_model_label(Model),
+                         records=_records_text(records), values=_values_text(arguments["values"]))
 
 
 def _preview_create(builtin, arguments):
@@ -317,20 +333,24 @@ def _preview_create(builtin, arguments):
     vals_list = [values] if isinstance(values, dict) else values
     for vals in vals_list:
         builtin._tool_check_values(Model, vals)
-    return f"Create {_count(len(vals_list))} of {_model_label(Model)} with these values:\n{_values_text(values)}"
+    return builtin.env._("Create %(count)s of %(model)s with these values:\n%(values)s",
+                         count=_count(builtin.env, len(vals_list)), model=_model_label(Model),
+                         values=_values_text(values))
 
 
 def _preview_call_method(builtin, arguments):
     Model = builtin._tool_model(arguments["model"], write=True)
     method = arguments["method"]
     builtin._tool_callable_method(Model, method, arguments.get("kwargs"))  # what the tool would refuse, refused now
-    target = f"on {_model_label(Model)}"
+    env = builtin.env
     if arguments.get("ids"):
         records = builtin._tool_existing(Model, arguments["ids"])
-        target = f"on {_count(len(records))} of {_model_label(Model)}: {_records_text(records)}"
-    text = f"Call the method {method} {target}."
+        text = env._("Call the method %(method)s on %(count)s of %(model)s: %(records)s.", method=method,
+                     count=_count(env, len(records)), model=_model_label(Model), records=_records_text(records))
+    else:
+        text = env._("Call the method %(method)s on %(model)s.", method=method, model=_model_label(Model))
     extra = {key: arguments[key] for key in ("args", "kwargs") if arguments.get(key)}
-    return text + (f"\nWith:\n{_values_text(extra)}" if extra else "")
+    return text + (env._("\nWith:\n%(values)s", values=_values_text(extra)) if extra else "")
 
 
 _BUILTIN_PREVIEWS = {
@@ -339,20 +359,3 @@ _BUILTIN_PREVIEWS = {
     "odoo_create": _preview_create,
     "odoo_call_method": _preview_call_method,
 }
-
-
-class LlmMcpConfig(models.Model):
-    """The settings screen lists the tools a person confirms."""
-
-    _inherit = "llm.mcp.config"
-
-    confirmed_tool_ids = fields.Many2many(
-        "llm.tool", string="Tools that ask for confirmation", compute="_compute_confirmed_tool_ids",
-        help="Each call of these tools runs only once the person accepted its preview. Change it on each tool's "
-             "form (Requires Confirmation).",
-    )
-
-    def _compute_confirmed_tool_ids(self):
-        tools = self.env["llm.tool"].search([("requires_confirmation", "=", True)])
-        for config in self:
-            config.confirmed_tool_ids = tools

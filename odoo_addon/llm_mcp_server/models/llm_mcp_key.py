@@ -4,6 +4,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 
+from odoo.addons.base.models.res_users import check_identity
+
 from ..contract import MCP_KEY_SCOPE
 
 # How recently the person must have confirmed their password in this session to mint a key (Odoo's own
@@ -184,6 +186,12 @@ class LlmMcpKey(models.Model):
         result = super().unlink()
         apikeys.exists()._remove()
         return result
+
+    @api.model
+    @check_identity
+    def action_new_mcp_key(self):
+        """The New MCP Key button of the MCP Keys lists: the wizard, after Odoo's identity check."""
+        return self.env["llm.mcp.key.wizard"].action_open()
 
 
 def _limits(key):

@@ -164,7 +164,8 @@ class LlmMcpPrompt(models.Model):
             if not prompt:
                 exists = self.sudo().search([("name", "=", name)], limit=1)
                 audit.prompt_id = exists.id or None
-                raise CallRefused(404, "unknown_prompt", f"No prompt named {name!r} is available to you.",
+                raise CallRefused(404, "unknown_prompt",
+                                  self.env._("No prompt named %(name)r is available to you.", name=name),
                                   outcome="denied" if exists else "invalid")
             audit.prompt_id = prompt.id
             try:

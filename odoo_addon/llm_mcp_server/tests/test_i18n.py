@@ -1,11 +1,15 @@
 import io
 import os
+from unittest.mock import patch
 
 import polib
 
 from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, tagged
-from odoo.tools.translate import trans_export
+from odoo.tools.misc import ReadonlyDict
+from odoo.tools.translate import code_translations, trans_export
+
+from .common import CALL, McpHttpCase
 
 ADDONS = ("llm", "llm_tool", "llm_mcp_server")
 
@@ -38,3 +42,45 @@ class TestTranslationTemplates(TransactionCase):
     @staticmethod
     def inherited_model_name(occurrence):
         return occurrence[0].startswith("model:ir.model,name:")
+
+
+@tagged("post_install", "-at_install")
+class TestMessagesInTheUserLanguage(McpHttpCase):
+    """Messages for a person are in the calling user's language; codes and transport messages are not
+    (docs/contract.md, "Messages and languages")."""
+
+    confirmations = True
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("fr_FR")
+        cls.user.lang = "fr_FR"
+        cls.env["llm.tool"].search([("name", "=", "odoo_delete")]).requires_confirmation = True
+
+    def french(self, translations):
+        """As if llm_mcp_server shipped an i18n/fr.po with ``translations`` (where Odoo reads code translations)."""
+        return patch.dict(code_translations.python_translations,
+                          {("llm_mcp_server", "fr_FR"): ReadonlyDict(translations)})
+
+    def test_a_refusal_is_in_the_users_language_and_keeps_its_code(self):
+        with self.french({"No tool named %(name)r is available to you.": "Aucun outil %(name)r ne vous est ouvert."}):
+            body = self.assertContractError(self.call(self.user_key, "no_such_tool"), 404, "unknown_tool")
+        self.assertEqual(body["error"]["message"], "Aucun outil 'no_such_tool' ne vous est ouvert.")
+        self.assertEqual(self.audit_rows()[-1].message, "Aucun outil 'no_such_tool' ne vous est ouvert.")
+
+    def test_a_refused_confirmation_is_in_the_users_language(self):
+        partner = self.env["res.partner"].create({"name": "Cible"})
+        source = "The confirmation is not valid: nothing was done. Call the tool again without it to get a new one."
+        with self.french({source: "La confirmation n'est pas valable : rien n'a été fait."}):
+            body = self.call(self.user_key, "odoo_delete", {"model": "res.partner", "ids": [partner.id],
+                                                            "confirmation_token": "forged"}).json()
+        self.assertIs(body["isError"], True, body)
+        self.assertEqual(body["content"][0]["text"], "La confirmation n'est pas valable : rien n'a été fait.")
+        self.assertTrue(partner.exists())
+
+    def test_transport_messages_stay_in_english(self):
+        # the sidecar's own mistakes, for its developers: the same words in every database
+        with self.french({"The body must be a JSON object.": "Le corps doit être un objet JSON."}):
+            body = self.assertContractError(self.post(CALL, raw="[]", key=self.user_key), 400, "bad_request")
+        self.assertEqual(body["error"]["message"], "The body must be a JSON object.")
