@@ -10,7 +10,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 source "$ROOT/scripts/lib/setup.sh"
-source "$ROOT/scripts/lib/postgres.sh"
+source "$ROOT/scripts/lib/odoo-run.sh"
 ODOO_SRC="$(odoo_src_default)"
 PYTHON=/usr/bin/python3
 ADDONS=(llm llm_tool llm_mcp_server)
@@ -19,21 +19,10 @@ odoo_tree_ok "$ODOO_SRC" || die "no Odoo 18 tree at $ODOO_SRC (scripts/stack.sh 
 ensure_debian_packages odoo
 
 DB="llmpot_$(date +%s)_$$"
-WORK="$(mktemp -d /tmp/llmpot.XXXXXX)"
-chmod 711 "$WORK" # as root the cluster runs as `postgres`, which must traverse to its folder
-pg_cluster_at "$WORK/pg"
+odoo_work llmpot
 trap 'pg_cluster_down >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 pg_cluster_up "$WORK/postgres.log"
-cat >"$WORK/odoo.conf" <<CONF
-[options]
-addons_path = $ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$ROOT/odoo_addon
-data_dir = $WORK/data
-db_host = $PG_SOCK
-db_port = $PG_PORT
-db_user = odoo
-db_password = False
-list_db = False
-CONF
+odoo_conf "$ODOO_SRC"
 
 step "Installing ${ADDONS[*]} in a throw-away database (log: $WORK/odoo.log)"
 odoo() { "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$WORK/odoo.conf" -d "$DB" --stop-after-init --without-demo=all "$@"; }

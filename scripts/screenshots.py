@@ -4,7 +4,8 @@
 Drives headless Chromium over the DevTools protocol (python3-websocket, python3-requests: the packages Odoo's
 own browser tests use) as a person would: MCP Server settings, Preferences → Account Security, New MCP Key →
 password → name, read-only → the one-time result with the client configurations, My MCP Keys, and the
-Prompts (LLM → Configuration → Prompts, list and one prompt's messages). Writes docs/screenshots/*.png.
+Prompts (LLM → Configuration → Prompts, list and one prompt's messages), and the Tools list. Writes
+docs/screenshots/*.png, and copies those the addons' manifests show (``images``) to their static/description/.
 
     scripts/screenshots.py --url http://127.0.0.1:8069 --db odoo --login admin --password admin
 
@@ -26,6 +27,12 @@ import requests
 import websocket
 
 ROOT = Path(__file__).resolve().parent.parent
+# The screenshots an addon's manifest shows in the Apps screen (its "images"): docs/screenshots/<name> → here.
+MANIFEST_IMAGES = {
+    "new-mcp-key-result.png": "odoo_addon/llm_mcp_server/static/description/new-mcp-key-result.png",
+    "mcp-server-settings.png": "odoo_addon/llm_mcp_server/static/description/mcp-server-settings.png",
+    "tools.png": "odoo_addon/llm_tool/static/description/tools.png",
+}
 
 # Page-side helpers: wait for a selector, click it, type into an input the way Owl listens to it.
 PAGE_HELPERS = """
@@ -167,7 +174,7 @@ def main():
     parser.add_argument("--public-url", help="set the MCP Server's public URL first (needs an LLM manager)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
-    parser.add_argument("--only", choices=["keys", "prompts"], help="take only these screens (default: all)")
+    parser.add_argument("--only", choices=["keys", "prompts", "tools"], help="take only these screens (default: all)")
     args = parser.parse_args()
     url = args.url.rstrip("/")
     os.makedirs(args.out, exist_ok=True)
@@ -181,12 +188,19 @@ def main():
         browser.send("Network.enable")
         browser.send("Network.setCookie", name="session_id", value=session.cookies["session_id"], domain=host, path="/")
 
-        if args.only != "prompts":
+        if args.only in (None, "keys"):
             key_screens(browser, url, args)
-        if args.only != "keys":
+        if args.only in (None, "prompts"):
             prompt_screens(browser, url, args)
+        if args.only in (None, "tools"):
+            tool_screens(browser, url, args)
     finally:
         browser.close()
+    for name, target in MANIFEST_IMAGES.items():
+        taken = Path(args.out, name)
+        if taken.exists() and Path(args.out).resolve() == (ROOT / "docs" / "screenshots").resolve():
+            shutil.copyfile(taken, ROOT / target)
+            print("copied", name, "to", target)
     return 0
 
 
@@ -234,6 +248,12 @@ def prompt_screens(browser, url, args):
         await __shot.waitFor(".o_form_view .o_field_one2many[name=message_ids] .o_data_row");
     """)
     browser.screenshot(os.path.join(args.out, "prompt-messages.png"))
+
+
+def tool_screens(browser, url, args):
+    """LLM → Tools: the registry, built-in and decorated tools with their flags."""
+    browser.goto(url + "/odoo/action-llm_tool.action_llm_tool", ".o_list_view .o_data_row")
+    browser.screenshot(os.path.join(args.out, "tools.png"))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Regenerate docs/screenshots/*.png: a throw-away database with demo data and llm_mcp_server, an Odoo serving
 # it on a free loopback port, scripts/screenshots.py driving headless Chromium, then everything removed.
-# The database lives in a throw-away PostgreSQL cluster of its own (scripts/lib/postgres.sh).
+# The database lives in a throw-away PostgreSQL cluster of its own (scripts/lib/odoo-run.sh).
 #   ODOO_SRC (default as scripts/stack.sh: /opt/odoo, else the cache folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 source scripts/lib/setup.sh
-source scripts/lib/postgres.sh
+source scripts/lib/odoo-run.sh
 ODOO_SRC="$(odoo_src_default)"
 PY=/usr/bin/python3
 
@@ -15,9 +15,7 @@ odoo_tree_ok "$ODOO_SRC" || die "no Odoo 18 source at $ODOO_SRC (scripts/stack.s
 ensure_debian_packages odoo tours
 
 DB=screenshots_$$_$(date +%s)
-WORK=$(mktemp -d)
-chmod 711 "$WORK" # as root the cluster runs as `postgres`, which must traverse to its folder
-pg_cluster_at "$WORK/pg"
+odoo_work screenshots
 # First free port of SCREENSHOTS_PORTS (default 8180-8189).
 PORT=$($PY - "${SCREENSHOTS_PORTS:-8180-8189}" <<'PYEOF'
 import socket, sys
@@ -34,17 +32,7 @@ else:
     sys.exit("no free port in %s" % sys.argv[1])
 PYEOF
 )
-cat > "$WORK/odoo.conf" <<CONF
-[options]
-db_host = $PG_SOCK
-db_port = $PG_PORT
-db_user = odoo
-db_password = False
-addons_path = $ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$ROOT/odoo_addon
-data_dir = $WORK/data
-http_interface = 127.0.0.1
-http_port = $PORT
-CONF
+odoo_conf "$ODOO_SRC" "http_interface = 127.0.0.1" "http_port = $PORT"
 
 ODOO_PID=
 cleanup() {

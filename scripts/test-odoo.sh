@@ -8,8 +8,8 @@
 #
 # Depends on nothing an earlier run or another program left on the machine: it installs the Debian packages it
 # is missing (scripts/debian-packages.txt, groups odoo and tours; as root, else it stops with the apt-get line),
-# and runs a throw-away PostgreSQL cluster of its own in its work folder (scripts/lib/postgres.sh: socket only, no
-# TCP, role `odoo` created there), not the system's cluster and whatever roles that may or may not have.
+# and runs a throw-away PostgreSQL cluster of its own in its work folder (scripts/lib/odoo-run.sh, postgres.sh: socket
+# only, no TCP, role `odoo` created there), not the system's cluster and whatever roles that may or may not have.
 #
 # Settings (environment): ODOO_SRC (default as scripts/stack.sh: /opt/odoo, else the cache folder),
 # LLM_TEST_HTTP_PORT (default: 8170, or the next free one), LLM_TEST_EXTRA_MODULES (default sale,stock,crm:
@@ -19,7 +19,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 source "$ROOT/scripts/lib/setup.sh"
-source "$ROOT/scripts/lib/postgres.sh"
+source "$ROOT/scripts/lib/odoo-run.sh"
 ODOO_SRC="$(odoo_src_default)"
 HTTP_PORT="${LLM_TEST_HTTP_PORT:-}"
 EXTRA_MODULES="${LLM_TEST_EXTRA_MODULES-sale,stock,crm}"
@@ -48,11 +48,9 @@ pick_port() {
 
 # -- throw-away PostgreSQL cluster, database, config and data dir -------------------------------------------------
 DB="llmtest_$(date +%s)_$$"
-WORK="$(mktemp -d /tmp/llmtest.XXXXXX)"
-chmod 711 "$WORK" # as root the cluster runs as `postgres`, which must traverse to its folder
+odoo_work llmtest
 LOG="$WORK/odoo.log"
 KEEP_LOG=0
-pg_cluster_at "$WORK/pg"
 cleanup() {
   pg_cluster_down >/dev/null 2>&1 || true
   if [[ "${LLM_TEST_KEEP_DB:-}" == 1 ]]; then
@@ -63,21 +61,7 @@ cleanup() {
 trap cleanup EXIT
 pg_cluster_up "$WORK/postgres.log"
 
-write_conf() {
-  cat >"$WORK/odoo.conf" <<CONF
-[options]
-addons_path = $ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$ROOT/odoo_addon
-data_dir = $WORK/data
-db_host = $PG_SOCK
-db_port = $PG_PORT
-db_user = odoo
-db_password = False
-http_interface = 127.0.0.1
-http_port = $1
-db_filter = ^$DB\$
-list_db = False
-CONF
-}
+write_conf() { odoo_conf "$ODOO_SRC" "http_interface = 127.0.0.1" "http_port = $1" "db_filter = ^$DB\$"; }
 
 INSTALL="llm_mcp_server,$TEST_ADDONS${EXTRA_MODULES:+,$EXTRA_MODULES}"
 status=1

@@ -28,5 +28,10 @@
         "web.assets_backend": ["llm_mcp_server/static/src/scss/*.scss"],
         "web.assets_tests": ["llm_mcp_server/static/tests/tours/*.js"],
     },
+    # screenshots for the Apps screen, made by scripts/screenshots.sh
+    "images": [
+        "static/description/new-mcp-key-result.png",
+        "static/description/mcp-server-settings.png",
+    ],
     "installable": True,
 }

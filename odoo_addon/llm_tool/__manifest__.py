@@ -11,5 +11,9 @@
         "views/llm_tool_views.xml",
         "views/ir_actions_server_views.xml",
     ],
+    # screenshots for the Apps screen, made by scripts/screenshots.sh
+    "images": [
+        "static/description/tools.png",
+    ],
     "installable": True,
 }

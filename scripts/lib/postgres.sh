@@ -1,7 +1,7 @@
 # A PostgreSQL cluster of our own under a folder (initdb + pg_ctl, socket only, no TCP port), sourced by
-# scripts/stack.sh, scripts/test-odoo.sh and scripts/screenshots.sh. Not Debian's shared cluster: it needs no
-# root, no pg_hba edits, no role or database in anybody else's cluster, cannot clash with another run on the same
-# machine, and does not depend on what an earlier run left there. As root its commands run as the `postgres`
+# scripts/stack.sh and scripts/lib/odoo-run.sh (so by test-odoo.sh, i18n-export.sh and screenshots.sh). Not Debian's
+# shared cluster: it needs no root, no pg_hba edits, no role or database in anybody else's cluster, cannot clash
+# with another run on the same machine, and does not depend on what an earlier run left there. As root its commands run as the `postgres`
 # system user (PostgreSQL refuses to run as root).
 #
 # pg_cluster_at DIR sets the layout (DIR/data, the socket folder DIR/run); then pg_cluster_up, pg_sql, pg_running,
