@@ -178,7 +178,9 @@ class LlmMcpCall(models.Model):
             if isinstance(error, CallRefused) and error.tool_id:
                 audit.tool_id = error.tool_id
             outcome, answer, message = getattr(error, "outcome", "invalid"), refusal(error), error.message
-        except Exception:
+        except Exception as exc:
+            if request and getattr(request, "llm_mcp_replaying", None) is exc:
+                raise  # Odoo replays the whole request (see _mcp_run_call): no answer, no audit row from this try
             _logger.exception("MCP %s failed unexpectedly", subject())
             self.env.cr.rollback()
             error = internal_error(failure)
@@ -209,6 +211,7 @@ class LlmMcpCall(models.Model):
             concurrency = exc.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY
             request.llm_mcp_attempt = getattr(request, "llm_mcp_attempt", 0) + 1
             if concurrency and request.llm_mcp_attempt < MAX_TRIES_ON_CONCURRENCY_FAILURE:
+                request.llm_mcp_replaying = exc
                 raise
             _logger.warning("MCP call %r failed on try %d: %s", audit.tool_name, request.llm_mcp_attempt, exc)
             self.env.cr.rollback()

@@ -433,6 +433,28 @@ class TestCall(McpHttpCase):
         row = self.audit_rows()[-1]
         self.assertEqual((row.tool_name, row.outcome), ("odoo_count", "tool_error"))
 
+    def test_a_write_conflict_is_replayed_and_only_the_try_that_ran_is_answered_and_audited(self):
+        # a serialization failure makes Odoo replay the whole request; the failed try neither answers nor audits
+        Tool = type(self.env["llm.tool"])
+        original = Tool._run_tool_entry
+        tries = []
+
+        def conflicting_once(tool, entry, arguments, savepoint=True):
+            tries.append(entry.name)
+            if len(tries) == 1:
+                tool.env.cr.execute("DO $$ BEGIN RAISE EXCEPTION 'concurrent update' "
+                                    "USING ERRCODE = 'serialization_failure'; END $$")
+            return original(tool, entry, arguments, savepoint=savepoint)
+
+        before = len(self.audit_rows())
+        with patch.object(Tool, "_run_tool_entry", conflicting_once), mute_logger("odoo.sql_db"):
+            response = self.call(self.user_key, "odoo_count", {"model": "res.partner"})
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertIs(response.json()["isError"], False, response.text)
+        self.assertEqual(tries, ["odoo_count", "odoo_count"])
+        rows = self.audit_rows()[before:]
+        self.assertEqual([(row.tool_name, row.outcome) for row in rows], [("odoo_count", "ok")])
+
     def test_write_and_method_tools(self):
         created = self.call(self.user_key, "odoo_create",
                             {"model": "res.partner", "values": {"name": "Made by MCP"}}).json()
