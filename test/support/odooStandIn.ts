@@ -2,8 +2,8 @@
 // with a few users, keys and tools, so the sidecar can be tested end to end without Odoo. It counts the
 // calls it gets, records what the sidecar relayed, writes one audit row per authenticated call as the addon
 // does (outcomes ok, tool_error, invalid, denied, rate_limited), counts calls against rate limits in a
-// 60-second window as the addon does (the settings' limits, a key's own, one per user), validates arguments against the tool's inputSchema itself
-// (naming the first wrong argument, in the addon's words), and notices when a relayed call is abandoned.
+// 60-second window as the addon does (the settings' limits, a key's own, one per user), validates arguments against the tool's inputSchema
+// (the sidecar's Ajv, in the addon's words: odooArguments.ts), and notices when a relayed call is abandoned.
 // It also serves the MCP conformance suite's fixture tools (test_simple_text, …) so the suite runs through
 // the sidecar's real relay path, and Carol's `odoo_delete`, a tool a person confirms (contract
 // "Confirmations": preview, signed single-use state bound to key, tool and arguments, outcomes).
@@ -11,6 +11,7 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { argumentProblem } from './odooArguments.js';
 
 export interface StandInUser {
   id: number;
@@ -67,49 +68,6 @@ const PNG_1PX =
 const WAV_SILENCE = 'UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YQAAAAA=';
 
 class ToolFailure extends Error {}
-
-type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; additionalProperties?: unknown;
-  minimum?: number; maximum?: number; minLength?: number; enum?: unknown[] };
-
-const TYPE_CHECKS: Record<string, (v: unknown) => boolean> = {
-  string: (v) => typeof v === 'string',
-  integer: (v) => Number.isInteger(v),
-  number: (v) => typeof v === 'number',
-  boolean: (v) => typeof v === 'boolean',
-  object: (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
-  array: (v) => Array.isArray(v),
-  null: (v) => v === null,
-};
-
-/** The first problem of `args` against a root object schema, in the words of the addon's llm_tool/schema.py. */
-function argumentProblem(schema: Schema, args: Record<string, unknown>): string | undefined {
-  const properties = schema.properties ?? {};
-  for (const name of schema.required ?? []) if (!(name in args)) return `Missing required argument '${name}'.`;
-  for (const [name, value] of Object.entries(args)) {
-    const property = properties[name];
-    if (!property) {
-      if (schema.additionalProperties === false) {
-        return `Unknown argument '${name}'. Accepted arguments: ${Object.keys(properties).sort().join(', ') || 'none'}.`;
-      }
-      continue;
-    }
-    if (property.type && !TYPE_CHECKS[property.type]?.(value)) {
-      const got = Object.keys(TYPE_CHECKS).find((t) => TYPE_CHECKS[t]!(value)) ?? typeof value;
-      return `Argument '${name}' must be ${property.type}, got ${got}.`;
-    }
-    if (property.enum && !property.enum.includes(value)) return `Argument '${name}' must be one of ${property.enum.map((v) => JSON.stringify(v)).join(', ')}.`;
-    if (typeof value === 'number' && property.minimum !== undefined && value < property.minimum) {
-      return `Argument '${name}' must be at least ${property.minimum}, got ${value}.`;
-    }
-    if (typeof value === 'number' && property.maximum !== undefined && value > property.maximum) {
-      return `Argument '${name}' must be at most ${property.maximum}, got ${value}.`;
-    }
-    if (typeof value === 'string' && property.minLength !== undefined && value.length < property.minLength) {
-      return `Argument '${name}' must have at least ${property.minLength} characters.`;
-    }
-  }
-  return undefined;
-}
 
 function ro(title: string) {
   return { title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
@@ -302,32 +260,6 @@ export const TOOLS: Record<string, ToolSpec> = {
     run: () => {
       throw new ToolFailure('This tool intentionally returns an error for testing');
     },
-  },
-  json_schema_2020_12_tool: {
-    // The conformance suite's own schema (SEP-1613/SEP-2106): every keyword must reach the client untouched.
-    definition: {
-      name: 'json_schema_2020_12_tool',
-      description: 'Tool with JSON Schema 2020-12 features',
-      inputSchema: {
-        $schema: SCHEMA_2020,
-        type: 'object',
-        $defs: { address: { $anchor: 'addressDef', type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
-        properties: {
-          name: { type: 'string' },
-          address: { $ref: '#/$defs/address' },
-          contactMethod: { type: 'string', enum: ['phone', 'email'] },
-          phone: { type: 'string' },
-          email: { type: 'string' },
-        },
-        allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
-        if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
-        then: { required: ['phone'] },
-        else: { required: ['email'] },
-        additionalProperties: false,
-      },
-      annotations: ro('JSON Schema 2020-12'),
-    },
-    run: (args) => ({ received: args }),
   },
 };
 
@@ -861,7 +793,7 @@ export class OdooStandIn {
       return this.send(res, 429, { contract: 1, error: { code: 'rate_limited', message: refused.message, retry_after: refused.retryAfter } },
         { 'Retry-After': String(refused.retryAfter) });
     }
-    const problem = argumentProblem(spec.definition.inputSchema as Schema, args as Record<string, unknown>);
+    const problem = argumentProblem(spec.definition.inputSchema as object, args);
     if (problem) {
       audit({ tool: name, outcome: 'invalid', message: problem, ...facts });
       return this.send(res, 200, { contract: 1, content: [{ type: 'text', text: problem }], isError: true });
