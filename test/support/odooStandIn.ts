@@ -13,7 +13,7 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { fixture, toolSnapshots, type Exchange } from './contractFiles.js';
+import { errorMessage, fixture, toolSnapshots, type Exchange } from './contractFiles.js';
 import { argumentProblem } from './odooArguments.js';
 
 export interface StandInUser {
@@ -244,11 +244,9 @@ export const STAND_IN_FILE_CAP = 4096;
 /** A minimal PDF, as Odoo's report engine would give a quotation. */
 export const TINY_PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
 
+/** Odoo's templates (the contract fixture), and the conformance suite's. */
 const RESOURCE_TEMPLATES = [
-  { uriTemplate: 'odoo://{model}/{id}', name: 'record', title: 'A record', mimeType: 'application/json' },
-  { uriTemplate: 'odoo://ir.attachment/{id}', name: 'attachment', title: 'An attachment' },
-  { uriTemplate: 'odoo://report/{report}/{ids}', name: 'report', title: 'A printed report (PDF)', mimeType: 'application/pdf' },
-  { uriTemplate: 'odoo://export/{model}.{format}{?domain,fields}', name: 'export', title: 'An export of a search (CSV or XLSX)' },
+  ...(fixture('resource-templates').response.body.resourceTemplates as object[]),
   { uriTemplate: 'test://template/{id}/data', name: 'conformance-template', title: 'Conformance fixture template', mimeType: 'application/json' },
 ];
 
@@ -268,7 +266,7 @@ class ResourceFailure extends Error {
 
 /** What `uri` holds for `user`, as the addon answers it; throws ResourceFailure as the addon refuses. */
 function readStandInResource(uri: string, user: StandInUser): Contents {
-  const unknown = new ResourceFailure(404, 'unknown_resource', `No resource ${uri} is available to you.`);
+  const unknown = new ResourceFailure(404, 'unknown_resource', errorMessage('resource-unknown').replace('odoo://res.partner/999999999', uri));
   if (uri === 'test://static-text') return { uri, mimeType: 'text/plain', text: 'This is the content of the static text resource.' };
   if (uri === 'test://static-binary') return { uri, mimeType: 'image/png', blob: PNG_1PX };
   const template = /^test:\/\/template\/([^/]+)\/data$/.exec(uri);
@@ -291,7 +289,7 @@ function readStandInResource(uri: string, user: StandInUser): Contents {
     return { uri, mimeType: file.mimeType, blob: file.data.toString('base64') };
   }
   if (model === 'ir.config_parameter') {
-    throw new ResourceFailure(403, 'resource_refused', 'ir.config_parameter is not available to MCP tools: it holds credentials, secrets or the server\'s own settings.');
+    throw new ResourceFailure(403, 'resource_refused', errorMessage('resource-refused'));
   }
   if (model === 'res.company' && id === '1') return { uri, mimeType: 'application/json', text: JSON.stringify({ id: 1, display_name: 'YourCompany', name: 'YourCompany' }) };
   if (model !== 'res.partner') throw unknown;
@@ -837,7 +835,7 @@ export class OdooStandIn {
       const spec = Object.hasOwn(PROMPTS, name) ? PROMPTS[name] : undefined;
       if (!spec || !spec.users.includes(user.id)) {
         audit(spec ? 'denied' : 'invalid');
-        return this.fail(res, 404, 'unknown_prompt', `No prompt named ${JSON.stringify(name)} is available to you.`);
+        return this.refuseAs(res, 'prompt-unknown', (m) => m.replace("'no_such_prompt'", `'${name}'`));
       }
       const args = (b.arguments ?? {}) as Record<string, unknown>;
       const declared = spec.definition.arguments ?? [];
@@ -865,7 +863,7 @@ export class OdooStandIn {
     let candidates: string[];
     if (ref.type === 'ref/prompt') {
       const spec = typeof ref.name === 'string' && Object.hasOwn(PROMPTS, ref.name) ? PROMPTS[ref.name] : undefined;
-      if (!spec || !spec.users.includes(user.id)) return this.fail(res, 404, 'unknown_reference', `No prompt named ${JSON.stringify(ref.name)} is available to you.`);
+      if (!spec || !spec.users.includes(user.id)) return this.refuseAs(res, 'complete-unknown-reference', (m) => m.replace("'no_such_prompt'", `'${String(ref.name)}'`));
       candidates = spec.complete?.(argument.name, user) ?? [];
     } else if (ref.type === 'ref/resource' && ref.uri === 'odoo://{model}/{id}') {
       candidates = argument.name === 'model' ? READABLE_MODELS : [];

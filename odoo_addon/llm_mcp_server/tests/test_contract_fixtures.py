@@ -29,6 +29,13 @@ CASES = {
     "call-unknown-tool": ("mcp", "POST", CALL, {"name": "no_such_tool", "arguments": {}}, []),
     "call-bad-request": ("mcp", "POST", CALL, {"arguments": {}}, []),
     "call-not-an-object": ("mcp", "POST", CALL, [], []),
+    "resource-templates": ("mcp", "POST", "/llm_mcp/v1/resource_templates", {}, []),
+    "resource-unknown": ("mcp", "POST", "/llm_mcp/v1/resource", {"uri": "odoo://res.partner/999999999"}, []),
+    "resource-refused": ("mcp", "POST", "/llm_mcp/v1/resource", {"uri": "odoo://ir.config_parameter/1"}, []),
+    "prompt-unknown": ("mcp", "POST", "/llm_mcp/v1/prompt", {"name": "no_such_prompt", "arguments": {}}, []),
+    "complete-unknown-reference": ("mcp", "POST", "/llm_mcp/v1/complete", {
+        "ref": {"type": "ref/prompt", "name": "no_such_prompt"}, "argument": {"name": "customer", "value": "De"},
+    }, []),
 }
 
 
