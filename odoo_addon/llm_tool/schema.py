@@ -234,19 +234,7 @@ def validate_arguments(schema, arguments):
     """Raise ToolInputError naming the first argument that does not fit ``schema`` (a root object schema)."""
     if not isinstance(arguments, dict):
         raise ToolInputError("The arguments must be a JSON object.")
-    properties = schema.get("properties") or {}
-    for name in schema.get("required") or ():
-        if name not in arguments:
-            raise ToolInputError(f"Missing required argument '{name}'.")
-    additional = schema.get("additionalProperties", True)
-    for name, value in arguments.items():
-        if name in properties:
-            _check(properties[name], value, name)
-        elif additional is False:
-            known = ", ".join(sorted(properties)) or "none"
-            raise ToolInputError(f"Unknown argument '{name}'. Accepted arguments: {known}.")
-        elif isinstance(additional, dict):
-            _check(additional, value, name)
+    _check_object(schema, arguments, None)
 
 
 def check_value(schema, value, path="value"):
@@ -288,18 +276,28 @@ def _check(schema, value, path):
             for index, item in enumerate(value):
                 _check(schema["items"], item, f"{path}[{index}]")
     elif isinstance(value, dict):
-        properties = schema.get("properties") or {}
-        for name in schema.get("required") or ():
-            if name not in value:
-                raise ToolInputError(f"Argument '{path}' is missing the required key '{name}'.")
-        additional = schema.get("additionalProperties", True)
-        for name, item in value.items():
-            if name in properties:
-                _check(properties[name], item, f"{path}.{name}")
-            elif additional is False:
-                raise ToolInputError(f"Argument '{path}' has an unknown key '{name}'.")
-            elif isinstance(additional, dict):
-                _check(additional, item, f"{path}.{name}")
+        _check_object(schema, value, path)
+
+
+def _check_object(schema, value, path):
+    """The object keywords; ``path`` None: the arguments themselves, whose problems are worded for a tool call."""
+    properties = schema.get("properties") or {}
+    for name in schema.get("required") or ():
+        if name not in value:
+            raise ToolInputError(f"Missing required argument '{name}'." if path is None
+                                 else f"Argument '{path}' is missing the required key '{name}'.")
+    additional = schema.get("additionalProperties", True)
+    for name, item in value.items():
+        place = name if path is None else f"{path}.{name}"
+        if name in properties:
+            _check(properties[name], item, place)
+        elif additional is False and path is None:
+            known = ", ".join(sorted(properties)) or "none"
+            raise ToolInputError(f"Unknown argument '{name}'. Accepted arguments: {known}.")
+        elif additional is False:
+            raise ToolInputError(f"Argument '{path}' has an unknown key '{name}'.")
+        elif isinstance(additional, dict):
+            _check(additional, item, place)
 
 
 def _json_type_name(value):
