@@ -57,6 +57,7 @@ def check_or_write(test, path, actual, what):
     if not path.is_file():
         test.fail(f"{path} is missing for {what}: run the tests with {UPDATE_FLAG}=1 to write it, then commit it")
     expected = load(path)
+    test.maxDiff = None  # the difference is the point: show all of it
     test.assertEqual(
         actual, expected,
         f"{what} differs from {path.name}: if the change is meant, run with {UPDATE_FLAG}=1 and commit the diff",
