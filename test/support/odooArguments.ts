@@ -107,9 +107,13 @@ function wording(e: ErrorObject, root: Json, schema: Json): string {
   }
 }
 
+/** Compiled once per tool schema: the stand-in answers floods of calls in the security tests. */
+const compiled = new WeakMap<object, ReturnType<typeof compileSchema>>();
+
 /** The first problem of `args` against a tool's inputSchema, in Odoo's words; undefined when Odoo would run the tool. */
 export function argumentProblem(schema: object, args: Json): string | undefined {
-  const validate = compileSchema(schema);
+  if (!compiled.has(schema)) compiled.set(schema, compileSchema(schema));
+  const validate = compiled.get(schema);
   if (!validate) return 'The tool has an input schema that cannot be compiled.';
   if (validate(args)) return undefined;
   const first = [...(validate.errors ?? [])].sort((a, b) => compareOrders(orderOf(a, args, schema), orderOf(b, args, schema)))[0];
