@@ -1,14 +1,17 @@
 """JSON Schema 2020-12 for tool inputs: derived from a Python signature, and checked against arguments.
 
 No pydantic (Debian ships only 1.x) and no ``anyOf``/``oneOf`` in what we emit, because several MCP
-clients reject them: unions of simple types become ``"type": [..]`` lists. The validator covers the
-keywords we emit plus the common ones a hand-written ``input_schema`` uses; every error names the
-argument (``limit``, ``values[2].name``) so a model can correct its call.
+clients reject them: unions of simple types become ``"type": [..]`` lists. The validator applies the
+subset of docs/contract.md (Schemas): VALIDATED_KEYWORDS; a schema using a keyword of OUTSIDE_SUBSET
+(which it would ignore, and the sidecar's Ajv would not) is not published. Every error names the argument
+(``limit``, ``values[2].name``) so a model can correct its call. The repository's
+docs/contract/schema-cases.json holds the cases both halves are tested against (TestSchemaCases).
 """
 
 import datetime
 import enum
 import inspect
+import json
 import re
 import types
 import typing
@@ -16,6 +19,21 @@ import typing
 from .errors import ToolInputError
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+# The keywords validate_arguments applies; every other keyword is an annotation to it (title, format...)
+VALIDATED_KEYWORDS = (
+    "type", "enum", "const", "minimum", "maximum", "minLength", "maxLength", "pattern", "minItems", "maxItems",
+    "items", "properties", "required", "additionalProperties",
+)
+# The 2020-12 keywords that change a verdict and that validate_arguments does not apply: a tool schema using
+# one would be checked differently by Odoo and by the sidecar's Ajv, so it is refused (unsupported_keywords)
+OUTSIDE_SUBSET = (
+    "$ref", "$dynamicRef", "$defs", "definitions", "$anchor", "$dynamicAnchor", "allOf", "anyOf", "oneOf", "not",
+    "if", "then", "else", "dependentSchemas", "dependentRequired", "dependencies", "prefixItems", "additionalItems",
+    "contains", "minContains", "maxContains", "uniqueItems", "propertyNames", "patternProperties", "minProperties",
+    "maxProperties", "unevaluatedItems", "unevaluatedProperties", "exclusiveMinimum", "exclusiveMaximum",
+    "multipleOf",
+)
 
 _SIMPLE_TYPES = {
     str: "string",
@@ -180,23 +198,43 @@ _TYPE_CHECKS = {
 }
 
 
+def unsupported_keywords(schema, path="#"):
+    """The places (``#/properties/a/anyOf``) where ``schema`` uses a keyword outside the contract's subset."""
+    if not isinstance(schema, dict):
+        return []
+    found = [f"{path}/{keyword}" for keyword in OUTSIDE_SUBSET if keyword in schema]
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        for name, sub in properties.items():
+            found += unsupported_keywords(sub, f"{path}/properties/{name}")
+    for keyword in ("items", "additionalProperties"):
+        found += unsupported_keywords(schema.get(keyword), f"{path}/{keyword}")
+    return found
+
+
+def _json_equal(a, b):
+    """Equality as JSON means it: true is not 1, 0 is not false (Python's == says they are); 1 == 1.0."""
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+def _json_text(value):
+    # compact, as JavaScript's JSON.stringify writes it: the contract stand-in words its messages the same way
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def validate_arguments(schema, arguments):
     """Raise ToolInputError naming the first argument that does not fit ``schema`` (a root object schema)."""
     if not isinstance(arguments, dict):
         raise ToolInputError("The arguments must be a JSON object.")
-    properties = schema.get("properties") or {}
-    for name in schema.get("required") or ():
-        if name not in arguments:
-            raise ToolInputError(f"Missing required argument '{name}'.")
-    additional = schema.get("additionalProperties", True)
-    for name, value in arguments.items():
-        if name in properties:
-            _check(properties[name], value, name)
-        elif additional is False:
-            known = ", ".join(sorted(properties)) or "none"
-            raise ToolInputError(f"Unknown argument '{name}'. Accepted arguments: {known}.")
-        elif isinstance(additional, dict):
-            _check(additional, value, name)
+    _check_object(schema, arguments, None)
 
 
 def check_value(schema, value, path="value"):
@@ -212,11 +250,11 @@ def _check(schema, value, path):
             raise ToolInputError(
                 f"Argument '{path}' must be {' or '.join(kinds)}, got {_json_type_name(value)}."
             )
-    if "enum" in schema and value not in schema["enum"]:
-        allowed = ", ".join(repr(item) for item in schema["enum"])
-        raise ToolInputError(f"Argument '{path}' must be one of {allowed}, got {value!r}.")
-    if "const" in schema and value != schema["const"]:
-        raise ToolInputError(f"Argument '{path}' must be {schema['const']!r}.")
+    if "enum" in schema and not any(_json_equal(value, item) for item in schema["enum"]):
+        allowed = ", ".join(_json_text(item) for item in schema["enum"])
+        raise ToolInputError(f"Argument '{path}' must be one of {allowed}, got {_json_text(value)}.")
+    if "const" in schema and not _json_equal(value, schema["const"]):
+        raise ToolInputError(f"Argument '{path}' must be {_json_text(schema['const'])}, got {_json_text(value)}.")
     if _TYPE_CHECKS["number"](value):
         if "minimum" in schema and value < schema["minimum"]:
             raise ToolInputError(f"Argument '{path}' must be at least {schema['minimum']}, got {value}.")
@@ -238,18 +276,28 @@ def _check(schema, value, path):
             for index, item in enumerate(value):
                 _check(schema["items"], item, f"{path}[{index}]")
     elif isinstance(value, dict):
-        properties = schema.get("properties") or {}
-        for name in schema.get("required") or ():
-            if name not in value:
-                raise ToolInputError(f"Argument '{path}' is missing the required key '{name}'.")
-        additional = schema.get("additionalProperties", True)
-        for name, item in value.items():
-            if name in properties:
-                _check(properties[name], item, f"{path}.{name}")
-            elif additional is False:
-                raise ToolInputError(f"Argument '{path}' has an unknown key '{name}'.")
-            elif isinstance(additional, dict):
-                _check(additional, item, f"{path}.{name}")
+        _check_object(schema, value, path)
+
+
+def _check_object(schema, value, path):
+    """The object keywords; ``path`` None: the arguments themselves, whose problems are worded for a tool call."""
+    properties = schema.get("properties") or {}
+    for name in schema.get("required") or ():
+        if name not in value:
+            raise ToolInputError(f"Missing required argument '{name}'." if path is None
+                                 else f"Argument '{path}' is missing the required key '{name}'.")
+    additional = schema.get("additionalProperties", True)
+    for name, item in value.items():
+        place = name if path is None else f"{path}.{name}"
+        if name in properties:
+            _check(properties[name], item, place)
+        elif additional is False and path is None:
+            known = ", ".join(sorted(properties)) or "none"
+            raise ToolInputError(f"Unknown argument '{name}'. Accepted arguments: {known}.")
+        elif additional is False:
+            raise ToolInputError(f"Argument '{path}' has an unknown key '{name}'.")
+        elif isinstance(additional, dict):
+            _check(additional, item, place)
 
 
 def _json_type_name(value):

@@ -2,6 +2,7 @@
 // the client: test/security/internalAddress.test.ts), the sidecar stays up, and it recovers by itself. Cancellation and timeouts reach Odoo as an abandoned HTTP request.
 
 import assert from 'node:assert/strict';
+import { errorMessage } from '../support/contractFiles.js';
 import { ALICE_KEY, BOB_KEY } from '../support/odooStandIn.js';
 import { connect2x } from '../support/clients.js';
 import { legacy, post } from '../support/rawMcp.js';
@@ -140,7 +141,7 @@ describe('Odoo trouble, timeouts and cancellation', () => {
     stack.odoo.mcpEnabled = false;
     const a = await post(stack.sidecar.mcpUrl, whoami, legacy(ALICE_KEY));
     assert.equal(a.status, 403);
-    assert.match(a.json.error.message, /disabled/);
+    assert.equal(a.json.error.message, errorMessage('tools-mcp-disabled'), "Odoo's own words");
   });
 
   it('answers /readyz with what Odoo reports when all is well', async () => {

@@ -85,7 +85,7 @@ describe('prompts and completions', function () {
       assert.ok(!names.includes('sales_customer_situation'), names.join(','));
       await assert.rejects(client.getPrompt({ name: 'sales_customer_situation', arguments: { customer: 'Azure Interior' } }), (err: { code?: number; message: string }) => {
         assert.equal(err.code, -32602);
-        assert.match(err.message, /No prompt named "sales_customer_situation" is available to you/);
+        assert.match(err.message, /No prompt named 'sales_customer_situation' is available to you/);
         return true;
       });
       const row = stack.odoo.audit.at(-1)!;

@@ -145,7 +145,7 @@ describe('real MCP clients from npm', function () {
         }
         const mustPass =
           revision === '2025-11-25'
-            ? ['server-initialize', 'ping', 'tools-list', 'tools-call-simple-text', 'tools-call-image', 'tools-call-audio', 'tools-call-embedded-resource', 'tools-call-mixed-content', 'tools-call-error', 'dns-rebinding-protection', 'json-schema-2020-12', ...RESOURCE_SCENARIOS, ...PROMPT_SCENARIOS]
+            ? ['server-initialize', 'ping', 'tools-list', 'tools-call-simple-text', 'tools-call-image', 'tools-call-audio', 'tools-call-embedded-resource', 'tools-call-mixed-content', 'tools-call-error', 'dns-rebinding-protection', ...RESOURCE_SCENARIOS, ...PROMPT_SCENARIOS]
             : ['tools-list', 'tools-call-simple-text', 'tools-call-error', 'tools-call-mixed-content', 'dns-rebinding-protection', 'http-header-validation', ...RESOURCE_SCENARIOS, 'sep-2164-resource-not-found', ...PROMPT_SCENARIOS];
         for (const scenario of mustPass) {
           const checks = results.get(scenario);

@@ -1,9 +1,11 @@
 // TEST CODE ONLY. A small HTTP server that implements docs/contract.md (version 1) the way the addon does,
-// with a few users, keys and tools, so the sidecar can be tested end to end without Odoo. It counts the
+// with a few users, keys and tools, so the sidecar can be tested end to end without Odoo. What Odoo answers
+// comes from the contract's files (docs/contract/, which the addon's tests check against the real routes):
+// the built-in tools' definitions (toolsnaps), the health and identity answers and the refusals (fixtures). It counts the
 // calls it gets, records what the sidecar relayed, writes one audit row per authenticated call as the addon
 // does (outcomes ok, tool_error, invalid, denied, rate_limited), counts calls against rate limits in a
-// 60-second window as the addon does (the settings' limits, a key's own, one per user), validates arguments against the tool's inputSchema itself
-// (naming the first wrong argument, in the addon's words), and notices when a relayed call is abandoned.
+// 60-second window as the addon does (the settings' limits, a key's own, one per user), validates arguments against the tool's inputSchema
+// (the sidecar's Ajv, in the addon's words: odooArguments.ts), and notices when a relayed call is abandoned.
 // It also serves the MCP conformance suite's fixture tools (test_simple_text, …) so the suite runs through
 // the sidecar's real relay path, and Carol's `odoo_delete`, a tool a person confirms (contract
 // "Confirmations": preview, signed single-use state bound to key, tool and arguments, outcomes).
@@ -11,6 +13,8 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { errorMessage, fixture, toolSnapshots, type Exchange } from './contractFiles.js';
+import { argumentProblem } from './odooArguments.js';
 
 export interface StandInUser {
   id: number;
@@ -68,48 +72,8 @@ const WAV_SILENCE = 'UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YQAAAAA
 
 class ToolFailure extends Error {}
 
-type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; additionalProperties?: unknown;
-  minimum?: number; maximum?: number; minLength?: number; enum?: unknown[] };
-
-const TYPE_CHECKS: Record<string, (v: unknown) => boolean> = {
-  string: (v) => typeof v === 'string',
-  integer: (v) => Number.isInteger(v),
-  number: (v) => typeof v === 'number',
-  boolean: (v) => typeof v === 'boolean',
-  object: (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
-  array: (v) => Array.isArray(v),
-  null: (v) => v === null,
-};
-
-/** The first problem of `args` against a root object schema, in the words of the addon's llm_tool/schema.py. */
-function argumentProblem(schema: Schema, args: Record<string, unknown>): string | undefined {
-  const properties = schema.properties ?? {};
-  for (const name of schema.required ?? []) if (!(name in args)) return `Missing required argument '${name}'.`;
-  for (const [name, value] of Object.entries(args)) {
-    const property = properties[name];
-    if (!property) {
-      if (schema.additionalProperties === false) {
-        return `Unknown argument '${name}'. Accepted arguments: ${Object.keys(properties).sort().join(', ') || 'none'}.`;
-      }
-      continue;
-    }
-    if (property.type && !TYPE_CHECKS[property.type]?.(value)) {
-      const got = Object.keys(TYPE_CHECKS).find((t) => TYPE_CHECKS[t]!(value)) ?? typeof value;
-      return `Argument '${name}' must be ${property.type}, got ${got}.`;
-    }
-    if (property.enum && !property.enum.includes(value)) return `Argument '${name}' must be one of ${property.enum.map((v) => JSON.stringify(v)).join(', ')}.`;
-    if (typeof value === 'number' && property.minimum !== undefined && value < property.minimum) {
-      return `Argument '${name}' must be at least ${property.minimum}, got ${value}.`;
-    }
-    if (typeof value === 'number' && property.maximum !== undefined && value > property.maximum) {
-      return `Argument '${name}' must be at most ${property.maximum}, got ${value}.`;
-    }
-    if (typeof value === 'string' && property.minLength !== undefined && value.length < property.minLength) {
-      return `Argument '${name}' must have at least ${property.minLength} characters.`;
-    }
-  }
-  return undefined;
-}
+/** The addon's built-in tools as clients get them (docs/contract/toolsnaps/): Dora lists them all. */
+export const BUILTIN = toolSnapshots();
 
 function ro(title: string) {
   return { title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
@@ -152,27 +116,7 @@ export const TOOLS: Record<string, ToolSpec> = {
     run: (_args, user) => ({ user_id: user.id, login: user.login }),
   },
   odoo_search: {
-    definition: {
-      name: 'odoo_search',
-      title: 'Search records',
-      description: 'Search records of a model the user may read.',
-      inputSchema: {
-        $schema: SCHEMA_2020,
-        type: 'object',
-        properties: {
-          model: { type: 'string', description: 'Technical model name, e.g. res.partner' },
-          limit: { type: 'integer', minimum: 1, maximum: 100 },
-        },
-        required: ['model'],
-        additionalProperties: false,
-      },
-      outputSchema: {
-        type: 'object',
-        properties: { records: { type: 'array' }, total: { type: 'integer' }, has_more: { type: 'boolean' } },
-        required: ['records', 'total', 'has_more'],
-      },
-      annotations: ro('Search records'),
-    },
+    definition: BUILTIN.odoo_search!,
     run: (args, user) => {
       if (args.model !== 'res.partner') {
         throw new ToolFailure(`You are not allowed to read ${String(args.model)} records.`);
@@ -244,24 +188,7 @@ export const TOOLS: Record<string, ToolSpec> = {
   },
   odoo_report: {
     // Returns a resource_link to a report, as the addon's odoo_report does (docs/contract.md, call).
-    definition: {
-      name: 'odoo_report',
-      title: 'Print a report (PDF)',
-      description: 'Print records as a PDF; returns a link to read it with resources/read.',
-      inputSchema: {
-        $schema: SCHEMA_2020,
-        type: 'object',
-        properties: { report: { type: 'string' }, ids: { type: 'array', items: { type: 'integer' } } },
-        required: ['report', 'ids'],
-        additionalProperties: false,
-      },
-      outputSchema: {
-        type: 'object',
-        properties: { resource_links: { type: 'array', items: { type: 'object', required: ['uri', 'name'] } } },
-        required: ['resource_links'],
-      },
-      annotations: ro('Print a report (PDF)'),
-    },
+    definition: BUILTIN.odoo_report!,
     run: (args) => {
       const link = { uri: `odoo://report/${String(args.report)}/${(args.ids as number[]).join(',')}`, name: 'Quotation.pdf', mimeType: 'application/pdf' };
       return { __content: [{ type: 'text', text: JSON.stringify({ resource_links: [link] }) }, { type: 'resource_link', ...link }],
@@ -303,57 +230,10 @@ export const TOOLS: Record<string, ToolSpec> = {
       throw new ToolFailure('This tool intentionally returns an error for testing');
     },
   },
-  json_schema_2020_12_tool: {
-    // The conformance suite's own schema (SEP-1613/SEP-2106): every keyword must reach the client untouched.
-    definition: {
-      name: 'json_schema_2020_12_tool',
-      description: 'Tool with JSON Schema 2020-12 features',
-      inputSchema: {
-        $schema: SCHEMA_2020,
-        type: 'object',
-        $defs: { address: { $anchor: 'addressDef', type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
-        properties: {
-          name: { type: 'string' },
-          address: { $ref: '#/$defs/address' },
-          contactMethod: { type: 'string', enum: ['phone', 'email'] },
-          phone: { type: 'string' },
-          email: { type: 'string' },
-        },
-        allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
-        if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
-        then: { required: ['phone'] },
-        else: { required: ['email'] },
-        additionalProperties: false,
-      },
-      annotations: ro('JSON Schema 2020-12'),
-    },
-    run: (args) => ({ received: args }),
-  },
 };
 
 /** Tools a person confirms before each call (the addon's llm.tool.requires_confirmation); run by the instance. */
-export const CONFIRMED_TOOLS: Record<string, Record<string, unknown>> = {
-  odoo_delete: {
-    name: 'odoo_delete',
-    title: 'Delete records',
-    description: 'Delete records of an Odoo model by id.\n\nA person confirms every call of this tool: the first call does ' +
-      'nothing and answers with a preview of what would happen. Show it to the person; only if they agree, call the ' +
-      'tool again with exactly the same arguments plus "confirmation_token" set to the token of that answer (valid 5 minutes, once).',
-    inputSchema: {
-      $schema: SCHEMA_2020,
-      type: 'object',
-      properties: {
-        model: { type: 'string' },
-        ids: { type: 'array', items: { type: 'integer' } },
-        confirmation_token: { type: 'string', description: 'Leave out on the first call.' },
-      },
-      required: ['model', 'ids'],
-      additionalProperties: false,
-    },
-    outputSchema: { type: 'object', properties: { deleted: { type: 'integer' }, ids: { type: 'array' } }, required: ['deleted', 'ids'] },
-    annotations: { title: 'Delete records', readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  },
-};
+export const CONFIRMED_TOOLS: Record<string, Record<string, unknown>> = { odoo_delete: BUILTIN.odoo_delete! };
 
 // -- Resources (docs/contract.md, Resources): the addon's odoo:// resources for the stand-in's users, and the
 // conformance suite's fixtures (test://static-text, test://static-binary, test://template/{id}/data).
@@ -364,11 +244,9 @@ export const STAND_IN_FILE_CAP = 4096;
 /** A minimal PDF, as Odoo's report engine would give a quotation. */
 export const TINY_PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
 
+/** Odoo's templates (the contract fixture), and the conformance suite's. */
 const RESOURCE_TEMPLATES = [
-  { uriTemplate: 'odoo://{model}/{id}', name: 'record', title: 'A record', mimeType: 'application/json' },
-  { uriTemplate: 'odoo://ir.attachment/{id}', name: 'attachment', title: 'An attachment' },
-  { uriTemplate: 'odoo://report/{report}/{ids}', name: 'report', title: 'A printed report (PDF)', mimeType: 'application/pdf' },
-  { uriTemplate: 'odoo://export/{model}.{format}{?domain,fields}', name: 'export', title: 'An export of a search (CSV or XLSX)' },
+  ...(fixture('resource-templates').response.body.resourceTemplates as object[]),
   { uriTemplate: 'test://template/{id}/data', name: 'conformance-template', title: 'Conformance fixture template', mimeType: 'application/json' },
 ];
 
@@ -388,7 +266,7 @@ class ResourceFailure extends Error {
 
 /** What `uri` holds for `user`, as the addon answers it; throws ResourceFailure as the addon refuses. */
 function readStandInResource(uri: string, user: StandInUser): Contents {
-  const unknown = new ResourceFailure(404, 'unknown_resource', `No resource ${uri} is available to you.`);
+  const unknown = new ResourceFailure(404, 'unknown_resource', errorMessage('resource-unknown').replace('odoo://res.partner/999999999', uri));
   if (uri === 'test://static-text') return { uri, mimeType: 'text/plain', text: 'This is the content of the static text resource.' };
   if (uri === 'test://static-binary') return { uri, mimeType: 'image/png', blob: PNG_1PX };
   const template = /^test:\/\/template\/([^/]+)\/data$/.exec(uri);
@@ -411,7 +289,7 @@ function readStandInResource(uri: string, user: StandInUser): Contents {
     return { uri, mimeType: file.mimeType, blob: file.data.toString('base64') };
   }
   if (model === 'ir.config_parameter') {
-    throw new ResourceFailure(403, 'resource_refused', 'ir.config_parameter is not available to MCP tools: it holds credentials, secrets or the server\'s own settings.');
+    throw new ResourceFailure(403, 'resource_refused', errorMessage('resource-refused'));
   }
   if (model === 'res.company' && id === '1') return { uri, mimeType: 'application/json', text: JSON.stringify({ id: 1, display_name: 'YourCompany', name: 'YourCompany' }) };
   if (model !== 'res.partner') throw unknown;
@@ -424,6 +302,8 @@ export const USERS: StandInUser[] = [
   { id: 2, login: 'alice', name: 'Alice Admin', tools: Object.keys(TOOLS) },
   { id: 6, login: 'bob', name: 'Bob Sales', tools: ['odoo_search', 'whoami'] },
   { id: 7, login: 'carol', name: 'Carol Clerk', tools: ['whoami', 'odoo_delete'] },
+  // every built-in tool, listed as Odoo gives it (test/sidecar/toolsnaps.test.ts); runs only those above
+  { id: 8, login: 'dora', name: 'Dora Admin', tools: Object.keys(BUILTIN) },
 ];
 
 export const KEYS: StandInKey[] = [
@@ -432,6 +312,7 @@ export const KEYS: StandInKey[] = [
   { key: 'b0b5e0f4b7d94e2f8a6b5c4d3e2f1a0b9c8d7e6f', id: 21, userId: 6, name: 'Bob global key', scope: null, readOnly: false, allowedTools: null },
   { key: 'c4a01e0f4b7d94e2f8a6b5c4d3e2f1a0b9c8d7e6', id: 31, userId: 7, name: 'Carol key', scope: 'mcp', readOnly: false, allowedTools: null },
   { key: 'c4a02e0f4b7d94e2f8a6b5c4d3e2f1a0b9c8d7e6', id: 32, userId: 7, name: 'Carol second key', scope: 'mcp', readOnly: false, allowedTools: null },
+  { key: 'd0a01e0f4b7d94e2f8a6b5c4d3e2f1a0b9c8d7e6', id: 41, userId: 8, name: 'Dora global key', scope: null, readOnly: false, allowedTools: null },
 ];
 
 export const ALICE_KEY = KEYS[0]!.key;
@@ -439,6 +320,7 @@ export const ALICE_READ_ONLY_KEY = KEYS[1]!.key;
 export const BOB_KEY = KEYS[2]!.key;
 export const CAROL_KEY = KEYS[3]!.key;
 export const CAROL_SECOND_KEY = KEYS[4]!.key;
+export const DORA_KEY = KEYS[5]!.key;
 
 /** The contacts Carol may delete, by id (a fresh copy per stand-in). */
 const CAROL_RECORDS: Record<number, string> = { 41: 'Azure Interior', 42: 'Deco Addict', 43: 'Gemini Furniture' };
@@ -564,7 +446,7 @@ export class OdooStandIn {
   private toolsFor(key: StandInKey): Record<string, unknown>[] {
     const user = USERS.find((u) => u.id === key.userId)!;
     return user.tools
-      .map((name) => TOOLS[name]?.definition ?? CONFIRMED_TOOLS[name]!)
+      .map((name) => TOOLS[name]?.definition ?? CONFIRMED_TOOLS[name] ?? BUILTIN[name]!)
       .filter((d) => !key.readOnly || (d.annotations as { readOnlyHint?: boolean } | undefined)?.readOnlyHint === true)
       .filter((d) => !key.allowedTools || key.allowedTools.includes(d.name as string))
       .map((d) => (this.extraToolDescription ? { ...d, description: `${String(d.description)} ${this.extraToolDescription}` } : d))
@@ -618,6 +500,18 @@ export class OdooStandIn {
     more();
   }
 
+  /** Answers as Odoo does in the contract fixture `name`, its body's fields overridden by `fields`. */
+  private answerAs(res: ServerResponse, name: string, fields: Record<string, unknown> = {}): void {
+    const { response } = fixture(name);
+    this.send(res, response.status, { ...response.body, ...fields }, response.headers);
+  }
+
+  /** Refuses as Odoo does in the contract fixture `name` (an error answer), the message changed by `edit`. */
+  private refuseAs(res: ServerResponse, name: string, edit: (message: string) => string = (m) => m): void {
+    const { response } = fixture(name) as Exchange & { response: { body: { error: { code: string; message: string } } } };
+    this.fail(res, response.status, response.body.error.code, edit(response.body.error.message), response.headers);
+  }
+
   private fail(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
     this.send(res, status, { contract: 1, error: { code, message } }, headers);
   }
@@ -629,7 +523,7 @@ export class OdooStandIn {
     const key = match ? this.keys.find((k) => k.key === match[1]) : undefined;
     if (!key) {
       this.counts.unauthorized += 1;
-      this.fail(res, 401, 'unauthorized', 'Invalid or missing API key', { 'WWW-Authenticate': 'Bearer realm="odoo-mcp"' });
+      this.refuseAs(res, 'identity-unauthorized');
       return undefined;
     }
     const token = req.headers['x-llm-mcp-token'];
@@ -773,10 +667,9 @@ export class OdooStandIn {
       return;
     }
     if (path === '/llm_mcp/v1/health') {
-      if (req.method !== 'GET') return this.fail(res, 405, 'method_not_allowed', 'Use GET');
+      if (req.method !== 'GET') return this.refuseAs(res, 'health-method-not-allowed');
       this.counts.health += 1;
-      return this.send(res, 200, { contract: 1, status: 'ok', odoo_version: '18.0', addon_version: '18.0.1.0.0', database: this.database,
-        oauth: this.oauth });
+      return this.answerAs(res, 'health', { database: this.database, oauth: this.oauth });
     }
     if (PROMPT_ROUTES.has(path ?? '')) return this.answerPrompts(req, res, path!);
     if (!['/llm_mcp/v1/identity', '/llm_mcp/v1/tools', '/llm_mcp/v1/call', ...RESOURCE_ROUTES].includes(path ?? '')) {
@@ -784,7 +677,7 @@ export class OdooStandIn {
       res.end('<html>404 Not Found</html>');
       return;
     }
-    if (req.method !== 'POST') return this.fail(res, 405, 'method_not_allowed', 'Use POST');
+    if (req.method !== 'POST') return this.refuseAs(res, 'identity-method-not-allowed');
     const key = this.authenticate(req, res);
     if (!key) return;
     const user = USERS.find((u) => u.id === key.userId)!;
@@ -796,20 +689,19 @@ export class OdooStandIn {
     const named = typeof (body as { name?: unknown } | undefined)?.name === 'string' ? (body as { name: string }).name : undefined;
     if (!this.mcpEnabled) {
       audit({ tool: named, outcome: 'denied' });
-      return this.fail(res, 403, 'mcp_disabled', 'The MCP server is disabled in the settings.');
+      return this.refuseAs(res, 'tools-mcp-disabled');
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       audit({ tool: undefined, outcome: 'invalid' });
-      return this.fail(res, 400, 'bad_request', 'The body must be a JSON object');
+      return this.refuseAs(res, 'call-not-an-object');
     }
     if (path === '/llm_mcp/v1/identity') {
       this.counts.identity += 1;
       const { token, expires } = this.makeToken(key);
-      return this.send(res, 200, {
-        contract: 1,
-        user: { id: user.id, login: user.login, name: user.name, lang: 'en_US', tz: 'Europe/Brussels', company: { id: 1, name: 'YourCompany' }, companies: [{ id: 1, name: 'YourCompany' }] },
+      const real = fixture('identity').response.body as { user: Record<string, unknown> };
+      return this.answerAs(res, 'identity', {
+        user: { ...real.user, id: user.id, login: user.login, name: user.name },
         database: this.database,
-        odoo_version: '18.0',
         key: { id: key.id, name: key.name, scope: key.scope, read_only: key.readOnly, allowed_tools: key.allowedTools },
         server: { name: 'Odoo MCP (stand-in)', instructions: 'Tools of an Odoo 18 database.' },
         tools_fingerprint: this.fingerprint(key),
@@ -832,7 +724,7 @@ export class OdooStandIn {
     const facts = { client: call.client, request_id: call.request_id };
     if (typeof call.name !== 'string') {
       audit({ tool: undefined, outcome: 'invalid', ...facts });
-      return this.fail(res, 400, 'bad_request', 'name is required');
+      return this.refuseAs(res, 'call-bad-request');
     }
     const name = call.name;
     const args = call.arguments ?? {};
@@ -852,7 +744,7 @@ export class OdooStandIn {
     if (!visible || !spec) {
       // The tool exists but this user or key may not run it: `denied`; no such tool: `invalid`. Same answer.
       audit({ tool: name, outcome: spec ? 'denied' : 'invalid', ...facts });
-      return this.fail(res, 404, 'unknown_tool', `No tool named ${JSON.stringify(name)} is available to you.`);
+      return this.refuseAs(res, 'call-unknown-tool', (m) => m.replace("'no_such_tool'", `'${name}'`));
     }
     const annotations = spec.definition.annotations as { readOnlyHint?: boolean } | undefined;
     const refused = this.reserve(key, annotations?.readOnlyHint !== true);
@@ -861,7 +753,7 @@ export class OdooStandIn {
       return this.send(res, 429, { contract: 1, error: { code: 'rate_limited', message: refused.message, retry_after: refused.retryAfter } },
         { 'Retry-After': String(refused.retryAfter) });
     }
-    const problem = argumentProblem(spec.definition.inputSchema as Schema, args as Record<string, unknown>);
+    const problem = argumentProblem(spec.definition.inputSchema as object, args);
     if (problem) {
       audit({ tool: name, outcome: 'invalid', message: problem, ...facts });
       return this.send(res, 200, { contract: 1, content: [{ type: 'text', text: problem }], isError: true });
@@ -907,7 +799,7 @@ export class OdooStandIn {
   readonly promptCounts = { prompts: 0, prompt: 0, complete: 0 };
 
   private async answerPrompts(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (req.method !== 'POST') return this.fail(res, 405, 'method_not_allowed', 'Use POST');
+    if (req.method !== 'POST') return this.refuseAs(res, 'identity-method-not-allowed');
     const key = this.authenticate(req, res);
     if (!key) return;
     const user = USERS.find((u) => u.id === key.userId)!;
@@ -920,11 +812,11 @@ export class OdooStandIn {
     };
     if (!this.mcpEnabled) {
       audit('denied');
-      return this.fail(res, 403, 'mcp_disabled', 'The MCP server is disabled in the settings.');
+      return this.refuseAs(res, 'tools-mcp-disabled');
     }
     if (!b) {
       audit('invalid');
-      return this.fail(res, 400, 'bad_request', 'The body must be a JSON object');
+      return this.refuseAs(res, 'call-not-an-object');
     }
     const mine = Object.values(PROMPTS).filter((p) => p.users.includes(user.id));
     if (path === '/llm_mcp/v1/prompts') {
@@ -943,7 +835,7 @@ export class OdooStandIn {
       const spec = Object.hasOwn(PROMPTS, name) ? PROMPTS[name] : undefined;
       if (!spec || !spec.users.includes(user.id)) {
         audit(spec ? 'denied' : 'invalid');
-        return this.fail(res, 404, 'unknown_prompt', `No prompt named ${JSON.stringify(name)} is available to you.`);
+        return this.refuseAs(res, 'prompt-unknown', (m) => m.replace("'no_such_prompt'", `'${name}'`));
       }
       const args = (b.arguments ?? {}) as Record<string, unknown>;
       const declared = spec.definition.arguments ?? [];
@@ -971,7 +863,7 @@ export class OdooStandIn {
     let candidates: string[];
     if (ref.type === 'ref/prompt') {
       const spec = typeof ref.name === 'string' && Object.hasOwn(PROMPTS, ref.name) ? PROMPTS[ref.name] : undefined;
-      if (!spec || !spec.users.includes(user.id)) return this.fail(res, 404, 'unknown_reference', `No prompt named ${JSON.stringify(ref.name)} is available to you.`);
+      if (!spec || !spec.users.includes(user.id)) return this.refuseAs(res, 'complete-unknown-reference', (m) => m.replace("'no_such_prompt'", `'${String(ref.name)}'`));
       candidates = spec.complete?.(argument.name, user) ?? [];
     } else if (ref.type === 'ref/resource' && ref.uri === 'odoo://{model}/{id}') {
       candidates = argument.name === 'model' ? READABLE_MODELS : [];

@@ -3,8 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OdooUnavailable, RequestCancelled } from '../../sidecar/src/errors.js';
 import { OdooClient } from '../../sidecar/src/odoo/client.js';
+import { fixture } from '../support/contractFiles.js';
 
-// A fake Odoo that holds every tool call until released, and records how many were open at once.
+// A fake Odoo (answering as the real one does in the contract fixtures) that holds every tool call until released, and records how many were open at once.
 function holdingOdoo() {
   let open = 0;
   let peak = 0;
@@ -14,7 +15,7 @@ function holdingOdoo() {
     req.resume();
     if (req.url === '/llm_mcp/v1/health') {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ contract: 1, status: 'ok', odoo_version: '18.0', addon_version: 'x', database: 'db' }));
+      res.end(JSON.stringify(fixture('health').response.body));
       return;
     }
     received++;
@@ -23,7 +24,7 @@ function holdingOdoo() {
     waiting.push(() => {
       open--;
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ contract: 1, content: [{ type: 'text', text: '{}' }], structuredContent: {}, isError: false }));
+      res.end(JSON.stringify(fixture('call').response.body));
     });
   });
   return {

@@ -1,34 +1,43 @@
 import assert from 'node:assert/strict';
-import { ContractViolation, readCallResult, readIdentity, readToolList } from '../../sidecar/src/odoo/contract.js';
+import {
+  ContractViolation, readCallResult, readErrorBody, readHealth, readIdentity, readToolList,
+} from '../../sidecar/src/odoo/contract.js';
+import { fixture, fixtureNames } from '../support/contractFiles.js';
 
-// The identity example of docs/contract.md, as Odoo sends it.
-const identityAnswer = {
-  contract: 1,
-  user: { id: 2, login: 'admin', name: 'Mitchell Admin', lang: 'en_US', tz: 'Europe/Brussels', company: { id: 1, name: 'YourCompany' }, companies: [] },
-  database: 'odoo',
-  odoo_version: '18.0',
-  key: { id: 7, name: 'Claude Desktop', scope: 'mcp', read_only: true, allowed_tools: null },
-  server: { name: 'Odoo MCP', instructions: 'text' },
-  tools_fingerprint: 'abc',
-  token: 't',
-  token_expires_at: '2026-11-25T10:15:00Z',
-};
+// Odoo's answers to the contract's example requests, as the addon's TestContractFixtures records and checks
+// them against the real routes (docs/contract/fixtures/): the sidecar's reader must take every one.
+const body = (name: string) => fixture(name).response.body;
 
 describe('reading contract answers', () => {
-  it('reads the identity example of the contract', () => {
-    const id = readIdentity(identityAnswer);
-    assert.equal(id.user.id, 2);
+  it('reads the health answer', () => {
+    const h = readHealth(body('health'));
+    assert.equal(h.odooVersion, '18.0');
+    assert.match(h.addonVersion, /^18\.0\.\d+\.\d+\.\d+$/);
+  });
+
+  it('reads the identity answer', () => {
+    const answer = body('identity') as { user: { id: number }; token_expires_at: string };
+    const id = readIdentity(answer);
+    assert.equal(id.user.id, answer.user.id);
     assert.equal(id.key.readOnly, true);
+    assert.equal(id.key.name, 'Claude Desktop');
     assert.equal(id.server.name, 'Odoo MCP');
-    assert.equal(id.tokenExpiresAt, Date.parse('2026-11-25T10:15:00Z'));
+    assert.equal(id.tokenExpiresAt, Date.parse(answer.token_expires_at));
   });
 
   it('refuses an answer of another contract version', () => {
-    assert.throws(() => readIdentity({ ...identityAnswer, contract: 2 }), ContractViolation);
+    assert.throws(() => readIdentity({ ...body('identity'), contract: 2 }), ContractViolation);
   });
 
   it('refuses an identity without a user id', () => {
-    assert.throws(() => readIdentity({ ...identityAnswer, user: { login: 'x' } }), /user.id/);
+    assert.throws(() => readIdentity({ ...body('identity'), user: { login: 'x' } }), /user.id/);
+  });
+
+  it('reads the tool list, keeping every MCP field of a definition', () => {
+    const answer = body('tools') as { fingerprint: string; tools: Array<Record<string, unknown>> };
+    const list = readToolList(answer);
+    assert.equal(list.fingerprint, answer.fingerprint);
+    assert.deepEqual(list.tools, answer.tools);
   });
 
   it('refuses tools with invalid names or a non-object input schema', () => {
@@ -46,8 +55,9 @@ describe('reading contract answers', () => {
   });
 
   it('reads a call result and drops the contract envelope', () => {
-    const r = readCallResult({ contract: 1, content: [{ type: 'text', text: '{}' }], structuredContent: { total: 0 }, isError: false });
-    assert.deepEqual(r, { content: [{ type: 'text', text: '{}' }], structuredContent: { total: 0 }, isError: false });
+    const { contract: _contract, ...result } = body('call');
+    assert.deepEqual(readCallResult(body('call')), result);
+    assert.deepEqual(readCallResult(body('call-invalid-arguments')).isError, true);
   });
 
   it('reads the confirmation Odoo asks for, and refuses one without a state', () => {
@@ -57,4 +67,12 @@ describe('reading contract answers', () => {
     assert.deepEqual(r, { content, isError: true, confirmation: { state: 's.1', message: 'Delete 1 record', expiresAt: '2026-11-25T10:05:00Z' } });
     assert.throws(() => readCallResult({ contract: 1, content, isError: true, confirmation: { message: 'x' } }), ContractViolation);
   });
+
+  for (const name of fixtureNames().filter((n) => fixture(n).response.status >= 400)) {
+    it(`reads the refusal ${name}`, () => {
+      const { response } = fixture(name);
+      const error = readErrorBody(response.body);
+      assert.ok(error && error.code && error.message, JSON.stringify(response.body));
+    });
+  }
 });

@@ -15,7 +15,7 @@ from odoo.service.model import _as_validation_error
 from ..decorators import DECORATED_MODULES, is_llm_tool
 from ..errors import ToolExecutionError, ToolInputError
 from ..jsonify import to_json
-from ..schema import SCHEMA_DIALECT, schema_from_signature, split_docstring, validate_arguments
+from ..schema import SCHEMA_DIALECT, schema_from_signature, split_docstring, unsupported_keywords, validate_arguments
 
 _logger = logging.getLogger(__name__)
 
@@ -145,8 +145,11 @@ class LlmTool(models.Model):
                                         name=tool.name, error=exc)) from exc
             if not isinstance(schema, dict) or schema.get("type", "object") != "object":
                 raise ValidationError(_("The input schema of %(name)s must be an object schema.", name=tool.name))
-            if re.search(r'"(anyOf|oneOf)"\s*:', tool.input_schema):
-                raise ValidationError(_("The input schema of %(name)s may not use anyOf/oneOf.", name=tool.name))
+            outside = unsupported_keywords(schema)
+            if outside:
+                raise ValidationError(_(
+                    "The input schema of %(name)s uses keywords outside the subset MCP tools may use "
+                    "(docs/contract.md, Schemas): %(where)s.", name=tool.name, where=", ".join(outside)))
 
     # -- cache invalidation: the catalog below is cached for the whole registry ---------------------------
 
@@ -364,6 +367,12 @@ class LlmTool(models.Model):
         self.ensure_one()
         model, method = self._tool_holder()
         definition = self.get_tool_definition()
+        # Odoo would ignore such a keyword where the sidecar's Ajv applies it: two verdicts for one schema
+        outside = [f"{key} {where}" for key in ("inputSchema", "outputSchema")
+                   for where in unsupported_keywords(definition.get(key))]
+        if outside:
+            raise UserError(_("its schemas use keywords outside the subset MCP tools may use: %(where)s",
+                              where=", ".join(outside)))
         target = self.env[model]
         return ToolEntry(
             id=self.id,

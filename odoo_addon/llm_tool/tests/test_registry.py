@@ -89,6 +89,24 @@ class TestToolRegistry(TransactionCase):
         with self.assertRaises(ValidationError):
             tool.input_schema = json.dumps({"type": "object", "properties": {"x": {"anyOf": [{"type": "string"}]}}})
 
+    def test_a_schema_outside_the_contracts_subset_is_neither_saved_nor_published(self):
+        # Odoo's validator ignores $ref/allOf/if..., the sidecar's Ajv applies them: such a tool would be judged
+        # two ways, so it is not saved, and one that got into the database anyway is left out of the catalog
+        tool = self.Tool.search([("name", "=", "odoo_count")])
+        for schema in ({"type": "object", "properties": {"model": {"$ref": "#/$defs/model"}}},
+                       {"type": "object", "allOf": [{"required": ["model"]}]},
+                       {"type": "object", "properties": {"ids": {"type": "array", "items": {"if": {}}}}}):
+            with self.subTest(schema=schema), self.assertRaises(ValidationError) as caught:
+                tool.input_schema = json.dumps(schema)
+            self.assertIn("outside the subset", str(caught.exception))
+        self.assertIn("odoo_count", self.Tool._tool_catalog())
+        self.env.cr.execute("UPDATE llm_tool SET input_schema = %s WHERE id = %s",
+                            [json.dumps({"type": "object", "not": {"required": ["model"]}}), tool.id])
+        tool.invalidate_recordset()
+        self.env.registry.clear_cache()
+        with mute_logger("odoo.addons.llm_tool.models.llm_tool"):
+            self.assertNotIn("odoo_count", self.Tool._tool_catalog())
+
     def test_decorated_methods_sync_without_duplicates_or_reactivation(self):
         @llm_tool(read_only_hint=True, destructive_hint=False, title="Test tool")
         def llm_test_tool(self, name: str) -> dict:

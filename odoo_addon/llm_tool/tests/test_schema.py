@@ -5,7 +5,9 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.llm_tool.decorators import get_tool_metadata, is_llm_tool, llm_tool
 from odoo.addons.llm_tool.errors import ToolInputError
-from odoo.addons.llm_tool.schema import SCHEMA_DIALECT, schema_from_signature, validate_arguments
+from odoo.addons.llm_tool import schema as schema_module
+from odoo.addons.llm_tool.schema import SCHEMA_DIALECT, schema_from_signature, unsupported_keywords, validate_arguments
+from odoo.addons.llm_tool.tests import contract_files
 
 
 def sample_tool(
@@ -106,6 +108,40 @@ class TestArgumentValidation(TransactionCase):
 
     def test_arguments_must_be_an_object(self):
         self.assertRefused(["x"], "JSON object")
+
+
+@tagged("post_install", "-at_install")
+class TestSchemaCases(TransactionCase):
+    """docs/contract/schema-cases.json: the verdicts and messages of Odoo's validator, which the sidecar's suite
+    holds its Ajv and the contract stand-in to (test/unit/schemaCases.test.ts)."""
+
+    def setUp(self):
+        super().setUp()
+        self.table = contract_files.load(contract_files.contract_dir(self) / "schema-cases.json")
+
+    def test_every_case_gets_its_verdict_and_message(self):
+        for case in self.table["cases"]:
+            with self.subTest(case=case["title"]):
+                self.assertEqual(unsupported_keywords(case["schema"]), [])
+                if case["valid"]:
+                    validate_arguments(case["schema"], case["arguments"])
+                    continue
+                with self.assertRaises(ToolInputError) as caught:
+                    validate_arguments(case["schema"], case["arguments"])
+                self.assertEqual(str(caught.exception), case["message"])
+
+    def test_the_subset_is_the_one_of_the_table(self):
+        self.assertEqual(list(schema_module.VALIDATED_KEYWORDS), self.table["validated"])
+        self.assertEqual(list(schema_module.OUTSIDE_SUBSET), self.table["outside_subset"])
+
+    def test_keywords_outside_the_subset_are_found_at_any_depth(self):
+        schema = {"type": "object", "allOf": [], "properties": {
+            "not": {"type": "string"},  # a property's name, not the keyword
+            "a": {"type": "array", "items": {"anyOf": [{"type": "string"}]}},
+            "b": {"additionalProperties": {"$ref": "#/$defs/x"}},
+        }}
+        self.assertEqual(unsupported_keywords(schema),
+                         ["#/allOf", "#/properties/a/items/anyOf", "#/properties/b/additionalProperties/$ref"])
 
 
 @tagged("post_install", "-at_install")

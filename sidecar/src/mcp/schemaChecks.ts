@@ -1,6 +1,7 @@
 // Checks Odoo's structured result against the tool's `outputSchema` (JSON Schema 2020-12) before it reaches
 // the client (the spec's MUST, kept by the relay). Arguments are not checked here: Odoo validates them itself
-// and audits the refusal, so every call is relayed.
+// and audits the refusal, so every call is relayed. Odoo publishes only schemas within the contract's subset,
+// where Ajv and Odoo's validator give the same verdicts (docs/contract/schema-cases.json, both suites).
 
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 
@@ -11,7 +12,11 @@ export type ResultCheck = (structuredContent: unknown) => string[];
 // keywords or formats must not make a tool unusable (strict off).
 const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
 
-function compile(schema: object): ValidateFunction | undefined {
+/**
+ * Compiles a tool schema with the sidecar's Ajv (undefined when it cannot). Within the contract's subset of
+ * JSON Schema (docs/contract.md, Schemas) its verdicts are Odoo's: docs/contract/schema-cases.json proves it.
+ */
+export function compileSchema(schema: object): ValidateFunction | undefined {
   // `$id` would clash when the same tool is compiled again after a list refresh; it is not needed here.
   const { $id: _id, ...anonymous } = schema as Record<string, unknown>;
   let validate: ValidateFunction;
@@ -28,7 +33,7 @@ function compile(schema: object): ValidateFunction | undefined {
 
 /** Compiles a checker for a tool's outputSchema (`undefined` when Ajv cannot compile it). */
 export function compileResultCheck(schema: object): ResultCheck | undefined {
-  const validate = compile(schema);
+  const validate = compileSchema(schema);
   if (!validate) return undefined;
   return (value) => {
     if (validate(value)) return [];
