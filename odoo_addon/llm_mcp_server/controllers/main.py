@@ -11,6 +11,7 @@ import logging
 import time
 
 import psycopg2
+import psycopg2.errors
 
 from odoo import http, release
 from odoo.http import request
@@ -21,6 +22,7 @@ from odoo.addons.llm_tool.errors import ToolExecutionError, ToolInputError
 
 from .. import json_input, oauth
 from ..contract import ContractError, error_response, json_response
+from ..models.llm_mcp_running_call import REQUEST_ID_MAX_CHARS
 from ..result_budget import ResultTooLarge, fit
 
 _logger = logging.getLogger(__name__)
@@ -160,14 +162,29 @@ class McpEndpoints(http.Controller):
             if gate.answer is not None:
                 return self._finish_call(started, audit, gate.outcome, json_response(gate.answer), message=gate.message)
             arguments = gate.arguments
+            # registered (and committed) before the tool runs, so its caller can cancel it from any worker
+            running = request.env["llm.mcp.running.call"]._start(mcp_key, audit["request_id"])
+            failure = None
             try:
                 # this request's transaction holds nothing but the tool's work: no savepoint needed, a
                 # failed tool is undone by rolling the whole transaction back, then the audit row is written
                 result = request.env["llm.tool"]._run_tool_entry(entry, arguments, savepoint=False)
-            except ToolInputError as exc:
-                return self._finish_call(started, audit, "invalid", self._tool_error(str(exc)), message=str(exc))
-            except ToolExecutionError as exc:
-                return self._finish_call(started, audit, "tool_error", self._tool_error(str(exc)), message=str(exc))
+            except (ToolInputError, ToolExecutionError, psycopg2.errors.QueryCanceled) as exc:
+                failure = exc
+            finally:
+                cancelled = request.env["llm.mcp.running.call"]._finish(running)
+            if cancelled:
+                # whatever the tool did or returned: its caller said the result is unused (a tool busy in
+                # Python when the cancellation came finishes, and is rolled back here)
+                return self._cancelled_call(started, audit)
+            if isinstance(failure, psycopg2.errors.QueryCanceled):
+                raise failure  # not a cancellation of ours (a statement timeout): an unexpected failure
+            if isinstance(failure, ToolInputError):
+                return self._finish_call(started, audit, "invalid", self._tool_error(str(failure)),
+                                         message=str(failure))
+            if isinstance(failure, ToolExecutionError):
+                return self._finish_call(started, audit, "tool_error", self._tool_error(str(failure)),
+                                         message=str(failure))
             structured = result if isinstance(result, dict) else {"result": result}
             try:
                 structured = fit(structured, settings["result_max_bytes"])
@@ -211,7 +228,35 @@ class McpEndpoints(http.Controller):
             error = ContractError(500, "internal_error", "Odoo could not complete the call; its log has the details.")
             return self._finish_call(started, audit, "tool_error", error_response(error), message=error.message)
 
+    @http.route("/llm_mcp/v1/cancel", auth="llm_mcp_key", **_ROUTE)
+    def cancel(self):
+        """Cancel the caller's own running call with this JSON-RPC id (docs/contract.md, cancel)."""
+        try:
+            body = self._json_body()
+            request_id = body.get("request_id")
+            if not isinstance(request_id, str) or not 0 < len(request_id) <= REQUEST_ID_MAX_CHARS \
+                    or not json_input.storable(request_id) == request_id:
+                raise ContractError(400, "bad_request", "'request_id' must be the JSON-RPC id of the call as text "
+                                                        f"(1 to {REQUEST_ID_MAX_CHARS} characters).")
+            found = request.env["llm.mcp.running.call"]._cancel(request.llm_mcp_key, request_id)
+            return json_response({"cancelled": bool(found)})
+        except ContractError as error:
+            return error_response(error)
+        except Exception:
+            return self._internal_error()
+
     # -- helpers ---------------------------------------------------------------------------------------
+
+    def _cancelled_call(self, started, audit):
+        """Roll the cancelled call back and answer 409 ``cancelled``, with its one audit row."""
+        error = ContractError(409, "cancelled", "The call was cancelled by its caller; nothing it did was kept.")
+        request.env.cr.rollback()
+        try:
+            return self._finish_call(started, audit, "cancelled", error_response(error), message=error.message)
+        except psycopg2.errors.QueryCanceled:
+            # the cancellation's signal landed late, on the audit row itself; it is sent once per call
+            request.env.cr.rollback()
+            return self._finish_call(started, audit, "cancelled", error_response(error), message=error.message)
 
     def _enabled_settings(self):
         settings = request.env["llm.mcp.config"]._mcp_settings()

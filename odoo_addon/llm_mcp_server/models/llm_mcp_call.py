@@ -78,7 +78,7 @@ class LlmMcpCall(models.Model):
         [("ok", "OK"), ("tool_error", "Tool error"), ("invalid", "Invalid"), ("denied", "Denied"),
          ("rate_limited", "Rate limited"),
          ("confirmation_requested", "Confirmation requested"), ("confirmed", "Confirmed"), ("declined", "Declined"),
-         ("expired", "Confirmation expired")],
+         ("expired", "Confirmation expired"), ("cancelled", "Cancelled")],
         required=True, readonly=True, index=True,
     )
     message = fields.Text(readonly=True)

@@ -10,3 +10,4 @@ from . import test_confirmations
 from . import test_resources
 from . import test_prompts
 from . import test_preview_commands
+from . import test_cancellation
