@@ -2,17 +2,17 @@
 
 A call registers itself before its tool runs, in a transaction of its own committed at once: who called (user
 and subject: the key, or the OAuth grant whose access tokens count together), the JSON-RPC id, and the
-PostgreSQL backend and transaction that run the tool (``pg_backend_pid()``, the backend's start and the
-transaction's start, as ``pg_stat_activity`` shows them), plus the Odoo host and process for people reading
-the table. The PostgreSQL backend is what every Odoo worker (prefork, threaded, gevent) and every Odoo host on
-the same database can reach: ``cancel`` (the contract route ``cancel``) marks the caller's matching rows and
-sends ``pg_cancel_backend`` to their backends, so the tool's running query fails and its transaction rolls back.
-A tool busy in Python rather than in a query is stopped at its end instead: ``finish`` (the same row deleted)
+PostgreSQL backend that runs the tool (its pid), plus the Odoo host and process for people reading the table.
+The PostgreSQL backend is what every Odoo worker (prefork, threaded, gevent) and every Odoo host on the same
+database can reach: ``cancel`` (the contract route ``cancel``) marks the caller's matching rows and sends
+``pg_cancel_backend`` to their backends, so the tool's running query fails and its transaction rolls back. A
+tool busy in Python rather than in a query is stopped at its end instead: ``finish`` (the same row deleted)
 says the call was cancelled, and the call route then rolls everything back, whatever the tool returned.
 
 Stale rows (a worker killed mid-call) never cancel anything: a backend is signalled only while it still runs
-the very transaction the row names (backend pid, backend start and transaction start all equal), never the
-canceller's own backend; the cron removes them.
+the very transaction that registered the row, the one whose ``xact_start`` in ``pg_stat_activity`` is not
+later than the row's ``started_at`` (a later transaction on that backend, or a new backend given the same pid,
+started after the call ended), and never the canceller's own backend; the cron removes them.
 """
 
 import os
@@ -24,6 +24,9 @@ from odoo import api, fields, models
 
 from .. import json_input
 
+# The registry's own writes need not wait for the disk: a row lives as long as its call, and after a database
+# crash there is no call left to cancel. Sent in the same round trip as the statement.
+NOT_DURABLE = "SET LOCAL synchronous_commit TO OFF; "
 # A JSON-RPC id as text, as the call's audit row keeps it (llm_mcp_call.request_id).
 REQUEST_ID_MAX_CHARS = 128
 _HOST = socket.gethostname()[:64]
@@ -40,11 +43,9 @@ class LlmMcpRunningCall(models.Model):
     subject = fields.Char(required=True, readonly=True, help="key:<api key id> or grant:<OAuth grant id>")
     request_id = fields.Char(required=True, readonly=True)
     backend_pid = fields.Integer(required=True, readonly=True)
-    backend_start = fields.Datetime(required=True, readonly=True)
-    xact_start = fields.Datetime(required=True, readonly=True)
     odoo_host = fields.Char(readonly=True)
     odoo_pid = fields.Integer(readonly=True)
-    started_at = fields.Datetime(required=True, readonly=True)
+    started_at = fields.Datetime(required=True, readonly=True, help="After the start of the call's transaction.")
     cancel_requested = fields.Boolean(readonly=True)
 
     def init(self):
@@ -65,21 +66,18 @@ class LlmMcpRunningCall(models.Model):
         """
         if not isinstance(request_id, str) or not request_id:
             return None
-        self.env.cr.execute(
-            "SELECT pg_backend_pid(), backend_start AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC' "
-            "FROM pg_stat_activity WHERE pid = pg_backend_pid()"
-        )
-        pid, backend_start, xact_start = self.env.cr.fetchone()
+        # the call's own backend, known to the connection without a round trip
+        pid = self.env.cr.connection.info.backend_pid
         with self._apart() as cr:
             cr.execute(
-                """
-                INSERT INTO llm_mcp_running_call (user_id, subject, request_id, backend_pid, backend_start,
-                                                  xact_start, odoo_host, odoo_pid, started_at, cancel_requested)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC', false)
+                NOT_DURABLE + """
+                INSERT INTO llm_mcp_running_call (user_id, subject, request_id, backend_pid, odoo_host, odoo_pid,
+                                                  started_at, cancel_requested)
+                VALUES (%s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC', false)
                 RETURNING id
                 """,
                 [mcp_key.user_id, _subject(mcp_key), json_input.storable(request_id[:REQUEST_ID_MAX_CHARS]), pid,
-                 backend_start, xact_start, _HOST, os.getpid()],
+                 _HOST, os.getpid()],
             )
             return cr.fetchone()[0]
 
@@ -89,7 +87,8 @@ class LlmMcpRunningCall(models.Model):
         if not row_id:
             return False
         with self._apart() as cr:
-            cr.execute("DELETE FROM llm_mcp_running_call WHERE id = %s RETURNING cancel_requested", [row_id])
+            cr.execute(NOT_DURABLE + "DELETE FROM llm_mcp_running_call WHERE id = %s RETURNING cancel_requested",
+                       [row_id])
             row = cr.fetchone()
         return bool(row and row[0])
 
@@ -107,7 +106,7 @@ class LlmMcpRunningCall(models.Model):
                 """
                 UPDATE llm_mcp_running_call SET cancel_requested = true
                  WHERE user_id = %s AND subject = %s AND request_id = %s AND NOT cancel_requested
-             RETURNING backend_pid, backend_start, xact_start
+             RETURNING backend_pid, started_at
                 """,
                 [mcp_key.user_id, _subject(mcp_key), request_id],
             )
@@ -115,14 +114,13 @@ class LlmMcpRunningCall(models.Model):
         # the mark is committed first: a call that ends between here and the signal still sees it in _finish
         if targets:
             with self._apart() as cr:
-                for pid, backend_start, xact_start in targets:
+                for pid, started_at in targets:
                     cr.execute(
                         """
                         SELECT pg_cancel_backend(pid) FROM pg_stat_activity
-                         WHERE pid = %s AND pid <> pg_backend_pid()
-                           AND backend_start AT TIME ZONE 'UTC' = %s AND xact_start AT TIME ZONE 'UTC' = %s
+                         WHERE pid = %s AND pid <> pg_backend_pid() AND xact_start AT TIME ZONE 'UTC' <= %s
                         """,
-                        [pid, backend_start, xact_start],
+                        [pid, started_at],
                     )
         return len(targets)
 
@@ -134,9 +132,7 @@ class LlmMcpRunningCall(models.Model):
             DELETE FROM llm_mcp_running_call r
              WHERE r.started_at < (now() AT TIME ZONE 'UTC') - interval '1 minute'
                AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
-                                WHERE a.pid = r.backend_pid
-                                  AND a.backend_start AT TIME ZONE 'UTC' = r.backend_start
-                                  AND a.xact_start AT TIME ZONE 'UTC' = r.xact_start)
+                                WHERE a.pid = r.backend_pid AND a.xact_start AT TIME ZONE 'UTC' <= r.started_at)
             """
         )
         return self.env.cr.rowcount
@@ -151,8 +147,6 @@ class LlmMcpRunningCall(models.Model):
             return _Shared(self.env.cr)
         cr = self.env.registry.cursor()
         cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
-        # in the same round trip as the first statement; the table is rebuilt by the calls themselves
-        cr.execute("SET LOCAL synchronous_commit TO OFF")
         return cr
 
 

@@ -106,6 +106,7 @@ class TestRunningCallRegistry(TransactionCase):
         def run():
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, 1, {})
+                cr.execute("SELECT 1")  # the call's transaction is open when it registers, as in the call route
                 row = env["llm.mcp.running.call"]._start(self.caller, request_id)
                 outcome["row"] = row
                 ready.set()
@@ -153,10 +154,9 @@ class TestRunningCallRegistry(TransactionCase):
         thread, outcome = self.sleeping_call("reg-live", seconds=3)
         with self.registry.cursor() as cr:
             cr.execute("""
-                INSERT INTO llm_mcp_running_call (user_id, subject, request_id, backend_pid, backend_start,
-                                                  xact_start, started_at, cancel_requested)
-                SELECT user_id, subject, 'reg-stale', backend_pid, backend_start, xact_start - interval '1 hour',
-                       started_at - interval '2 hours', false
+                INSERT INTO llm_mcp_running_call (user_id, subject, request_id, backend_pid, started_at,
+                                                  cancel_requested)
+                SELECT user_id, subject, 'reg-stale', backend_pid, started_at - interval '2 hours', false
                   FROM llm_mcp_running_call WHERE request_id = 'reg-live'""")
         self.assertEqual(self.cancel(self.caller, "reg-stale"), 1)
         thread.join(10)
