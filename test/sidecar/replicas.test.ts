@@ -135,6 +135,22 @@ describe('two sidecars on one Odoo', () => {
       assert.deepEqual(odoo.cancelRequests, []);
     });
 
+    it("holds a flood of one key's cancellations to its share of Odoo, while another key's calls pass", async () => {
+      odoo.cancelDelayMs = 200;
+      const flood = Array.from({ length: 200 }, (_, i) => post(b.mcpUrl, cancelled(`flood-${i}`), legacy(ALICE_KEY)));
+      await waitFor(() => odoo.cancelRequests.length >= 4);
+      const started = Date.now();
+      const other = await post(b.mcpUrl, { jsonrpc: '2.0', id: 'bob-1', method: 'tools/call', params: { name: 'whoami', arguments: {} } }, legacy(BOB_KEY));
+      assert.deepEqual(other.json.result.structuredContent, { user_id: 6, login: 'bob' });
+      // alice's flood takes 200 × 200 ms / 4 = 10 s at Odoo; bob's call is not queued behind it
+      assert.ok(Date.now() - started < 3000, `bob waited ${Date.now() - started} ms behind alice's flood`);
+      const statuses = (await Promise.all(flood)).map((r) => r.status);
+      assert.ok(statuses.every((st) => st === 202 || st === 429), `unexpected statuses ${[...new Set(statuses)].join(',')}`);
+      // each cancellation is a request of its key until Odoo answered it: at most the key's share at once
+      assert.ok(odoo.peakOpenCancels <= b.config.odooMaxConcurrencyPerKey, `${odoo.peakOpenCancels} cancellations open at Odoo at once (share ${b.config.odooMaxConcurrencyPerKey})`);
+      await waitFor(() => odoo.cancelRequests.length === statuses.filter((st) => st === 202).length, 30_000);
+    });
+
     it('a real 1.x client whose requests alternate between the replicas cancels its call by AbortSignal', async () => {
       const urls = [a.mcpUrl, b.mcpUrl];
       let turn = 0;

@@ -472,6 +472,10 @@ export class OdooStandIn {
   readonly cancellations: string[] = [];
   /** Every `cancel` request that passed authentication: whose, which id, and whether it stopped a running call. */
   readonly cancelRequests: Array<{ userId: number; keyId: number; requestId: string; cancelled: boolean }> = [];
+  /** How long `cancel` takes to answer (to see how many the sidecar holds open at once), and the most at once. */
+  cancelDelayMs = 0;
+  peakOpenCancels = 0;
+  private openCancels = 0;
   /** Calls running now, as the addon's llm_mcp_running_call: found by `cancel` by (user, key, request id). */
   private readonly running = new Set<{ userId: number; keyId: number; requestId: string; stop: AbortController; cancelled: boolean }>();
   /** Every Authorization header value seen (to prove the sidecar relays the caller's own key). */
@@ -842,6 +846,11 @@ export class OdooStandIn {
         }
       }
       this.cancelRequests.push({ userId: user.id, keyId: key.id, requestId, cancelled });
+      if (this.cancelDelayMs > 0) {
+        this.peakOpenCancels = Math.max(this.peakOpenCancels, ++this.openCancels);
+        await new Promise((resolve) => setTimeout(resolve, this.cancelDelayMs));
+        this.openCancels -= 1;
+      }
       return this.send(res, 200, { contract: 1, cancelled });
     }
     // /llm_mcp/v1/call
