@@ -22,4 +22,9 @@ export interface Caller {
   identity: Identity;
   credentials: Credentials;
   facts: RequestFacts;
+  /**
+   * Work the request still does after its answer may have gone (a cancellation forwarded to Odoo, after the
+   * `202` of its notification): the request ends, and releases what it holds, only once these settle.
+   */
+  followUps: Promise<unknown>[];
 }

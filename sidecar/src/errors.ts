@@ -215,6 +215,17 @@ export class RequestCancelled extends Error {
 }
 
 /**
+ * Odoo stopped a call because its caller cancelled it (docs/contract.md, `cancel`): nothing it did was kept, and
+ * the client, which said it will not use the result, is sent none.
+ */
+export class CallCancelled extends Error {
+  override name = 'CallCancelled';
+  constructor(readonly tool: string) {
+    super(`The call of ${tool} was cancelled by its caller; nothing it did was kept`);
+  }
+}
+
+/**
  * Odoo refused the parameters of a prompts/get or completion/complete (docs/contract.md, "Prompts and
  * completions"): an unknown or hidden prompt, a missing or unknown argument, no such record. Its message,
  * written by Odoo for a person, becomes the JSON-RPC error -32602.

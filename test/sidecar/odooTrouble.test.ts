@@ -1,5 +1,6 @@
 // When Odoo is down, slow, confused or another database: a clear error (naming Odoo's URL in the log, never to
-// the client: test/security/internalAddress.test.ts), the sidecar stays up, and it recovers by itself. Cancellation and timeouts reach Odoo as an abandoned HTTP request.
+// the client: test/security/internalAddress.test.ts), the sidecar stays up, and it recovers by itself. Timeouts reach Odoo as an
+// abandoned HTTP request; a cancellation also as Odoo's `cancel` (test/sidecar/replicas.test.ts).
 
 import assert from 'node:assert/strict';
 import { errorMessage } from '../support/contractFiles.js';

@@ -46,7 +46,8 @@ export interface AuditRow {
   /** A prompts/get is audited too (the addon's `kind` "prompt"); absent: a tool call. */
   kind?: 'prompt';
   tool: string | undefined;
-  outcome: 'ok' | 'tool_error' | 'invalid' | 'denied' | 'rate_limited' | 'confirmation_requested' | 'confirmed' | 'declined' | 'expired';
+  outcome: 'ok' | 'tool_error' | 'invalid' | 'denied' | 'rate_limited' | 'confirmation_requested' | 'confirmed' | 'declined' | 'expired'
+    | 'cancelled';
   userId: number;
   keyId: number;
   client?: unknown;
@@ -351,6 +352,14 @@ export class OdooStandIn {
   readonly audit: AuditRow[] = [];
   /** request_id of relayed calls whose HTTP request was dropped by the sidecar before the answer. */
   readonly cancellations: string[] = [];
+  /** Every `cancel` request that passed authentication: whose, which id, and whether it stopped a running call. */
+  readonly cancelRequests: Array<{ userId: number; keyId: number; requestId: string; cancelled: boolean }> = [];
+  /** How long `cancel` takes to answer (to see how many the sidecar holds open at once), and the most at once. */
+  cancelDelayMs = 0;
+  peakOpenCancels = 0;
+  private openCancels = 0;
+  /** Calls running now, as the addon's llm_mcp_running_call: found by `cancel` by (user, key, request id). */
+  private readonly running = new Set<{ userId: number; keyId: number; requestId: string; stop: AbortController; cancelled: boolean }>();
   /** Every Authorization header value seen (to prove the sidecar relays the caller's own key). */
   readonly authorizations: string[] = [];
   /** Every request's headers as received, apart from Authorization (to see what the sidecar passes on). */
@@ -672,7 +681,7 @@ export class OdooStandIn {
       return this.answerAs(res, 'health', { database: this.database, oauth: this.oauth });
     }
     if (PROMPT_ROUTES.has(path ?? '')) return this.answerPrompts(req, res, path!);
-    if (!['/llm_mcp/v1/identity', '/llm_mcp/v1/tools', '/llm_mcp/v1/call', ...RESOURCE_ROUTES].includes(path ?? '')) {
+    if (!['/llm_mcp/v1/identity', '/llm_mcp/v1/tools', '/llm_mcp/v1/call', '/llm_mcp/v1/cancel', ...RESOURCE_ROUTES].includes(path ?? '')) {
       res.writeHead(404, { 'Content-Type': 'text/html' });
       res.end('<html>404 Not Found</html>');
       return;
@@ -714,6 +723,28 @@ export class OdooStandIn {
       return this.send(res, 200, { contract: 1, fingerprint: this.fingerprint(key), tools: this.toolsFor(key) });
     }
     if (RESOURCE_ROUTES.includes(path ?? '')) return this.serveResources(path!, key, user, body as Record<string, unknown>, res, audit);
+    if (path === '/llm_mcp/v1/cancel') {
+      const requestId = (body as { request_id?: unknown }).request_id;
+      if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 128 || requestId.includes('\u0000')) {
+        return this.fail(res, 400, 'bad_request', "'request_id' must be the JSON-RPC id of the call as text (1 to 128 characters).");
+      }
+      // only the caller's own calls (user and key of the authenticated key, never the body's), each signalled once
+      let cancelled = false;
+      for (const run of this.running) {
+        if (run.userId === user.id && run.keyId === key.id && run.requestId === requestId && !run.cancelled) {
+          run.cancelled = true;
+          run.stop.abort();
+          cancelled = true;
+        }
+      }
+      this.cancelRequests.push({ userId: user.id, keyId: key.id, requestId, cancelled });
+      if (this.cancelDelayMs > 0) {
+        this.peakOpenCancels = Math.max(this.peakOpenCancels, ++this.openCancels);
+        await new Promise((resolve) => setTimeout(resolve, this.cancelDelayMs));
+        this.openCancels -= 1;
+      }
+      return this.send(res, 200, { contract: 1, cancelled });
+    }
     // /llm_mcp/v1/call
     this.counts.call += 1;
     const open = (this.openCalls.get(key.id) ?? 0) + 1;
@@ -776,8 +807,17 @@ export class OdooStandIn {
         this.cancellations.push(String(call.request_id));
       }
     });
+    // registered while it runs, as the addon's running-call row; a cancellation stops it (pg_cancel_backend)
+    const run = { userId: user.id, keyId: key.id, requestId: typeof call.request_id === 'string' ? call.request_id : '',
+      stop: new AbortController(), cancelled: false };
+    if (run.requestId) this.running.add(run);
+    const cancelledAnswer = () => {
+      audit({ tool: name, outcome: 'cancelled', message: 'The call was cancelled by its caller; nothing it did was kept.', ...facts });
+      return this.fail(res, 409, 'cancelled', 'The call was cancelled by its caller; nothing it did was kept.');
+    };
     try {
-      const value = await spec.run(args as Record<string, unknown>, user, abort.signal);
+      const value = await spec.run(args as Record<string, unknown>, user, AbortSignal.any([abort.signal, run.stop.signal]));
+      if (run.cancelled) return cancelledAnswer();
       audit({ tool: name, outcome: outcomeOnSuccess, ...facts });
       if ((value as { __endless?: boolean } | undefined)?.__endless) return this.streamEndlessly(res);
       const custom = (value as { __content?: unknown[] } | undefined)?.__content;
@@ -786,10 +826,13 @@ export class OdooStandIn {
       const structured = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : { result: value };
       return this.send(res, 200, { contract: 1, content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured, isError: false });
     } catch (err) {
+      if (run.cancelled) return cancelledAnswer();
       const message = err instanceof ToolFailure ? err.message : 'Unexpected error';
       audit({ tool: name, outcome: 'tool_error', message, ...facts });
       if (abort.signal.aborted) return;
       return this.send(res, 200, { contract: 1, content: [{ type: 'text', text: message }], isError: true });
+    } finally {
+      this.running.delete(run);
     }
   }
 

@@ -11,7 +11,7 @@ describe('docs/contract.md', () => {
     assert.match(text, /\*\*Contract version: 1\*\*/);
   });
 
-  for (const code of ['bad_request', 'unauthorized', 'mcp_disabled', 'unknown_tool', 'internal_error', 'unknown_prompt', 'invalid_arguments', 'unknown_reference']) {
+  for (const code of ['bad_request', 'unauthorized', 'mcp_disabled', 'unknown_tool', 'internal_error', 'unknown_prompt', 'invalid_arguments', 'unknown_reference', 'cancelled']) {
     it(`documents the error code ${code}`, () => {
       assert.ok(text.includes('`' + code + '`'), `missing ${code}`);
     });

@@ -15,8 +15,9 @@ from odoo import http, release
 from odoo.http import request
 from odoo.modules.module import get_manifest
 
-from .. import oauth
+from .. import json_input, oauth
 from ..contract import ContractError, answers_errors, error_response, json_response, respond
+from ..models.llm_mcp_running_call import REQUEST_ID_MAX_CHARS
 
 _ROUTE = {"type": "http", "csrf": False, "save_session": False}
 
@@ -113,3 +114,15 @@ class McpEndpoints(http.Controller):
     def call(self):
         # the body is read inside the audited call: a refused body is audited too
         return respond(request.env["llm.mcp.call"]._mcp_call(request.llm_mcp_key, json_body))
+
+    @http.route("/llm_mcp/v1/cancel", auth="llm_mcp_key", **_ROUTE)
+    @answers_errors
+    def cancel(self):
+        """Cancel the caller's own running call with this JSON-RPC id (docs/contract.md, cancel)."""
+        request_id = json_body().get("request_id")
+        if not isinstance(request_id, str) or not 0 < len(request_id) <= REQUEST_ID_MAX_CHARS \
+                or not json_input.storable(request_id) == request_id:
+            raise ContractError(400, "bad_request", "'request_id' must be the JSON-RPC id of the call as text "
+                                                    f"(1 to {REQUEST_ID_MAX_CHARS} characters).")
+        found = request.env["llm.mcp.running.call"]._cancel(request.llm_mcp_key, request_id)
+        return json_response({"cancelled": bool(found)})

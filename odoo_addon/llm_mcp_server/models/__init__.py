@@ -11,6 +11,7 @@ from . import llm_mcp_oauth_refresh_token
 from . import llm_mcp_call
 from . import llm_tool_builtin
 from . import llm_mcp_rate_limit
+from . import llm_mcp_running_call
 from . import llm_tool
 from . import llm_mcp_confirmation
 from . import llm_mcp_resource

@@ -4,6 +4,7 @@ import re
 import time
 
 import psycopg2
+import psycopg2.errors
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
@@ -122,7 +123,7 @@ class LlmMcpCall(models.Model):
         [("ok", "OK"), ("tool_error", "Tool error"), ("invalid", "Invalid"), ("denied", "Denied"),
          ("rate_limited", "Rate limited"),
          ("confirmation_requested", "Confirmation requested"), ("confirmed", "Confirmed"), ("declined", "Declined"),
-         ("expired", "Confirmation expired")],
+         ("expired", "Confirmation expired"), ("cancelled", "Cancelled")],
         required=True, readonly=True, index=True,
     )
     message = fields.Text(readonly=True)
@@ -185,12 +186,21 @@ class LlmMcpCall(models.Model):
             self.env.cr.rollback()
             error = internal_error(failure)
             outcome, answer, message = "tool_error", refusal(error), error.message
-        self._log_call(
-            audit.mcp_key, kind=audit.kind, tool_name=audit.tool_name, tool_id=audit.tool_id,
-            prompt_id=audit.prompt_id, outcome=outcome, arguments=audit.arguments, message=message,
-            duration_ms=round((time.perf_counter() - audit.started) * 1000), client=audit.client,
-            request_id=audit.request_id, protocol_version=audit.protocol_version, durable=audit.durable,
-        )
+        def log():
+            self._log_call(
+                audit.mcp_key, kind=audit.kind, tool_name=audit.tool_name, tool_id=audit.tool_id,
+                prompt_id=audit.prompt_id, outcome=outcome, arguments=audit.arguments, message=message,
+                duration_ms=round((time.perf_counter() - audit.started) * 1000), client=audit.client,
+                request_id=audit.request_id, protocol_version=audit.protocol_version, durable=audit.durable,
+            )
+        try:
+            log()
+        except psycopg2.errors.QueryCanceled:
+            if outcome != "cancelled":
+                raise
+            # the cancellation's signal landed late, on the audit row itself; it is sent once per call
+            self.env.cr.rollback()
+            log()
         return answer
 
     @api.model
@@ -251,14 +261,31 @@ class LlmMcpCall(models.Model):
         gate = self.env["llm.mcp.confirmation"]._gate(mcp_key, entry, arguments, body.get("confirmation"), confirm_with)
         if gate.answer is not None:
             return gate.outcome, Answer(gate.answer), gate.message
+        Running = self.env["llm.mcp.running.call"]
+        # registered (and committed) before the tool runs, so its caller can cancel it from any worker
+        running = Running._start(mcp_key, audit.request_id)
+        failure = None
         try:
             # this request's transaction holds nothing but the tool's work: no savepoint needed, a
             # failed tool is undone by rolling the whole transaction back, then the audit row is written
             result = self.env["llm.tool"]._run_tool_entry(entry, gate.arguments, savepoint=False)
-        except ToolInputError as exc:
-            return "invalid", tool_error(str(exc)), str(exc)
-        except ToolExecutionError as exc:
-            return "tool_error", tool_error(str(exc)), str(exc)
+        except (ToolInputError, ToolExecutionError, psycopg2.errors.QueryCanceled) as exc:
+            failure = exc
+        finally:
+            cancelled = Running._finish(running)
+        if cancelled:
+            # whatever the tool did or returned: its caller said the result is unused (a tool busy in Python
+            # when the cancellation came finishes, and is rolled back here)
+            self.env.cr.rollback()
+            error = ContractError(409, "cancelled",
+                                  self.env._("The call was cancelled by its caller; nothing it did was kept."))
+            return "cancelled", refusal(error), error.message
+        if isinstance(failure, psycopg2.errors.QueryCanceled):
+            raise failure  # not a cancellation of ours (a statement timeout): an unexpected failure
+        if isinstance(failure, ToolInputError):
+            return "invalid", tool_error(str(failure)), str(failure)
+        if isinstance(failure, ToolExecutionError):
+            return "tool_error", tool_error(str(failure)), str(failure)
         structured = result if isinstance(result, dict) else {"result": result}
         try:
             structured = fit(structured, settings["result_max_bytes"])

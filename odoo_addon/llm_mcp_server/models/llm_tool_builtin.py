@@ -16,6 +16,7 @@ MCP_HIDDEN_MODELS = frozenset({
     "llm.mcp.key", "llm.mcp.call", "llm.mcp.config", "llm.mcp.key.wizard", "llm.mcp.key.show",
     "llm.mcp.key.usage",
     "llm.mcp.rate.limit",
+    "llm.mcp.running.call",
     "llm.mcp.oauth.client", "llm.mcp.oauth.grant", "llm.mcp.oauth.code", "llm.mcp.oauth.refresh.token",
     "llm.mcp.confirmation",
     "llm.mcp.resource",

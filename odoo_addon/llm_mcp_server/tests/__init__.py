@@ -12,3 +12,4 @@ from . import test_prompts
 from . import test_preview_commands
 from . import test_toolsnaps
 from . import test_contract_fixtures
+from . import test_cancellation

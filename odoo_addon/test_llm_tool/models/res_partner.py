@@ -1,3 +1,4 @@
+import time
 from typing import Annotated
 
 from odoo import models
@@ -27,3 +28,26 @@ class ResPartner(models.Model):
     def test_llm_xml_partner_count(self, name: str = "") -> dict:
         """Count contacts whose name contains a text (its llm.tool record comes from a data file)."""
         return {"count": self.search_count([("name", "ilike", name)])}
+
+    @llm_tool(destructive_hint=False, idempotent_hint=True)
+    def test_llm_partner_slow_tag(self, partner_id: int, ref: str, seconds: float = 5.0) -> dict:
+        """Write a contact's reference, then wait in the database (pg_sleep) before answering.
+
+        A call that runs long inside a query and has written something: what cancellation must stop and roll back.
+        """
+        partner = self.browse(partner_id)
+        partner.ref = ref
+        partner.flush_recordset(["ref"])
+        self.env.cr.execute("SELECT pg_sleep(%s)", [min(max(seconds, 0.0), 60.0)])
+        return {"id": partner.id, "ref": partner.ref}
+
+    @llm_tool(destructive_hint=False, idempotent_hint=True)
+    def test_llm_partner_busy_tag(self, partner_id: int, ref: str, seconds: float = 3.0) -> dict:
+        """Write a contact's reference, then stay busy in Python (no query running) before answering."""
+        partner = self.browse(partner_id)
+        partner.ref = ref
+        partner.flush_recordset(["ref"])
+        deadline = time.monotonic() + min(max(seconds, 0.0), 30.0)
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+        return {"id": partner.id, "ref": partner.ref}

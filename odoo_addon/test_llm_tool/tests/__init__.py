@@ -1,1 +1,2 @@
 from . import test_compat
+from . import test_cancellation

@@ -32,7 +32,7 @@ export function authenticate(identities: IdentityCache, challenge?: OAuthChallen
     }
     facts.userId = identity.user.id;
     facts.keyId = identity.key.id;
-    const caller: Caller = { identity, credentials: { key, token: identity.token }, facts };
+    const caller: Caller = { identity, credentials: { key, token: identity.token }, facts, followUps: [] };
     ctx.state.caller = caller;
     await next();
   };

@@ -109,5 +109,7 @@ export function mcpRoute(handler: McpHttpHandler, maxBodyBytes: number, log: Log
     // Koa must not touch the response: the SDK writes it (possibly as an SSE stream).
     ctx.respond = false;
     await serve(req, ctx.res);
+    // a forwarded cancellation is part of this request: its budget and log line wait for it
+    await Promise.allSettled(caller.followUps);
   };
 }

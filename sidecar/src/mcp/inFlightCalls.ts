@@ -1,6 +1,7 @@
-// Tool calls currently relayed to Odoo, so a `notifications/cancelled` (which arrives as its own HTTP request,
-// handled by a different stateless server instance) can abort the right one. Request ids are only unique
-// per client, so entries are scoped to the caller's user and key.
+// Tool calls this replica relays now, so a `notifications/cancelled` that reaches this replica (as its own HTTP
+// request, handled by a different stateless server instance) stops waiting for one at once, even one still
+// queued for its turn at Odoo. Stopping the call itself is Odoo's (mcp/cancellation.ts), whichever replica
+// relays it. Request ids are only unique per client, so entries are scoped to the caller's user and key.
 
 export class InFlightCalls {
   private readonly calls = new Map<string, AbortController>();

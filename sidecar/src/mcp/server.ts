@@ -17,17 +17,20 @@ import {
 import type { Caller } from '../caller.js';
 import {
   AuthError,
+  CallCancelled,
   logDetail,
   OdooAnswerTooLarge,
   OdooRefusesService,
   OdooUnavailable,
   RateLimited,
+  RequestCancelled,
   ToolResultInvalid,
   ToolResultTooLarge,
 } from '../errors.js';
 import { protocolErrorFor, toolResultOrThrow } from '../errorMapping.js';
 import type { Logger } from '../log.js';
 import type { OdooClient } from '../odoo/client.js';
+import { forwardCancellation } from './cancellation.js';
 import { answerOf, canAskInBand, questionFor } from './confirmation.js';
 import type { InFlightCalls } from './inFlightCalls.js';
 import { paginate } from './pagination.js';
@@ -89,7 +92,7 @@ export function failRequest(services: Pick<McpServices, 'onKeyRefused'>, caller:
 
 /** The factory `createMcpHandler` calls once per HTTP request. */
 export function createServerFactory(services: McpServices): McpServerFactory {
-  return ({ authInfo, requestInfo }) => {
+  return ({ authInfo, requestInfo, era }) => {
     const caller = callerOf(authInfo);
     const { identity } = caller;
     const server = new Server(
@@ -124,12 +127,17 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       }
     });
 
-    // Stateless: the call being cancelled runs in another request's server instance, found via `inFlight`.
+    // Stateless: the call being cancelled runs in another request's server instance, maybe on another replica.
     server.setNotificationHandler('notifications/cancelled', (notification) => {
       const requestId = notification.params.requestId;
       if (requestId === undefined) return;
-      const found = services.inFlight.cancel(identity.user.id, identity.key.id, requestId);
-      caller.facts.outcome = found ? 'cancelled_call' : 'nothing_to_cancel';
+      // this replica's own call stops waiting at once (even one still queued for its turn at Odoo)...
+      const local = services.inFlight.cancel(identity.user.id, identity.key.id, requestId);
+      // ...and Odoo, which runs it whichever replica relayed it, stops it and rolls it back
+      const forwarded = forwardCancellation(services.odoo, caller, requestId, services.log).then((found) => {
+        caller.facts.outcome = found ? 'cancelled_call' : local ? 'cancelled_locally' : 'nothing_to_cancel';
+      });
+      caller.followUps.push(forwarded);
     });
 
     server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult | InputRequiredResult> => {
@@ -140,6 +148,16 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       const tracked = services.inFlight.track(identity.user.id, identity.key.id, ctx.mcpReq.id);
       // Aborted by the client going away (the SDK's signal) or by a notifications/cancelled.
       const signal = AbortSignal.any([ctx.mcpReq.signal, tracked.signal]);
+      // 2026-07-28: the client closing this call's response stream is its cancellation (no notifications/cancelled
+      // over HTTP), so Odoo is told to stop it. 2025-era: "disconnection SHOULD NOT be interpreted as the client
+      // cancelling its request": Odoo runs it to its end (audited), only this relay is dropped.
+      let settled = false;
+      if (era === 'modern') {
+        ctx.mcpReq.signal.addEventListener('abort', () => {
+          // the SDK also aborts the signal once the call is answered: only a call still running is cancelled
+          if (!settled) caller.followUps.push(forwardCancellation(services.odoo, caller, ctx.mcpReq.id, services.log));
+        }, { once: true });
+      }
       // Odoo decides about every call, and audits it: an unknown tool, arguments that fail the schema and a
       // tool outside the key's catalog are all sent, and answered as Odoo answers them. The caller's catalog
       // (usually cached) only supplies the outputSchema the result is checked and projected against; it is
@@ -169,7 +187,9 @@ export function createServerFactory(services: McpServices): McpServerFactory {
             ...(canAskInBand(ctx) ? { confirmWith: 'elicitation' as const } : {}),
           },
           signal,
-        );
+        ).finally(() => {
+          settled = true;
+        });
         // Odoo ran nothing and asks the person first (mcp/confirmation.ts)
         const question = questionFor(result, ctx);
         if (question) {
@@ -189,7 +209,15 @@ export function createServerFactory(services: McpServices): McpServerFactory {
         }
         return server.projectCallToolResult(result, outputSchema);
       } catch (err) {
+        settled = true;
         caller.facts.outcome = err instanceof Error ? err.name : 'error';
+        if (err instanceof CallCancelled || (err instanceof RequestCancelled && tracked.signal.aborted)) {
+          // "Receivers of a cancellation notification SHOULD NOT send a response for the cancelled request":
+          // the call's stream (or JSON answer) is ended with no message; the SDK drops whatever follows.
+          caller.facts.outcome = 'cancelled';
+          await server.close();
+          return { content: [], isError: true };
+        }
         // The next request then meets the refusal at authentication (HTTP 401), not a cached identity.
         if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
         if (err instanceof RateLimited) caller.facts.retryAfterSeconds = err.retryAfterSeconds;

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { CompleteResult, GetPromptResult } from '@modelcontextprotocol/server';
 import {
   AuthError,
+  CallCancelled,
   OdooAnswerTooLarge,
   OdooRefusesService,
   OdooUnavailable,
@@ -18,6 +19,7 @@ import {
 import {
   ContractViolation,
   readCallResult,
+  readCancelAnswer,
   readCompletion,
   readErrorBody,
   readHealth,
@@ -28,6 +30,7 @@ import {
   readPromptPage,
   readPromptResult,
   readToolList,
+  type CancelAnswer,
   type CompletionRequest,
   type Health,
   type Identity,
@@ -118,11 +121,20 @@ export class OdooClient {
       return await this.request('POST', '/llm_mcp/v1/call', credentials, body, this.options.toolCallTimeoutMs, signal, readCallResult);
     } catch (err) {
       if (err instanceof UnknownToolAnswer) throw new UnknownTool(call.name);
+      if (err instanceof CancelledAnswer) throw new CallCancelled(call.name);
       if (err instanceof RateLimitedAnswer) throw new RateLimited(call.name, err.retryAfterSeconds, err.message);
       // HTTP 200: Odoo ran the call (and audited it); the model must hear it ran, and that the result is lost.
       if (err instanceof OdooAnswerTooLarge && err.status === 200) throw new ToolResultTooLarge(call.name, err.limit);
       throw err;
     }
+  }
+
+  /**
+   * Asks Odoo to stop the caller's own running call with this JSON-RPC id, whichever Odoo worker runs it and
+   * whichever sidecar relayed it (docs/contract.md, `cancel`); answers whether one was running.
+   */
+  async cancelCall(credentials: Credentials, requestId: string, signal?: AbortSignal): Promise<CancelAnswer> {
+    return this.request('POST', '/llm_mcp/v1/cancel', credentials, { request_id: requestId }, this.options.timeoutMs, signal, readCancelAnswer);
   }
 
   // -- Resources (docs/contract.md, Resources) ------------------------------------------------------------
@@ -246,6 +258,7 @@ export class OdooClient {
     if (status === 401) throw new AuthError('rejected', error?.message ?? 'Odoo refused the API key');
     if (status === 403 && error?.code === 'mcp_disabled') throw new OdooRefusesService('mcp_disabled', error.message);
     if (status === 404 && error?.code === 'unknown_tool') throw new UnknownToolAnswer();
+    if (status === 409 && error?.code === 'cancelled') throw new CancelledAnswer();
     if (status === 429 && error?.code === 'rate_limited') throw new RateLimitedAnswer(error.retryAfter ?? 1, error.message);
     if (error && PROMPT_PARAMS_CODES.has(error.code) && (status === 400 || status === 404)) {
       throw new PromptParamsRefused(error.code, error.message);
@@ -275,6 +288,9 @@ const PROMPT_PARAMS_CODES = new Set(['unknown_prompt', 'invalid_arguments', 'unk
 
 /** Internal marker: Odoo's 404 `unknown_tool`, turned into UnknownTool with the tool name by callTool. */
 class UnknownToolAnswer extends Error {}
+
+/** Internal marker: Odoo's 409 `cancelled` (the caller cancelled the call), turned into CallCancelled by callTool. */
+class CancelledAnswer extends Error {}
 
 /** Internal marker: Odoo's 429 `rate_limited`, turned into RateLimited with the tool name by callTool. */
 class RateLimitedAnswer extends Error {

@@ -213,6 +213,17 @@ export function readCallResult(v: unknown): OdooCallResult {
   return result as unknown as OdooCallResult;
 }
 
+/** What `cancel` answers: whether a running call of the caller's with that id was found and stopped. */
+export interface CancelAnswer {
+  cancelled: boolean;
+}
+
+export function readCancelAnswer(v: unknown): CancelAnswer {
+  const b = contractBody(v);
+  if (typeof b.cancelled !== 'boolean') throw new ContractViolation('cancelled is not a boolean');
+  return { cancelled: b.cancelled };
+}
+
 export interface PromptPage {
   prompts: Prompt[];
   nextCursor?: string;

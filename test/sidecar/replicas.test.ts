@@ -1,0 +1,229 @@
+// Two sidecars relaying to one Odoo (the contract stand-in), as behind a load balancer: a client may reach a
+// different replica with every request. Cancellation reaches the call whichever replica gets it, and only the
+// caller's own call; revocation, confirmations and rate limits hold whichever replica serves each request
+// (Odoo decides them; no replica keeps state another would need).
+
+import assert from 'node:assert/strict';
+import { Client as Client1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as Transport1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ALICE_KEY, ALICE_READ_ONLY_KEY, BOB_KEY, CAROL_KEY, OdooStandIn } from '../support/odooStandIn.js';
+import { legacy, modern, post } from '../support/rawMcp.js';
+import { startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const slowCall = (id: string, ms = 8000) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow_echo', arguments: { ms } } });
+const cancelled = (requestId: string) => ({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'stop' } });
+
+describe('two sidecars on one Odoo', () => {
+  let odoo: OdooStandIn;
+  let a: RunningSidecar;
+  let b: RunningSidecar;
+
+  beforeEach(async () => {
+    odoo = new OdooStandIn();
+    await odoo.start();
+    // a short identity cache, so how long a revoked key lasts on a replica can be measured here
+    a = await startSidecar(odoo.url, { AUTH_CACHE_TTL_MS: '1000' });
+    b = await startSidecar(odoo.url, { AUTH_CACHE_TTL_MS: '1000' });
+  });
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+    await odoo.stop();
+  });
+
+  /** Starts a 2025-era call on `sidecar` and waits until Odoo runs it; `answer` is its raw answer to come. */
+  async function runningCall(sidecar: RunningSidecar, id: string, key = ALICE_KEY) {
+    const started = Date.now();
+    const answer = post(sidecar.mcpUrl, slowCall(id), legacy(key)).then((r) => ({ ...r, ms: Date.now() - started }));
+    await waitFor(() => odoo.calls.some((c) => c.request_id === id));
+    return { answer };
+  }
+
+  describe('cancellation', () => {
+    it('stops a call relayed by A when notifications/cancelled reaches B, and sends no response for it', async () => {
+      const call = await runningCall(a, 'c-1');
+      const notice = await post(b.mcpUrl, cancelled('c-1'), legacy(ALICE_KEY));
+      assert.equal(notice.status, 202);
+      const answer = await call.answer;
+      assert.ok(answer.ms < 3000, `the call ran on for ${answer.ms} ms`);
+      // the call's SSE stream ends without a JSON-RPC message (the spec: no response to a cancelled request)
+      assert.equal(answer.status, 200);
+      assert.equal(answer.json, undefined, answer.text);
+      assert.deepEqual(odoo.cancelRequests, [{ userId: 2, keyId: 11, requestId: 'c-1', cancelled: true }]);
+      assert.deepEqual(odoo.audit.filter((r) => r.request_id === 'c-1').map((r) => r.outcome), ['cancelled']);
+      await waitFor(() => b.logs.some((l) => l.includes('"outcome":"cancelled_call"')));
+    });
+
+    it("lets no other user, and no other key of the same user, cancel someone's call through either replica", async () => {
+      const call = await runningCall(a, 'c-2');
+      for (const [sidecar, key] of [[b, BOB_KEY], [a, BOB_KEY], [b, ALICE_READ_ONLY_KEY], [a, ALICE_READ_ONLY_KEY]] as const) {
+        assert.equal((await post(sidecar.mcpUrl, cancelled('c-2'), legacy(key))).status, 202);
+      }
+      await waitFor(() => odoo.cancelRequests.length === 4);
+      assert.ok(odoo.cancelRequests.every((r) => !r.cancelled), 'a stranger stopped the call');
+      assert.ok(odoo.calls.some((c) => c.request_id === 'c-2'));
+      assert.equal(odoo.audit.filter((r) => r.request_id === 'c-2').length, 0, 'the call ended early');
+      await post(b.mcpUrl, cancelled('c-2'), legacy(ALICE_KEY));
+      await call.answer;
+      assert.deepEqual(odoo.audit.filter((r) => r.request_id === 'c-2').map((r) => r.outcome), ['cancelled']);
+    });
+
+    it('cancels a call on its own replica at Odoo too, not only its relay', async () => {
+      const call = await runningCall(a, 'c-3');
+      await post(a.mcpUrl, cancelled('c-3'), legacy(ALICE_KEY));
+      const answer = await call.answer;
+      assert.ok(answer.ms < 3000, `the call ran on for ${answer.ms} ms`);
+      assert.equal(answer.json, undefined, answer.text);
+      // (the stand-in, unlike Odoo, also stops a call whose HTTP request the sidecar dropped: found or not is a race here)
+      await waitFor(() => odoo.cancelRequests.length === 1);
+      assert.deepEqual(odoo.cancelRequests.map((r) => [r.userId, r.keyId, r.requestId]), [[2, 11, 'c-3']]);
+    });
+
+    it('tells Odoo to stop a 2026-07-28 call whose client closes its stream (the cancellation of that era)', async () => {
+      const [body, headers] = modern(ALICE_KEY, 77, 'tools/call', { name: 'slow_echo', arguments: { ms: 8000 } });
+      const controller = new AbortController();
+      const pending = fetch(a.mcpUrl, {
+        method: 'POST', signal: controller.signal, body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
+      }).catch(() => undefined);
+      await waitFor(() => odoo.calls.some((c) => c.request_id === '77'));
+      controller.abort();
+      await pending;
+      await waitFor(() => odoo.cancelRequests.some((r) => r.requestId === '77'));
+      assert.deepEqual(odoo.cancelRequests, [{ userId: 2, keyId: 11, requestId: '77', cancelled: true }]);
+      await waitFor(() => odoo.audit.some((r) => r.request_id === '77'));
+      assert.deepEqual(odoo.audit.filter((r) => r.request_id === '77').map((r) => r.outcome), ['cancelled']);
+    });
+
+    it('leaves a 2025-era call running at Odoo when its client only disconnects (not a cancellation then)', async () => {
+      const controller = new AbortController();
+      const pending = fetch(a.mcpUrl, {
+        method: 'POST', signal: controller.signal, body: JSON.stringify(slowCall('c-4', 600)),
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...legacy(ALICE_KEY) },
+      }).catch(() => undefined);
+      await waitFor(() => odoo.calls.some((c) => c.request_id === 'c-4'));
+      controller.abort();
+      await pending;
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(odoo.cancelRequests, [], 'a disconnect was taken for a cancellation');
+    });
+
+    it('answers a cancellation of a call that is not running with 202, and Odoo finds nothing', async () => {
+      assert.equal((await post(b.mcpUrl, cancelled('never-ran'), legacy(ALICE_KEY))).status, 202);
+      await waitFor(() => odoo.cancelRequests.length === 1);
+      assert.deepEqual(odoo.cancelRequests, [{ userId: 2, keyId: 11, requestId: 'never-ran', cancelled: false }]);
+      const numeric = await post(b.mcpUrl, { ...cancelled('x'), params: { requestId: 12 } }, legacy(ALICE_KEY));
+      assert.equal(numeric.status, 202);
+      await waitFor(() => odoo.cancelRequests.length === 2);
+      assert.equal(odoo.cancelRequests[1]!.requestId, '12');
+    });
+
+    it('refuses a malformed notifications/cancelled without asking Odoo anything', async () => {
+      for (const params of [{ requestId: { nested: 1 } }, { requestId: [1] }, { requestId: null }]) {
+        const answer = await post(b.mcpUrl, { jsonrpc: '2.0', method: 'notifications/cancelled', params }, legacy(ALICE_KEY));
+        assert.ok(answer.status === 202 || answer.status === 400, `HTTP ${answer.status}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(odoo.cancelRequests, []);
+    });
+
+    it("holds a flood of one key's cancellations to its share of Odoo, while another key's calls pass", async () => {
+      odoo.cancelDelayMs = 200;
+      const flood = Array.from({ length: 200 }, (_, i) => post(b.mcpUrl, cancelled(`flood-${i}`), legacy(ALICE_KEY)));
+      await waitFor(() => odoo.cancelRequests.length >= 4);
+      const started = Date.now();
+      const other = await post(b.mcpUrl, { jsonrpc: '2.0', id: 'bob-1', method: 'tools/call', params: { name: 'whoami', arguments: {} } }, legacy(BOB_KEY));
+      assert.deepEqual(other.json.result.structuredContent, { user_id: 6, login: 'bob' });
+      // alice's flood takes 200 × 200 ms / 4 = 10 s at Odoo; bob's call is not queued behind it
+      assert.ok(Date.now() - started < 3000, `bob waited ${Date.now() - started} ms behind alice's flood`);
+      const statuses = (await Promise.all(flood)).map((r) => r.status);
+      assert.ok(statuses.every((st) => st === 202 || st === 429), `unexpected statuses ${[...new Set(statuses)].join(',')}`);
+      // each cancellation is a request of its key until Odoo answered it: at most the key's share at once
+      assert.ok(odoo.peakOpenCancels <= b.config.odooMaxConcurrencyPerKey, `${odoo.peakOpenCancels} cancellations open at Odoo at once (share ${b.config.odooMaxConcurrencyPerKey})`);
+      await waitFor(() => odoo.cancelRequests.length === statuses.filter((st) => st === 202).length, 30_000);
+    });
+
+    it('a real 1.x client whose requests alternate between the replicas cancels its call by AbortSignal', async () => {
+      const urls = [a.mcpUrl, b.mcpUrl];
+      let turn = 0;
+      const alternate: typeof fetch = (_input, init) => fetch(urls[turn++ % 2]!, init);
+      const transport = new Transport1(new URL(a.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${ALICE_KEY}` } }, fetch: alternate });
+      const client = new Client1({ name: 'replica-test-1x', version: '1.32.2' });
+      await client.connect(transport);
+      try {
+        const controller = new AbortController();
+        const call = client.callTool({ name: 'slow_echo', arguments: { ms: 8000 } }, undefined, { signal: controller.signal });
+        await waitFor(() => odoo.calls.some((c) => c.name === 'slow_echo'));
+        const relayedBy = odoo.calls.find((c) => c.name === 'slow_echo')!;
+        controller.abort('user pressed stop');
+        await assert.rejects(call);
+        await waitFor(() => odoo.cancelRequests.length === 1);
+        assert.deepEqual(odoo.cancelRequests[0], { userId: 2, keyId: 11, requestId: String(relayedBy.request_id), cancelled: true });
+        await waitFor(() => odoo.audit.some((r) => r.request_id === relayedBy.request_id));
+        assert.deepEqual(odoo.audit.filter((r) => r.request_id === relayedBy.request_id).map((r) => r.outcome), ['cancelled']);
+        // the client goes on working through both replicas
+        assert.deepEqual((await client.callTool({ name: 'whoami', arguments: {} })).structuredContent, { user_id: 2, login: 'alice' });
+        assert.deepEqual((await client.callTool({ name: 'whoami', arguments: {} })).structuredContent, { user_id: 2, login: 'alice' });
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  describe('revocation, confirmations and rate limits', () => {
+    const whoami = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'whoami', arguments: {} } });
+    const list = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/list', params: {} });
+
+    it('refuses a revoked key on every replica: calls at once, everything within AUTH_CACHE_TTL_MS', async () => {
+      const ttl = b.config.authCacheTtlMs;
+      for (const sidecar of [a, b]) assert.equal((await post(sidecar.mcpUrl, whoami(1), legacy(BOB_KEY))).status, 200);
+      odoo.revoke(BOB_KEY);
+      const revokedAt = Date.now();
+      // a call is relayed with the key and Odoo refuses it, though A still trusts its cached identity; A then
+      // forgets the key, and refuses it at authentication from then on
+      const call = await post(a.mcpUrl, whoami(2), legacy(BOB_KEY));
+      assert.ok(call.json?.error, `a revoked key's call passed: ${call.text}`);
+      assert.equal((await post(a.mcpUrl, list(3), legacy(BOB_KEY))).status, 401);
+      // B has not met the refusal: it answers a list from its cached identity, until its cache expires
+      const early = await post(b.mcpUrl, list(4), legacy(BOB_KEY));
+      if (Date.now() - revokedAt < ttl) assert.equal(early.status, 200, 'the window this test measures did not open');
+      for (;;) {
+        if ((await post(b.mcpUrl, list(5), legacy(BOB_KEY))).status === 401) break;
+        const refusedAfter = Date.now() - revokedAt;
+        assert.ok(refusedAfter < ttl + 500, `a revoked key still listed tools on B ${refusedAfter} ms later (AUTH_CACHE_TTL_MS ${ttl})`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // and a call on B is refused at once whatever its cache says (relayed with the key): shown on A above
+    });
+
+    it('honours a confirmation asked on A when the retry reaches B, and refuses its replay on A', async () => {
+      const args = { model: 'res.partner', ids: [41] };
+      const first = await post(a.mcpUrl, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'odoo_delete', arguments: args } }, legacy(CAROL_KEY));
+      const token = /"confirmation_token": "([^"]+)"/.exec(first.json.result.content[0].text)?.[1];
+      assert.ok(token, first.text);
+      const retry = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'odoo_delete', arguments: { ...args, confirmation_token: token } } };
+      const confirmed = await post(b.mcpUrl, retry, legacy(CAROL_KEY));
+      assert.equal(confirmed.json.result.isError, false, confirmed.text);
+      assert.equal(odoo.records.has(41), false);
+      const replay = await post(a.mcpUrl, { ...retry, id: 3 }, legacy(CAROL_KEY));
+      assert.equal(replay.json.result.isError, true);
+      assert.deepEqual(odoo.audit.filter((r) => r.tool === 'odoo_delete').map((r) => r.outcome), ['confirmation_requested', 'confirmed', 'invalid']);
+    });
+
+    it("counts a key's calls across replicas: the limit holds when requests alternate", async () => {
+      odoo.rateLimits = { keyCalls: 3, keyWrites: 0, userCalls: 0 };
+      const answers: Awaited<ReturnType<typeof post>>[] = [];
+      for (let i = 0; i < 6; i++) answers.push(await post([a, b][i % 2]!.mcpUrl, whoami(10 + i), legacy(BOB_KEY)));
+      assert.deepEqual(answers.map((r) => (r.json.error ? (r.json.error.code as number) : 'ok')), ['ok', 'ok', 'ok', -32005, -32005, -32005]);
+      assert.deepEqual(odoo.audit.map((r) => r.outcome), ['ok', 'ok', 'ok', 'rate_limited', 'rate_limited', 'rate_limited']);
+    });
+  });
+});
