@@ -20,6 +20,8 @@ export const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSyn
 
 export interface Seen {
   who: 'odoo' | 'sidecar';
+  /** Which sidecar replica (0-based) saw it, when the proxy runs several. */
+  replica?: number;
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
@@ -27,6 +29,8 @@ export interface Seen {
 }
 
 export type Upstream = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+/** A sidecar replica: a handler, or 'down' (its port is reserved and closed again: nothing listens there). */
+export type Replica = Upstream | 'down';
 
 export interface RunningProxy {
   port: number;
@@ -51,22 +55,53 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function recording(who: Seen['who'], seen: Seen[], answer: Upstream): http.Server {
+function recording(who: Seen['who'], seen: Seen[], answer: Upstream, replica?: number): http.Server {
   return http.createServer((req, res) => {
     let bodyBytes = 0;
     req.on('data', (c: Buffer) => (bodyBytes += c.length));
     req.on('end', () => {
-      seen.push({ who, method: req.method ?? '', url: req.url ?? '', headers: req.headers, bodyBytes });
+      seen.push({ who, ...(replica === undefined ? {} : { replica }), method: req.method ?? '', url: req.url ?? '',
+        headers: req.headers, bodyBytes });
       answer(req, res);
     });
   });
 }
 
 /**
+ * Listens with each server on consecutive ports (what STACK_SIDECARS expects from STACK_SIDECAR_PORT); a null
+ * server's port is only reserved, then freed. Returns the first port.
+ */
+async function listenConsecutive(servers: (http.Server | null)[]): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = await freePort();
+    const held: http.Server[] = [];
+    const bound = await (async () => {
+      for (let i = 0; i < servers.length; i++) {
+        const server = servers[i] ?? http.createServer();
+        const ok = await new Promise<boolean>((resolve) => {
+          server.once('error', () => resolve(false));
+          server.listen(base + i, '127.0.0.1', () => resolve(true));
+        });
+        if (!ok) return false;
+        held.push(server);
+      }
+      return true;
+    })();
+    const closeHeld = (which: http.Server[]) => Promise.all(which.map((s) => new Promise((r) => s.close(r))));
+    if (bound) {
+      await closeHeld(held.filter((_s, i) => servers[i] === null));
+      return base;
+    }
+    await closeHeld(held);
+  }
+  throw new Error('no consecutive free ports for the sidecar replicas');
+}
+
+/**
  * Starts nginx with the stack's rendered routes. Upstreams are either handlers (run as recording stand-in
  * servers) or the ports of servers the caller runs itself.
  */
-export async function startProxy(upstreams: { odoo: Upstream | number; sidecar: Upstream | number },
+export async function startProxy(upstreams: { odoo: Upstream | number; sidecar: Upstream | number | Replica[] },
   options: { tls?: { cert: string; key: string } } = {}): Promise<RunningProxy> {
   if (!NGINX) throw new Error('nginx is not installed');
   const seen: Seen[] = [];
@@ -78,7 +113,17 @@ export async function startProxy(upstreams: { odoo: Upstream | number; sidecar: 
     return listen(server);
   };
   const odooPort = await portOf('odoo', upstreams.odoo);
-  const sidecarPort = await portOf('sidecar', upstreams.sidecar);
+  let sidecarPort: number;
+  let sidecars = 1;
+  if (Array.isArray(upstreams.sidecar)) {
+    // several replicas, as STACK_SIDECARS runs them: consecutive ports from STACK_SIDECAR_PORT
+    const replicas = upstreams.sidecar.map((r, i) => (r === 'down' ? null : recording('sidecar', seen, r, i)));
+    servers.push(...replicas.filter((r): r is http.Server => r !== null));
+    sidecars = replicas.length;
+    sidecarPort = await listenConsecutive(replicas);
+  } else {
+    sidecarPort = await portOf('sidecar', upstreams.sidecar);
+  }
   const port = await freePort();
   const tlsPort = options.tls ? await freePort() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'llm-mcp-nginx-'));
@@ -92,7 +137,7 @@ export async function startProxy(upstreams: { odoo: Upstream | number; sidecar: 
   try {
     // the state folder names where the routes include the TLS lines from: ${dir}/nginx/conf.d/llm_mcp_tls.inc
     const env = { ...process.env, STACK_STATE_DIR: dir, STACK_PORT: String(port), STACK_ODOO_PORT: String(odooPort),
-      STACK_SIDECAR_PORT: String(sidecarPort),
+      STACK_SIDECAR_PORT: String(sidecarPort), STACK_SIDECARS: String(sidecars),
       ...(options.tls ? { STACK_TLS_CERT: options.tls.cert, STACK_TLS_KEY: options.tls.key, STACK_TLS_PORT: String(tlsPort) } : {}) };
     const { stdout: routes } = await run('bash', [join(root, 'scripts/stack.sh'), 'nginx-config'], { env });
     const { stdout: tlsLines } = await run('bash', [join(root, 'scripts/stack.sh'), 'nginx-tls-config'], { env });

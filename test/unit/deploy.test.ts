@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { DEFAULTS } from '../../sidecar/src/config.js';
 import { NGINX, startProxy, type RunningProxy } from '../support/nginxProxy.js';
 
 // The deployment files: docker-compose.yml, the one nginx configuration (deploy/nginx/llm_mcp.conf.template),
@@ -40,6 +41,8 @@ interface Service {
   ports?: string[];
   expose?: string[];
   depends_on?: Record<string, unknown> | string[];
+  deploy?: { replicas?: string | number };
+  container_name?: string;
 }
 
 /** Compose's own interpolation for the forms we use: `$$` → `$`, `${VAR:-default}` → default. */
@@ -95,6 +98,40 @@ describe('docker-compose.yml', () => {
     // docs/contract.md: -d alone (a db-filter makes Odoo list the databases on every session-less request)
     assert.ok(!command.some((a) => a.startsWith('--db-filter')), `command ${command.join(' ')} has a --db-filter`);
     assert.ok(command.includes('--proxy-mode'), 'Odoo behind nginx needs --proxy-mode');
+  });
+
+  /** The value of Odoo's `--name=value` option in the compose command. */
+  const odooOption = (name: string): string => {
+    const arg = odoo.command!.map(interpolate).find((a) => a.startsWith(`--${name}=`));
+    assert.ok(arg, `the odoo command lacks --${name}=…: ${odoo.command!.join(' ')}`);
+    return arg.slice(name.length + 3);
+  };
+
+  it('runs Odoo prefork (workers) with its gevent port exposed and routed by nginx for /websocket', () => {
+    const workers = Number(odooOption('workers'));
+    assert.ok(workers >= 1, `--workers=${workers}: compose runs Odoo prefork`);
+    const gevent = odooOption('gevent-port');
+    assert.ok(odoo.expose?.includes(gevent), `odoo does not expose its gevent port ${gevent}`);
+    assert.equal(env('nginx', 'ODOO_WEBSOCKET_UPSTREAM'), `odoo:${gevent}`);
+    assert.notEqual(gevent, new URL(env('sidecar', 'ODOO_URL')).port, 'the gevent port is not the HTTP port');
+  });
+
+  it("sizes Odoo's workers so a tool call ends by the sidecar's timeout and every pool fits PostgreSQL", () => {
+    // a worker killed at limit-time-real would cut the call before the sidecar could say Odoo did not answer
+    const toolCallS = Number(DEFAULTS.TOOL_CALL_TIMEOUT_MS) / 1000;
+    assert.ok(Number(odooOption('limit-time-real')) > toolCallS, `limit-time-real <= the sidecar's ${toolCallS} s`);
+    assert.ok(Number(odooOption('limit-time-cpu')) >= toolCallS);
+    assert.ok(Number(odooOption('limit-memory-soft')) < Number(odooOption('limit-memory-hard')));
+    // each process (workers, the cron worker, the gevent process) has a pool of db_maxconn; postgres:15 allows 100
+    const processes = Number(odooOption('workers')) + Number(odooOption('max-cron-threads')) + 1;
+    assert.ok(processes * Number(odooOption('db_maxconn')) <= 90, `${processes} pools of ${odooOption('db_maxconn')}`);
+  });
+
+  it('runs several sidecar replicas, none with a fixed name or a published port', () => {
+    const replicas = Number(interpolate(String(sidecar.deploy?.replicas ?? 1)));
+    assert.ok(replicas >= 2, `sidecar replicas: ${replicas}`);
+    assert.equal(sidecar.container_name, undefined, 'a container_name allows one replica only');
+    assert.equal(sidecar.ports, undefined);
   });
 
   it('builds the sidecar from sidecar/Dockerfile and points it at the odoo service', () => {
@@ -235,7 +272,9 @@ describe('nginx config shared by scripts/stack.sh and docker-compose.yml', () =>
   it('is the file stack.sh renders, with exactly the variables stack.sh substitutes', () => {
     assert.ok(stackSh.includes(`$REPO/${TEMPLATE}`));
     assert.ok(stackSh.includes(`$REPO/${TLS_TEMPLATE}`));
-    const substituted = new Set([...stackSh.matchAll(/s\|\\\$\{([A-Z_]+)\}\|/g)].map((m) => m[1]));
+    // sed's s|\${NAME}|…| and, for the line written once per sidecar, awk's sub(/\$\{NAME\}/, …)
+    const substituted = new Set([...stackSh.matchAll(/s\|\\\$\{([A-Z_]+)\}\||sub\(\/\\\$\\\{([A-Z_]+)\\\}\//g)]
+      .map((m) => m[1] ?? m[2]));
     const expected = new Set([...templateVariables(template), ...templateVariables(read(TLS_TEMPLATE))]);
     assert.deepEqual([...substituted].sort(), [...expected].sort());
   });
@@ -254,10 +293,52 @@ describe('nginx config shared by scripts/stack.sh and docker-compose.yml', () =>
     }
   });
 
+  it('keeps idle HTTP/1.1 connections to the sidecars, closing them before the sidecar would', () => {
+    const upstream = /^upstream llm_mcp_sidecar \{$([\s\S]*?)^\}$/m.exec(template)?.[1] ?? '';
+    assert.match(upstream, /^\s*server \$\{SIDECAR_UPSTREAM\} max_fails=\d+ fail_timeout=\d+s;$/m, 'passive health check');
+    assert.match(upstream, /^\s*keepalive \d+;$/m);
+    const nginxIdle = Number(/keepalive_timeout (\d+)s;/.exec(upstream)?.[1]);
+    const sidecarIdle = Number(/keepAliveTimeout = ([\d_]+);/.exec(read('sidecar/src/main.ts'))?.[1]?.replace(/_/g, '')) / 1000;
+    assert.ok(nginxIdle > 0 && nginxIdle < sidecarIdle, `nginx keeps idle connections ${nginxIdle} s, the sidecar ${sidecarIdle} s`);
+    for (const match of ['= /mcp', '^~ /mcp/']) {
+      const block = locationBlock(template, match);
+      assert.match(block, /proxy_set_header Connection "";/, 'without it nginx sends Connection: close');
+    }
+  });
+
+  it('retries on another sidecar only what never reached one, and never sends a POST twice', () => {
+    for (const match of ['= /mcp', '^~ /mcp/']) {
+      const block = locationBlock(template, match);
+      const retry = /^\s*proxy_next_upstream ([^;]+);/m.exec(block)?.[1]?.split(/\s+/) ?? [];
+      assert.deepEqual(retry.sort(), ['error', 'timeout'], `${match}: proxy_next_upstream ${retry.join(' ')}`);
+      assert.ok(!/non_idempotent/.test(block.replace(/#.*$/gm, '')), `${match} re-sends POSTs`);
+      assert.match(block, /proxy_next_upstream_tries \d+;/);
+      assert.match(block, /proxy_next_upstream_timeout \d+s;/);
+    }
+  });
+
+  it('writes one upstream server per sidecar (STACK_SIDECARS) and routes /websocket to the gevent port in prefork', async () => {
+    const render = (env: Record<string, string>) => run('bash', [join(root, 'scripts/stack.sh'), 'nginx-config'],
+      { env: { ...process.env, STACK_STATE_DIR: '/nonexistent', STACK_ODOO_PORT: '18069', STACK_SIDECAR_PORT: '8765', ...env } })
+      .then((r) => r.stdout);
+    const servers = (conf: string, name: string) =>
+      [...(new RegExp(`^upstream ${name} \\{$([\\s\\S]*?)^\\}$`, 'm').exec(conf)?.[1] ?? '').matchAll(/^\s*server ([^\s;]+)/gm)].map((m) => m[1]);
+    const single = await render({});
+    assert.deepEqual(servers(single, 'llm_mcp_sidecar'), ['127.0.0.1:8765']);
+    assert.deepEqual(servers(single, 'odoo_websocket'), ['127.0.0.1:18069'], 'threaded Odoo serves /websocket itself');
+    const scaled = await render({ STACK_SIDECARS: '3', STACK_ODOO_WORKERS: '2' });
+    assert.deepEqual(servers(scaled, 'llm_mcp_sidecar'), ['127.0.0.1:8765', '127.0.0.1:8766', '127.0.0.1:8767']);
+    assert.deepEqual(servers(scaled, 'odoo_websocket'), ['127.0.0.1:18070']);
+    assert.deepEqual(servers(scaled, 'odoo'), ['127.0.0.1:18069']);
+    for (const bad of [{ STACK_SIDECARS: '0' }, { STACK_SIDECARS: 'two' }, { STACK_ODOO_WORKERS: '-1' }] as Record<string, string>[]) {
+      await assert.rejects(render(bad), /STACK_(SIDECARS|ODOO_WORKERS) must be a number/, JSON.stringify(bad));
+    }
+  });
+
   it('sends everything else, websocket included, to Odoo', () => {
     assert.match(locationBlock(template, '/'), /proxy_pass http:\/\/odoo;/);
     const ws = locationBlock(template, '/websocket');
-    assert.match(ws, /proxy_pass http:\/\/odoo;/);
+    assert.match(ws, /proxy_pass http:\/\/odoo_websocket;/);
     assert.match(ws, /proxy_set_header Upgrade\s+\$http_upgrade;/);
   });
 });
@@ -420,5 +501,70 @@ describe('nginx running the configuration stack.sh renders', function () {
       assert.equal(await res.text(), 'odoo', path);
       assert.equal(proxy.seen[0]?.who, 'odoo', path);
     }
+  });
+});
+
+describe('nginx in front of several sidecars (STACK_SIDECARS)', function () {
+  this.timeout(20000);
+  let proxy: RunningProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+  });
+  const post = (url: string, body = '{"jsonrpc":"2.0","id":1,"method":"tools/call"}') =>
+    fetch(`${url}/mcp`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
+
+  before(function () {
+    if (!NGINX) this.skip();
+  });
+
+  it('spreads requests over the replicas, reusing its connections to them', async () => {
+    const connections = [0, 0];
+    const running = await startProxy({ odoo: (_req, res) => res.end('odoo'), sidecar: [0, 1].map((i) => (req, res) => {
+      const socket = req.socket as typeof req.socket & { counted?: boolean };
+      if (!socket.counted) {
+        socket.counted = true;
+        connections[i] = (connections[i] ?? 0) + 1;
+      }
+      res.end(`sidecar ${i}`);
+    }) });
+    proxy = running;
+    const answers: string[] = [];
+    for (let i = 0; i < 40; i++) answers.push(await (await post(running.url)).text());
+    const by = (i: number) => answers.filter((a) => a === `sidecar ${i}`).length;
+    assert.deepEqual([by(0), by(1)], [20, 20], 'round robin');
+    // keep-alive: 20 requests each over a handful of connections, not one connection per request
+    assert.ok(connections.every((n) => n >= 1 && n <= 4), `connections opened: ${connections.join(', ')}`);
+    assert.ok(running.seen.every((s) => s.headers.connection !== 'close'), 'nginx asked the sidecar to close');
+  });
+
+  it('sends every request to the replica that is up when the other refuses connections, failing none', async () => {
+    const running = await startProxy({ odoo: (_req, res) => res.end('odoo'), sidecar: ['down', (_req, res) => res.end('alive')] });
+    proxy = running;
+    const answers = await Promise.all(Array.from({ length: 30 }, () => post(running.url).then(async (r) => `${r.status} ${await r.text()}`)));
+    assert.deepEqual([...new Set(answers)], ['200 alive']);
+    assert.equal(running.seen.filter((s) => s.replica === 1).length, 30);
+  });
+
+  it('never sends a POST that reached a replica to another one: the client gets the JSON 502', async () => {
+    // replica 0 reads the whole request, then dies without answering (a sidecar killed mid-call)
+    const running = await startProxy({ odoo: (_req, res) => res.end('odoo'), sidecar: [
+      (req) => req.socket.destroy(),
+      (_req, res) => res.end('second'),
+    ] });
+    proxy = running;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await post(running.url, `{"jsonrpc":"2.0","id":${i},"method":"tools/call"}`);
+      statuses.push(res.status);
+      if (res.status === 502) assert.match(await res.text(), /"jsonrpc": "2.0".*not available right now/);
+      else assert.equal(await res.text(), 'second');
+    }
+    // each body reached exactly one replica: none that replica 0 saw was sent again to replica 1
+    const bodies = running.seen.filter((s) => s.who === 'sidecar');
+    assert.equal(bodies.length, 6, `${bodies.length} requests reached a sidecar for 6 sent`);
+    const failed = statuses.filter((s) => s === 502).length;
+    assert.ok(failed >= 1, 'replica 0 got no request');
+    assert.equal(bodies.filter((s) => s.replica === 0).length, failed);
   });
 });
