@@ -82,8 +82,8 @@ export function matching(roots: number[], pattern: RegExp): number[] {
   });
 }
 
-/** Established TCP connections whose local port is `port` (the server's side of each), IPv4 and IPv6. */
-export function establishedTo(port: number): number {
+/** TCP connections whose local port is `port` (the server's side of each), IPv4 and IPv6, in a state (hex, as /proc shows it: 01 established, 06 time-wait). */
+export function connectionsTo(port: number, state = '01'): number {
   let count = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     if (!existsSync(file)) continue;
@@ -91,7 +91,7 @@ export function establishedTo(port: number): number {
       const cols = line.trim().split(/\s+/);
       if (cols.length < 4) continue;
       const localPort = parseInt(cols[1]!.split(':').pop()!, 16);
-      if (localPort === port && cols[3] === '01') count++; // 01: ESTABLISHED
+      if (localPort === port && cols[3] === state) count++;
     }
   }
   return count;

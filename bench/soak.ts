@@ -3,12 +3,15 @@
 // errors (must stay 0), each sidecar's RSS (growth must stay under 10 %), the open connections to Odoo's HTTP
 // port, and PostgreSQL's backends (all, and those on the stack's database: Odoo's pools). One JSON document on
 // stdout, one line per sample and a verdict on stderr. The load: BENCH_SOAK_CLIENTS connections (16) through the
-// proxy, together at most BENCH_SOAK_RATE requests a second (60), alternating tools/call and tools/list.
+// proxy, together at most BENCH_SOAK_RATE requests a second (60), alternating tools/call and tools/list: rate x
+// seconds requests in all, each answered before the end (so every call sent is one Odoo answered, and its audit
+// row can be counted against it). RSS growth is measured from the end of the warm-up (BENCH_SOAK_WARMUP_SECONDS,
+// 60: V8 sizes its heap to the load first) to the end; the growth from the start is printed beside it.
 import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import { loadConfig } from './config.js';
 import { rssMb } from './memory.js';
-import { establishedTo, matching, pidFromFile } from './processes.js';
+import { connectionsTo, matching, pidFromFile } from './processes.js';
 import { buildTargets, rpcUid, webSession, type Target } from './targets.js';
 import { closeConnections } from './http.js';
 
@@ -45,6 +48,7 @@ async function main() {
   const everySeconds = num('BENCH_SOAK_SAMPLE_SECONDS', 30);
   const clients = num('BENCH_SOAK_CLIENTS', 16);
   const rate = num('BENCH_SOAK_RATE', 60);
+  const warmupSeconds = num('BENCH_SOAK_WARMUP_SECONDS', 60);
   const keyName = process.env.BENCH_MCP_KEY_NAME;
   const cookie = await webSession(cfg);
   const targets = buildTargets(cfg, cookie, await rpcUid(cfg));
@@ -56,7 +60,8 @@ async function main() {
   const auditBefore = auditRows(cfg.db, keyName);
 
   let calls = 0, lists = 0, errors = 0, callsAnswered = 0;
-  const checkOf = (t: Target, onOk: () => void) => (status: number, body: string) => {
+  const checkOf = (t: Target, onOk: () => void, onAnswer?: () => void) => (status: number, body: string) => {
+    onAnswer?.(); // answered, as a success or not: Odoo audited it either way
     try {
       t.check({ status, headers: {}, body });
       onOk();
@@ -69,7 +74,8 @@ async function main() {
     requests: calls + lists,
     errors,
     sidecar_rss_mb: sidecars.map((p) => rssMb(p)),
-    odoo_http_connections: establishedTo(cfg.odooPort),
+    odoo_http_connections: connectionsTo(cfg.odooPort, '01'),
+    odoo_http_time_wait: connectionsTo(cfg.odooPort, '06'),
     postgres_connections: pgConnections(cfg.db),
   });
   const samples = [sample(0)];
@@ -85,12 +91,12 @@ async function main() {
     method: 'POST',
     connections: clients,
     overallRate: rate,
-    duration: seconds,
+    amount: Math.round(rate * seconds), // not `duration`: no request is left in flight at the end
     timeout: 30,
     headers: { 'content-type': 'application/json', ...call.headers },
     requests: [
       { method: 'POST', headers: { 'content-type': 'application/json', ...call.headers }, body: call.body,
-        onResponse: checkOf(call, () => { calls++; callsAnswered++; }) },
+        onResponse: checkOf(call, () => calls++, () => callsAnswered++) },
       { method: 'POST', headers: { 'content-type': 'application/json', ...list.headers }, body: list.body,
         onResponse: checkOf(list, () => lists++) },
     ],
@@ -102,26 +108,31 @@ async function main() {
   const allErrors = errors + result.errors + result.timeouts + result.non2xx;
   const auditAfter = auditRows(cfg.db, keyName);
   const first = samples[0]!;
-  // RSS growth: the first sample after warm-up (the first interval) against the last, per sidecar
-  const warm = samples[1] ?? first;
-  const growth = last.sidecar_rss_mb.map((mb, i) => {
-    const base = warm.sidecar_rss_mb[i];
+  // RSS growth per sidecar: from the first sample after the warm-up to the last, and from the start
+  const warm = samples.find((s) => s.t_s >= warmupSeconds) ?? first;
+  const growthFrom = (from: typeof first) => last.sidecar_rss_mb.map((mb, i) => {
+    const base = from.sidecar_rss_mb[i];
     return mb !== null && base ? Math.round(((mb - base) / base) * 1000) / 10 : null;
   });
+  const growth = growthFrom(warm);
   const range = (pick: (s: typeof first) => number | undefined) => {
     const v = samples.slice(1, -1).map(pick).filter((x): x is number => x !== undefined);
     return v.length ? { min: Math.min(...v), max: Math.max(...v) } : null;
   };
   const report = {
     when: new Date().toISOString(),
-    setup: { seconds, clients, max_rate_per_second: rate, sample_every_seconds: everySeconds, sidecars: sidecars.length },
+    setup: { seconds, clients, max_rate_per_second: rate, sample_every_seconds: everySeconds, warmup_seconds: warmupSeconds, sidecars: sidecars.length },
+    took_seconds: last.t_s,
     requests: result.requests.total,
     tools_call_ok: calls,
     tools_list_ok: lists,
     errors: allErrors,
     audit_rows_of_the_soak_key: auditBefore === null || auditAfter === null ? null : auditAfter - auditBefore,
     sidecar_rss_growth_percent_after_warmup: growth,
+    sidecar_rss_growth_percent_from_start: growthFrom(first),
+    sidecar_rss_peak_mb: last.sidecar_rss_mb.map((_, i) => Math.max(...samples.map((s) => s.sidecar_rss_mb[i] ?? 0))),
     odoo_http_connections_under_load: range((s) => s.odoo_http_connections),
+    odoo_http_time_wait_under_load: range((s) => s.odoo_http_time_wait),
     postgres_connections_under_load: range((s) => s.postgres_connections?.all),
     postgres_connections_on_db_under_load: range((s) => s.postgres_connections?.db),
     samples,
@@ -133,7 +144,7 @@ async function main() {
   };
   process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   process.stderr.write(`soak: ${report.requests} requests (${calls} tools/call, ${lists} tools/list), ${allErrors} errors, ` +
-    `audit rows ${report.audit_rows_of_the_soak_key ?? 'n/a'}, RSS growth ${growth.join(' / ')} %, ` +
+    `audit rows ${report.audit_rows_of_the_soak_key ?? 'n/a'}, RSS growth after warm-up ${growth.join(' / ')} % (from the start ${growthFrom(first).join(' / ')} %), ` +
     `Odoo connections ${JSON.stringify(report.odoo_http_connections_under_load)}, PostgreSQL ${JSON.stringify(report.postgres_connections_under_load)}\n` +
     Object.entries(report.verdict).map(([k, v]) => `${v === true ? 'met ' : v === null ? 'n/a ' : 'MISS'}  ${k}`).join('\n') + '\n');
 }
