@@ -15,6 +15,12 @@ export interface BenchConfig {
   callsPerRound: number;
   sweep: number[];       // concurrency levels
   sweepSeconds: number;
+  /** Odoo's log file (per-request query counts and times); optional. */
+  odooLog: string | undefined;
+  /** Pid files of the stack's components (a supervisor, nginx's master, postmaster.pid), for CPU and connection figures. */
+  pidFiles: { odoo: string | undefined; nginx: string | undefined; postgres: string | undefined; sidecars: string[] };
+  /** Odoo's HTTP port (open connections to it are counted in the soak). */
+  odooPort: number;
 }
 
 function readEnvFile(path: string): Record<string, string> {
@@ -56,5 +62,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     callsPerRound: int('BENCH_CALLS', '40'),
     sweep: get('BENCH_SWEEP', '1,8,32,128').split(',').map(Number),
     sweepSeconds: int('BENCH_SWEEP_SECONDS', '5'),
+    odooLog: env.BENCH_ODOO_LOG ?? file.BENCH_ODOO_LOG,
+    pidFiles: {
+      odoo: env.BENCH_ODOO_PID_FILE ?? file.BENCH_ODOO_PID_FILE,
+      nginx: env.BENCH_NGINX_PID_FILE ?? file.BENCH_NGINX_PID_FILE,
+      postgres: env.BENCH_PG_PID_FILE ?? file.BENCH_PG_PID_FILE,
+      // every sidecar behind the proxy (STACK_SIDECARS); the first is also BENCH_SIDECAR_PID_FILE
+      sidecars: (env.BENCH_SIDECAR_PID_FILES ?? file.BENCH_SIDECAR_PID_FILES ?? pidFile ?? '').split(',').filter(Boolean),
+    },
+    odooPort: Number(new URL(get('BENCH_ODOO_URL')).port || 80),
   };
 }

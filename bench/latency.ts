@@ -20,6 +20,7 @@ export async function measureLatency(targets: Target[], rounds: number, callsPer
   for (let r = 0; r < rounds; r++) {
     for (const t of shuffled(targets)) {
       const acc = perRound.get(t.name)!;
+      await t.refresh?.();
       const samples: number[] = [];
       for (let i = 0; i < callsPerRound; i++) {
         const start = performance.now();

@@ -7,6 +7,7 @@ export interface SweepFigures { connections: number; requests: number; rps: numb
 
 export async function sweep(target: Target, connections: number, seconds: number): Promise<SweepFigures> {
   let badBodies = 0;
+  await target.refresh?.();
   const result = await autocannon({
     url: target.url,
     method: 'POST',

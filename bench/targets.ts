@@ -12,6 +12,8 @@ export interface Target {
   check(reply: Reply): void;
   /** A request the path must send first on every call (a per-call login); such paths are not swept. */
   before?: { url: string; body: string };
+  /** Renews a short-lived credential in `headers` (Odoo's fast-path token lives 10 minutes); run before each round or sweep. */
+  refresh?: () => Promise<void>;
 }
 
 // The query every path answers: 20 companies with 4 fields.
@@ -109,6 +111,21 @@ export async function rpcUid(cfg: BenchConfig): Promise<number> {
   return uid;
 }
 
+/** The fast-path token Odoo gives the sidecar for a key (docs/contract.md, Fast path): what the sidecar sends with every call. */
+export async function fastPathToken(cfg: BenchConfig): Promise<string> {
+  const reply = await postJson(`${cfg.odooUrl}/llm_mcp/v1/identity`, {}, { authorization: `Bearer ${cfg.mcpKey}` });
+  const token = (JSON.parse(reply.body) as { token?: unknown }).token;
+  if (reply.status !== 200 || typeof token !== 'string') throw new Error(`/llm_mcp/v1/identity refused the MCP key: HTTP ${reply.status}`);
+  return token;
+}
+
+/** A reply of Odoo's /llm_mcp/v1/call that is a tool result, not an error. */
+function odooCallOk(reply: Reply): void {
+  if (reply.status !== 200) throw new Error(`HTTP ${reply.status}: ${reply.body.slice(0, 200)}`);
+  const result = JSON.parse(reply.body) as { isError?: boolean };
+  if (result.isError !== false) throw new Error(`tool error: ${reply.body.slice(0, 200)}`);
+}
+
 export function buildTargets(cfg: BenchConfig, cookie: string, uid: number): Record<string, Target> {
   const odooOk = (reply: Reply) => {
     if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
@@ -142,11 +159,23 @@ export function buildTargets(cfg: BenchConfig, cookie: string, uid: number): Rec
         args: [cfg.db, uid, cfg.rpcKey, QUERY.model, 'search_read', [QUERY.domain], { fields: QUERY.fields, limit: QUERY.limit }] } }),
       check: odooOk,
     },
+    // Odoo's half of tools/call alone: the request the sidecar sends (key, fast-path token, call), straight to
+    // Odoo. Its ratio to the floor is what no sidecar work can go below; the rest of mcp_call_proxy is ours.
+    odoo_mcp_route: {
+      name: 'odoo_mcp_route', url: `${cfg.odooUrl}/llm_mcp/v1/call`,
+      headers: { authorization: `Bearer ${cfg.mcpKey}` },
+      body: JSON.stringify({ name: 'odoo_search', arguments: searchArgs, request_id: '1', protocol_version: MODERN,
+        client: { name: 'llm_mcp_server-bench', version: '1' } }),
+      check: odooCallOk,
+      async refresh() { this.headers = { authorization: `Bearer ${cfg.mcpKey}`, 'x-llm-mcp-token': await fastPathToken(cfg) }; },
+    },
     mcp_call_proxy: mcpTarget('mcp_call_proxy', cfg.proxyUrl, cfg.mcpKey, 'tools/call',
       { name: 'odoo_search', arguments: searchArgs }, mcpToolResult, 'odoo_search'),
     mcp_call_direct: mcpTarget('mcp_call_direct', cfg.sidecarUrl, cfg.mcpKey, 'tools/call',
       { name: 'odoo_search', arguments: searchArgs }, mcpToolResult, 'odoo_search'),
     mcp_tools_list: mcpTarget('mcp_tools_list', cfg.proxyUrl, cfg.mcpKey, 'tools/list', {}, listOk),
+    // the same straight to the sidecar: what nginx adds to tools/list
+    mcp_tools_list_direct: mcpTarget('mcp_tools_list_direct', cfg.sidecarUrl, cfg.mcpKey, 'tools/list', {}, listOk),
     mcp_discover: mcpTarget('mcp_discover', cfg.proxyUrl, cfg.mcpKey, 'server/discover', {},
       (r) => { if (!jsonRpcResult(r).supportedVersions) throw new Error('no supportedVersions in server/discover'); }),
     mcp_initialize: {

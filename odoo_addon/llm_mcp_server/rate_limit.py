@@ -12,15 +12,15 @@ takes a transaction-scoped advisory lock per user, so:
   runs: the next caller sees every call let through before it, even calls still running. Counting the audit
   rows instead would miss those (a call's audit row is committed when it ends) and, in Odoo's REPEATABLE READ
   request transaction, whatever was committed after the request's first query.
-- one round trip does the work; with the pool's connection and the commit, four.
+- one round trip does the work; with the pool's connection, two: the statement runs in autocommit, so
+  PostgreSQL wraps it in a transaction of its own (begun and committed in that round trip), and the lock is
+  released when it ends.
 
 Refused calls leave no row, so they do not count: a loop that keeps calling is let through at the limit's
 rate (never more), and nothing is locked out for longer than the window.
 """
 
 import dataclasses
-
-from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
 
 WINDOW_SECONDS = 60
 # First key of the two-int advisory lock (the second is the user id): a namespace of ours ("LMRL").
@@ -141,11 +141,15 @@ def reserve(cr, user_id, subject, write, limits, apart=False):
 
 
 def reserve_apart(registry, user_id, subject, write, limits):
-    """reserve() in a READ COMMITTED transaction of its own, committed before this returns."""
+    """reserve() in a READ COMMITTED transaction of its own, committed before this returns.
+
+    The connection is in autocommit: PostgreSQL runs the query string (SET LOCAL and the function call) as one
+    implicit transaction, begun and committed in the same round trip, with the default READ COMMITTED level.
+    That saves psycopg2's BEGIN and COMMIT, two round trips of every MCP call. The pool's next borrower gets
+    the connection back out of autocommit (Odoo's cursor sets its isolation level when it is made).
+    """
     with registry.cursor() as cr:
-        # before the first statement: psycopg2 opens the transaction with it (Odoo resets the level on the
-        # next borrow of this connection)
-        cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+        cr.connection.autocommit = True
         return reserve(cr, user_id, subject, write, limits, apart=True)
 
 

@@ -138,7 +138,7 @@ class LlmMcpCompletion(models.AbstractModel):
     def _readable_reports(self):
         """{report_name: model} of the reports the user may print: their model readable, their groups theirs."""
         readable = self._readable_models()
-        user_groups = set(self.env.user.groups_id.ids)
+        user_groups = set(self.env.user._get_group_ids())
         found = {}
         # ir.actions.report is readable by administrators only; which reports a user may print is decided
         # here, as Odoo's own report route does (model access, the report's groups)

@@ -276,6 +276,22 @@ class TestRateLimitConcurrency(TransactionCase):
         refusal = next(r for r in results if r is not None)
         self.assertEqual(refusal.limit, "user_calls")
 
+    def test_the_check_leaves_the_pooled_connection_as_odoo_expects(self):
+        # reserve_apart runs in autocommit (no BEGIN/COMMIT round trips); the pool's next borrower, on the same
+        # connection, must get Odoo's usual REPEATABLE READ transaction, not autocommit
+        limits = rate_limit.Limits(key_calls=100)
+        for _i in range(3):
+            self.assertIsNone(self.reserve_apart("key:pool", False, limits))
+            with self.registry.cursor() as cr:
+                cr.execute("SHOW transaction_isolation")
+                self.assertEqual(cr.fetchone()[0], "repeatable read")
+                self.assertFalse(cr.connection.autocommit)
+        # and the calls let through were committed: another connection counts them
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT count(*) FROM llm_mcp_rate_event WHERE user_id = %s AND subject = 'key:pool'",
+                       [self.USER])
+            self.assertEqual(cr.fetchone()[0], 3)
+
     def test_the_check_is_cheap_and_prints_its_cost(self):
         limits = rate_limit.Limits(key_calls=100000, key_writes=100000, user_calls=100000)
         for _i in range(20):  # warm the pool's connections and the plans

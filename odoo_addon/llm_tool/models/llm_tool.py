@@ -411,7 +411,7 @@ class LlmTool(models.Model):
         """{name: ToolEntry} of the tools the current user (not the superuser) may see and run."""
         if not self.browse().has_access("read"):
             return {}
-        user_groups = frozenset(self.env.user.groups_id.ids)
+        user_groups = frozenset(self.env.user._get_group_ids())
         return {name: entry for name, entry in self._tool_catalog().items() if self._user_may_use(entry, user_groups)}
 
     @api.model
@@ -433,7 +433,7 @@ class LlmTool(models.Model):
         the ORM calls in their body decide what the user gets (docs/security.md).
         """
         if user_groups is None:
-            user_groups = frozenset(self.env.user.groups_id.ids)
+            user_groups = frozenset(self.env.user._get_group_ids())
         if entry.group_ids and not entry.group_ids & user_groups:
             return False
         if entry.open_holder:

@@ -164,7 +164,7 @@ class LlmTool(models.Model):
         if entry.kind != "server_action":
             return super()._user_may_use(entry, user_groups)
         if user_groups is None:
-            user_groups = frozenset(self.env.user.groups_id.ids)
+            user_groups = frozenset(self.env.user._get_group_ids())
         if entry.group_ids and not entry.group_ids & user_groups:
             return False
         # who may run it, as ir.actions.server.run() decides: its groups, else write access to its model

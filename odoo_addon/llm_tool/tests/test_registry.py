@@ -146,6 +146,20 @@ class TestToolRegistry(TransactionCase):
         self.assertNotIn("odoo_count", self.Tool.with_user(self.user)._available_tool_entries())
         self.assertIn("odoo_count", self.Tool.with_user(self.env.ref("base.user_admin"))._available_tool_entries())
 
+    def test_a_change_of_the_users_groups_shows_at_once(self):
+        # the user's group ids come from Odoo's ormcache (res.users._get_group_ids), which a write of
+        # groups_id clears: joining or leaving a tool's group is seen by the very next check
+        tool = self.Tool.search([("name", "=", "odoo_count")])
+        tool.group_ids = self.env.ref("base.group_system")
+        Tool = self.Tool.with_user(self.user)
+        self.assertIsNone(Tool._available_tool_entry("odoo_count"))
+        self.user.groups_id = [(4, self.env.ref("base.group_system").id)]
+        self.assertTrue(Tool._available_tool_entry("odoo_count"))
+        self.assertIn("odoo_count", Tool._available_tool_entries())
+        self.user.groups_id = [(3, self.env.ref("base.group_system").id)]
+        self.assertIsNone(Tool._available_tool_entry("odoo_count"))
+        self.assertNotIn("odoo_count", Tool._available_tool_entries())
+
     def test_tools_on_a_model_the_user_cannot_read_are_not_theirs(self):
         @llm_tool(read_only_hint=True)
         def llm_test_settings_tool(self, key: str) -> dict:

@@ -65,25 +65,29 @@ function nestsDeeperThan(body: Buffer, limit: number): boolean {
   return false;
 }
 
-/** Notes method, JSON-RPC id and tool name for the log line; the SDK does the real parsing. */
-function peek(body: Buffer, facts: RequestFacts, protocolVersion: string | undefined): void {
+/**
+ * Notes method, JSON-RPC id and tool name for the log line, and returns the parsed message (undefined when the
+ * body is not JSON): the SDK takes it as `parsedBody` instead of reading and parsing the body a second time.
+ */
+function peek(body: Buffer, facts: RequestFacts, protocolVersion: string | undefined): unknown {
   let message: unknown;
   try {
     message = JSON.parse(body.toString('utf8'));
   } catch {
-    return;
+    return undefined;
   }
   if (Array.isArray(message)) {
     facts.mcpMethod = 'batch';
     if (protocolVersion && VERSIONS_WITHOUT_BATCHES.has(protocolVersion)) throw new BatchNotSupported(protocolVersion);
     if (message.length > MAX_BATCH_MESSAGES) throw new BatchTooLarge(MAX_BATCH_MESSAGES, message.length);
-    return;
+    return message;
   }
-  if (typeof message !== 'object' || message === null) return;
+  if (typeof message !== 'object' || message === null) return message;
   const { method, id, params } = message as { method?: unknown; id?: unknown; params?: { name?: unknown } };
   if (typeof method === 'string') facts.mcpMethod = method;
   if (typeof id === 'string' || typeof id === 'number') facts.rpcId = id;
   if (method === 'tools/call' && typeof params?.name === 'string') facts.tool = params.name;
+  return message;
 }
 
 export function mcpRoute(handler: McpHttpHandler, maxBodyBytes: number, log: Logger): Middleware {
@@ -97,9 +101,12 @@ export function mcpRoute(handler: McpHttpHandler, maxBodyBytes: number, log: Log
     // A chunked body was admitted at the largest size allowed: hold what it really is.
     (ctx.state.reservation as Reservation | undefined)?.resize(body.length);
     if (nestsDeeperThan(body, MAX_NESTING)) throw new NestedTooDeeply(MAX_NESTING);
-    peek(body, caller.facts, ctx.get('mcp-protocol-version') || undefined);
-    // The SDK reads the body again from this stand-in for the request stream, which was consumed above.
-    const req: NodeIncomingMessageLike = Object.assign(Readable.from(body.length > 0 ? [body] : []), {
+    const parsed = peek(body, caller.facts, ctx.get('mcp-protocol-version') || undefined);
+    // The SDK reads the body again from this stand-in for the request stream, which was consumed above, unless
+    // it gets the message already parsed: then it classifies and serves that value, and skips cloning, reading
+    // and parsing the body again (measured: most of its per-request work on tools/list). A body that is not
+    // JSON goes to it as bytes, so its parse error is the SDK's own.
+    const req: NodeIncomingMessageLike = Object.assign(Readable.from(parsed === undefined && body.length > 0 ? [body] : []), {
       method: ctx.req.method,
       url: ctx.req.url,
       headers: ctx.req.headers,
@@ -108,7 +115,7 @@ export function mcpRoute(handler: McpHttpHandler, maxBodyBytes: number, log: Log
     });
     // Koa must not touch the response: the SDK writes it (possibly as an SSE stream).
     ctx.respond = false;
-    await serve(req, ctx.res);
+    await serve(req, ctx.res, parsed);
     // a forwarded cancellation is part of this request: its budget and log line wait for it
     await Promise.allSettled(caller.followUps);
   };
