@@ -186,6 +186,7 @@ class LlmMcpCall(models.Model):
             self.env.cr.rollback()
             error = internal_error(failure)
             outcome, answer, message = "tool_error", refusal(error), error.message
+
         def log():
             self._log_call(
                 audit.mcp_key, kind=audit.kind, tool_name=audit.tool_name, tool_id=audit.tool_id,
@@ -193,6 +194,7 @@ class LlmMcpCall(models.Model):
                 duration_ms=round((time.perf_counter() - audit.started) * 1000), client=audit.client,
                 request_id=audit.request_id, protocol_version=audit.protocol_version, durable=audit.durable,
             )
+
         try:
             log()
         except psycopg2.errors.QueryCanceled:
