@@ -71,8 +71,11 @@ function pids(): Record<string, number> {
     postgres: postmaster(), odoo: odooMaster() };
 }
 
+/** What a log gained after byte offset `from` (a statSync size: the logs hold non-ASCII, so not a string index). */
+const logSince = (path: string, from: number) => readFileSync(path).subarray(from).toString('utf8');
+
 const restartLines = (name: string, from: number) =>
-  readFileSync(logs(`${name}.log`), 'utf8').slice(from).split('\n').filter((l) => /supervise\.sh\[\d+\] \S+: restarted/.test(l));
+  logSince(logs(`${name}.log`), from).split('\n').filter((l) => /supervise\.sh\[\d+\] \S+: restarted/.test(l));
 
 const ready = (port: number) => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
 
@@ -330,13 +333,13 @@ result([env['res.partner'].create({'name': 'E2E replicas confirm %d %d' % (i, ti
         const backFrom = statSync(logs('nginx-access.log')).size;
         // it rejoins: nginx sends it calls again (after fail_timeout), and it answers them
         await traffic.until('sidecar-2 serving calls through the proxy again', 60_000, () => parseAccessLog(
-          readFileSync(logs('nginx-access.log'), 'utf8').slice(backFrom)).filter((l) => l.status === 200
+          logSince(logs('nginx-access.log'), backFrom)).filter((l) => l.status === 200
           && l.upstreams.at(-1) === `127.0.0.1:${sidecarPorts[1]}`).length >= 20);
         await traffic.until('60 more calls answered', 60_000, () => traffic.count('ok', back) >= 60);
         await traffic.stop();
         const records = traffic.records;
         const failed = records.filter((r) => r.outcome !== 'ok');
-        const lines = parseAccessLog(readFileSync(logs('nginx-access.log'), 'utf8').slice(accessFrom)).filter((l) => l.path === '/mcp');
+        const lines = parseAccessLog(logSince(logs('nginx-access.log'), accessFrom)).filter((l) => l.path === '/mcp');
         const retried = lines.filter((l) => l.upstreams.length > 1);
         const servedBy = (port: number) => lines.filter((l) => l.status === 200 && l.upstreams.at(-1) === `127.0.0.1:${port}`).length;
         console.log(`      ${records.length} calls, ${failed.length} failed (${inFlight} in flight at the kill); served by sidecar ` +
