@@ -99,6 +99,17 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The conformance suite's fixture tools: name → [description, title, content blocks or the failure's message]. */
+function conformanceTools(specs: Record<string, [string, string, unknown[] | string]>): Record<string, ToolSpec> {
+  return Object.fromEntries(Object.entries(specs).map(([name, [what, title, answer]]) => [name, {
+    definition: { name, description: `Conformance fixture: ${what}`, inputSchema: { type: 'object', properties: {} }, annotations: ro(title) },
+    run: () => {
+      if (typeof answer === 'string') throw new ToolFailure(answer);
+      return { __content: answer };
+    },
+  }]));
+}
+
 /** The tools the stand-in knows, by name (a real addon's `llm.tool` records). */
 export const TOOLS: Record<string, ToolSpec> = {
   whoami: {
@@ -196,41 +207,20 @@ export const TOOLS: Record<string, ToolSpec> = {
         __structured: { resource_links: [link] } };
     },
   },
-  // Fixture tools of the MCP conformance suite (server scenarios tools-call-*).
-  test_simple_text: {
-    definition: { name: 'test_simple_text', description: 'Conformance fixture: text content', inputSchema: { type: 'object', properties: {} }, annotations: ro('Simple text') },
-    run: () => ({ __content: [{ type: 'text', text: 'This is a simple text response for testing.' }] }),
-  },
-  test_image_content: {
-    definition: { name: 'test_image_content', description: 'Conformance fixture: image content', inputSchema: { type: 'object', properties: {} }, annotations: ro('Image') },
-    run: () => ({ __content: [{ type: 'image', data: PNG_1PX, mimeType: 'image/png' }] }),
-  },
-  test_audio_content: {
-    definition: { name: 'test_audio_content', description: 'Conformance fixture: audio content', inputSchema: { type: 'object', properties: {} }, annotations: ro('Audio') },
-    run: () => ({ __content: [{ type: 'audio', data: WAV_SILENCE, mimeType: 'audio/wav' }] }),
-  },
-  test_embedded_resource: {
-    definition: { name: 'test_embedded_resource', description: 'Conformance fixture: embedded resource', inputSchema: { type: 'object', properties: {} }, annotations: ro('Resource') },
-    run: () => ({
-      __content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }],
-    }),
-  },
-  test_multiple_content_types: {
-    definition: { name: 'test_multiple_content_types', description: 'Conformance fixture: mixed content', inputSchema: { type: 'object', properties: {} }, annotations: ro('Mixed') },
-    run: () => ({
-      __content: [
-        { type: 'text', text: 'Multiple content types test:' },
-        { type: 'image', data: PNG_1PX, mimeType: 'image/png' },
-        { type: 'resource', resource: { uri: 'test://mixed-content-resource', mimeType: 'application/json', text: '{"test":"data","value":123}' } },
-      ],
-    }),
-  },
-  test_error_handling: {
-    definition: { name: 'test_error_handling', description: 'Conformance fixture: always fails', inputSchema: { type: 'object', properties: {} }, annotations: ro('Error') },
-    run: () => {
-      throw new ToolFailure('This tool intentionally returns an error for testing');
-    },
-  },
+  // Fixture tools of the MCP conformance suite (server scenarios tools-call-*): fixed content, or a failure.
+  ...conformanceTools({
+    test_simple_text: ['text content', 'Simple text', [{ type: 'text', text: 'This is a simple text response for testing.' }]],
+    test_image_content: ['image content', 'Image', [{ type: 'image', data: PNG_1PX, mimeType: 'image/png' }]],
+    test_audio_content: ['audio content', 'Audio', [{ type: 'audio', data: WAV_SILENCE, mimeType: 'audio/wav' }]],
+    test_embedded_resource: ['embedded resource', 'Resource',
+      [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }]],
+    test_multiple_content_types: ['mixed content', 'Mixed', [
+      { type: 'text', text: 'Multiple content types test:' },
+      { type: 'image', data: PNG_1PX, mimeType: 'image/png' },
+      { type: 'resource', resource: { uri: 'test://mixed-content-resource', mimeType: 'application/json', text: '{"test":"data","value":123}' } },
+    ]],
+    test_error_handling: ['always fails', 'Error', 'This tool intentionally returns an error for testing'],
+  }),
 };
 
 /** Tools a person confirms before each call (the addon's llm.tool.requires_confirmation); run by the instance. */
