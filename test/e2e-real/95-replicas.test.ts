@@ -416,7 +416,7 @@ result([env['res.partner'].create({'name': 'E2E replicas confirm %d %d' % (i, ti
         console.log(`      clients saw, e.g.: ${[...new Set(failed.map((f) => `${f.status} ${f.message.slice(0, 90)}`))].slice(0, 4).join(' | ')}`);
         assert.equal(traffic.count('timeout') + traffic.count('network'), 0, 'a call hung or lost its connection');
         for (const f of failed) {
-          // (while the database is away Odoo serves no database routes: its 404 reads as "is the addon installed?")
+          // (while the database is away Odoo serves no database routes: the sidecar reads its bare 404 as that)
           assert.match(f.message, /^Odoo (is unreachable|did not answer|answered with an error|gave an answer the sidecar cannot read)/, JSON.stringify(f));
           assert.ok(!f.message.includes(`:${e2e.odooPort}`), `the client is told where Odoo listens: ${f.message}`);
         }

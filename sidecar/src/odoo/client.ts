@@ -264,7 +264,9 @@ export class OdooClient {
       throw new PromptParamsRefused(error.code, error.message);
     }
     if (status === 404 && !error) {
-      const reason = 'route not found (HTTP 404) — is the llm_mcp_server addon installed?';
+      // Odoo answers its database routes with a bare 404 when it cannot open the database (PostgreSQL down or
+      // restarting: it falls back to serving no database) as well as when the addon is not installed.
+      const reason = 'route not found (HTTP 404): Odoo cannot reach its database now, or llm_mcp_server is not installed';
       throw new OdooUnavailable(this.baseUrl, 'bad_answer', reason, `${path} ${reason}`);
     }
     if (refusals && error && status >= 400 && status < 500) throw new RefusalAnswer(error.code, error.message);
