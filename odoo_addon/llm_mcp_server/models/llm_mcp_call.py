@@ -12,10 +12,10 @@ from odoo.http import request
 from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import SQL
 
-from odoo.addons.llm_tool.errors import ToolExecutionError, ToolInputError
+from odoo.addons.llm_tool.errors import ToolDatabaseError, ToolExecutionError, ToolInputError
 from odoo.addons.llm_tool.models.llm_tool_builtin import CREDENTIAL_METHOD
 
-from .. import json_input
+from .. import call_bounds, json_input
 from ..contract import Answer, CallRefused, ContractError, internal_error, refusal, tool_error
 from ..result_budget import ResultTooLarge, fit
 
@@ -90,6 +90,7 @@ class AuditedRequest:
         # a request that wrote nothing but its audit row need not wait for the disk (see _log_call)
         self.durable = False
         self.started = time.perf_counter()
+        self.started_monotonic = time.monotonic()
 
     def read(self, body):
         """Note who asks (the body's client, request id and protocol version); returns ``body``."""
@@ -123,7 +124,7 @@ class LlmMcpCall(models.Model):
         [("ok", "OK"), ("tool_error", "Tool error"), ("invalid", "Invalid"), ("denied", "Denied"),
          ("rate_limited", "Rate limited"),
          ("confirmation_requested", "Confirmation requested"), ("confirmed", "Confirmed"), ("declined", "Declined"),
-         ("expired", "Confirmation expired"), ("cancelled", "Cancelled")],
+         ("expired", "Confirmation expired"), ("cancelled", "Cancelled"), ("timed_out", "Timed out")],
         required=True, readonly=True, index=True,
     )
     message = fields.Text(readonly=True)
@@ -267,10 +268,13 @@ class LlmMcpCall(models.Model):
         # registered (and committed) before the tool runs, so its caller can cancel it from any worker
         running = Running._start(mcp_key, audit.request_id)
         failure = None
+        longest = settings["call_max_seconds"]
+        subject = f"call {name!r}" + (f" (request {audit.request_id!r})" if audit.request_id else "")
         try:
             # this request's transaction holds nothing but the tool's work: no savepoint needed, a
             # failed tool is undone by rolling the whole transaction back, then the audit row is written
-            result = self.env["llm.tool"]._run_tool_entry(entry, gate.arguments, savepoint=False)
+            with call_bounds.bounded(self.env.cr, longest, subject):
+                result = self.env["llm.tool"]._run_tool_entry(entry, gate.arguments, savepoint=False)
         except (ToolInputError, ToolExecutionError, psycopg2.errors.QueryCanceled) as exc:
             failure = exc
         finally:
@@ -283,7 +287,20 @@ class LlmMcpCall(models.Model):
                                   self.env._("The call was cancelled by its caller; nothing it did was kept."))
             return "cancelled", refusal(error), error.message
         if isinstance(failure, psycopg2.errors.QueryCanceled):
-            raise failure  # not a cancellation of ours (a statement timeout): an unexpected failure
+            self.env.cr.rollback()
+            failure = self.env["llm.tool"]._database_error(entry, failure)
+        if isinstance(failure, ToolDatabaseError) and call_bounds.is_stopped_statement(failure) \
+                and call_bounds.ran_out_of_time(audit.started_monotonic, longest):
+            # not cancelled (the registry's mark says so) and as long as the timeout: the Longest call setting
+            message = self.env._(
+                "The call ran longer than %(seconds)s seconds, the longest a call may run here, and was stopped; "
+                "nothing it did was kept. Ask for less (a narrower domain, fewer records or groups).",
+                seconds=longest,
+            )
+            return "timed_out", tool_error(message), message
+        if isinstance(failure, ToolDatabaseError):
+            # the caller reads a generic message; the database's own text is for the audit row and the log
+            return "tool_error", tool_error(str(failure)), f"{failure} [{failure.detail}]"
         if isinstance(failure, ToolInputError):
             return "invalid", tool_error(str(failure)), str(failure)
         if isinstance(failure, ToolExecutionError):

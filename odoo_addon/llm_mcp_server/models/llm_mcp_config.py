@@ -21,6 +21,11 @@ RATE_USER_CALLS_DEFAULT = 300
 # reads up to ODOO_MAX_ANSWER_BYTES (2 MiB): 1500 KiB is 2,048,000 bytes of base64, leaving room for the rest.
 RESOURCE_MAX_DEFAULT = 1024 * 1024
 RESOURCE_MAX_MAX = 1500 * 1024
+# Longest call: each SQL statement of one tool call or resource read stops after this many seconds (its
+# transaction's statement_timeout, call_bounds.py), well under Odoo's limit_time_real (120 s by default), so one
+# key's slow searches cannot hold the workers that serve everyone else.
+CALL_MAX_SECONDS_DEFAULT = 30
+CALL_MAX_SECONDS_MAX = 3600
 # Test Connection: short, the person is waiting on the button.
 _TEST_TIMEOUT_SECONDS = 5
 
@@ -75,6 +80,12 @@ class LlmMcpConfig(models.Model):
         help="Largest file an MCP client may read as a resource (an attachment, a PDF report, an XLSX export). "
              "A larger one is refused with a message naming this limit.",
     )
+    call_max_seconds = fields.Integer(
+        string="Longest call (seconds)", default=CALL_MAX_SECONDS_DEFAULT,
+        help="How long one database statement of a tool call or resource read may run. A longer one is stopped: "
+             "the call fails with a message naming this limit, nothing it did is kept, and it is audited as timed "
+             "out. Keeps one client's slow searches from holding the Odoo workers others need.",
+    )
 
     oauth_enabled = fields.Boolean(
         string="OAuth sign-in", default=True,
@@ -111,6 +122,9 @@ class LlmMcpConfig(models.Model):
     ), (
         "resource_max_bytes_range", f"CHECK(resource_max_bytes BETWEEN 1024 AND {RESOURCE_MAX_MAX})",
         f"The largest file must be between 1 KB and {RESOURCE_MAX_MAX // 1024} KB.",
+    ), (
+        "call_max_seconds_range", f"CHECK(call_max_seconds BETWEEN 1 AND {CALL_MAX_SECONDS_MAX})",
+        f"The longest call must be between 1 and {CALL_MAX_SECONDS_MAX} seconds.",
     )]
 
     def _compute_confirmed_tool_ids(self):
@@ -170,6 +184,7 @@ class LlmMcpConfig(models.Model):
             "allow_consent_tools": config.allow_consent_tools,
             "result_max_bytes": config.result_max_bytes or RESULT_BUDGET_DEFAULT,
             "resource_max_bytes": config.resource_max_bytes or RESOURCE_MAX_DEFAULT,
+            "call_max_seconds": config.call_max_seconds or CALL_MAX_SECONDS_DEFAULT,
             # opt-out of the faster, non-durable commit of read-only calls' audit rows (see llm.mcp.call)
             "durable_read_audit": self.env["ir.config_parameter"].sudo().get_param(
                 "llm_mcp_server.durable_read_audit", "False"

@@ -14,12 +14,16 @@ import json
 import re
 from urllib.parse import parse_qs, quote, urlsplit
 
+import psycopg2.errors
+
 from odoo import _, api, models
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.tools.safe_eval import safe_eval
 
+from odoo.addons.llm_tool.errors import ToolInputError
 from odoo.addons.llm_tool.models.llm_tool_builtin import SECRET_FIELD
 
+from .. import call_bounds
 from ..contract import Answer, ContractError
 from ..result_budget import ResultTooLarge, fit
 from .llm_mcp_call import AuditedRequest
@@ -78,13 +82,14 @@ TEMPLATES = {
 class ResourceError(ContractError):
     """A resource that cannot be read: the contract's status and code, and a message for a person."""
 
-    def __init__(self, status, code, message):
+    def __init__(self, status, code, message, outcome=None):
         super().__init__(status, code, message)
+        self._outcome = outcome
 
     @property
     def outcome(self):
         """The audit outcome: the key or a right forbids it, no such resource, or it could not be made."""
-        return {403: "denied", 404: "invalid", 400: "invalid"}.get(self.status, "tool_error")
+        return self._outcome or {403: "denied", 404: "invalid", 400: "invalid"}.get(self.status, "tool_error")
 
 
 def _unknown(uri):
@@ -209,11 +214,21 @@ class LlmMcpResource(models.AbstractModel):
                 raise ContractError(400, "bad_request", "'uri' (a string) is required.")
             audit.arguments = {"uri": uri}
             settings = self.env["llm.mcp.config"]._mcp_enabled_settings()
+            longest = settings["call_max_seconds"]
             try:
-                contents = self._mcp_read(mcp_key, uri, settings)
+                with call_bounds.bounded(self.env.cr, longest, f"resource read {uri[:200]!r}"):
+                    contents = self._mcp_read(mcp_key, uri, settings)
             except ResourceError:
                 self.env.cr.rollback()
                 raise
+            except psycopg2.errors.QueryCanceled:
+                self.env.cr.rollback()
+                if not call_bounds.ran_out_of_time(audit.started_monotonic, longest):
+                    raise
+                raise ResourceError(422, "resource_error", _(
+                    "Reading %(uri)s took longer than %(seconds)s seconds, the longest a call may run here, and "
+                    "was stopped. Ask for less (a narrower domain, fewer fields or records).", uri=uri, seconds=longest,
+                ), outcome="timed_out") from None
             return "ok", Answer({"contents": contents}), None
 
         return self.env["llm.mcp.call"]._mcp_audited(
@@ -242,7 +257,7 @@ class LlmMcpResource(models.AbstractModel):
             raise _unknown(uri) from None
         except AccessError as exc:
             raise ResourceError(403, "resource_refused", str(exc.args[0]) if exc.args else _("Access denied.")) from exc
-        except UserError as exc:
+        except (UserError, ToolInputError) as exc:
             raise ResourceError(422, "resource_error", str(exc.args[0]) if exc.args else _("Refused.")) from exc
 
     @api.model

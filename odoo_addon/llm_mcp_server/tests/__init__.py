@@ -13,3 +13,4 @@ from . import test_preview_commands
 from . import test_toolsnaps
 from . import test_contract_fixtures
 from . import test_cancellation
+from . import test_call_bounds

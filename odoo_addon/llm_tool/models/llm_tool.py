@@ -13,7 +13,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import _as_validation_error
 
 from ..decorators import DECORATED_MODULES, is_llm_tool
-from ..errors import ToolExecutionError, ToolInputError
+from ..errors import ToolDatabaseError, ToolExecutionError, ToolInputError
 from ..jsonify import to_json
 from ..schema import SCHEMA_DIALECT, schema_from_signature, split_docstring, unsupported_keywords, validate_arguments
 
@@ -479,7 +479,9 @@ class LlmTool(models.Model):
         except psycopg2.Error as exc:
             if exc.pgcode in _RETRYABLE_PGCODES:
                 raise
-            raise ToolExecutionError(self._database_error_message(exc)) from exc
+            if isinstance(exc, psycopg2.IntegrityError):
+                raise ToolExecutionError(str(_as_validation_error(self.env, exc).args[0])) from exc
+            raise self._database_error(entry, exc) from exc
         except UserError as exc:  # AccessError, ValidationError, MissingError are UserErrors
             raise ToolExecutionError(str(exc.args[0]) if exc.args else _("The operation was refused.")) from exc
         except ToolExecutionError:
@@ -489,11 +491,20 @@ class LlmTool(models.Model):
             raise ToolExecutionError(f"{type(exc).__name__}: {exc}"[:1000]) from exc
 
     @api.model
-    def _database_error_message(self, exc):
-        if isinstance(exc, psycopg2.IntegrityError):
-            return str(_as_validation_error(self.env, exc).args[0])
-        first_line = (exc.pgerror or str(exc)).strip().splitlines()[0] if (exc.pgerror or str(exc)) else ""
-        return _("The database refused the operation: %(error)s", error=first_line)
+    def _database_error(self, entry, exc):
+        """The ToolDatabaseError for ``exc``: a message that names its SQLSTATE only, since PostgreSQL's own text
+        may quote SQL, data or the database's layout ("bad query", "memory exhausted"); that text goes to the
+        log (and, through ``detail``, to the caller's audit row)."""
+        detail = ((exc.pgerror or str(exc)).strip().splitlines() or [""])[0][:500]
+        # a statement stopped on purpose (the caller's cancellation, a timeout the caller's server set) is no fault
+        level = logging.INFO if exc.pgcode == errorcodes.QUERY_CANCELED else logging.WARNING
+        _logger.log(level, "Tool %s: the database refused a statement (SQLSTATE %s): %s", entry.name, exc.pgcode,
+                    detail)
+        return ToolDatabaseError(
+            _("The database could not complete the operation (SQLSTATE %(code)s); nothing was changed. The server's "
+              "log has the details.", code=exc.pgcode or "unknown"),
+            exc.pgcode, detail,
+        )
 
     @api.private
     def execute(self, parameters):

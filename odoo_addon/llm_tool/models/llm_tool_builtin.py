@@ -15,6 +15,7 @@ from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.service.model import get_public_method
 
 from ..decorators import llm_tool
+from ..errors import ToolInputError
 
 SEARCH_DEFAULT_LIMIT = 20
 SEARCH_MAX_LIMIT = 200
@@ -74,6 +75,12 @@ _DOMAIN_OPERATORS = {"&", "|", "!"}
 # operators case-insensitively, so these are matched lowercased.
 _SUBDOMAIN_OPERATORS = {"any", "not any"}
 SUBDOMAIN_MAX_DEPTH = 8
+# The most conditions, and the most prefix operators, one domain may hold (sub-domains of any / not any
+# included). The body alone (1 MiB) let a domain reach 30,000 conditions: PostgreSQL ran out of memory
+# planning it, and 3,000 'not ilike' conditions held an Odoo worker for 10 s (red team, docs/security.md). The
+# web client's filters, Odoo's own actions and record rules stay far below (docs/contract.md, call: Domains).
+DOMAIN_MAX_CONDITIONS = 100
+DOMAIN_MAX_OPERATORS = 100
 # Odoo's x2many command codes (odoo.fields.Command) and what the write tools let through (red team F2, F4):
 # odoo_create and odoo_update change only the records they name, so a command that writes, deletes or moves
 # an existing related record is refused; odoo_update / odoo_delete on that record's model do it, with the
@@ -604,9 +611,40 @@ class LlmToolBuiltin(models.AbstractModel):
     def _tool_domain(self, Model, domain):
         """The domain with its conditions as tuples, after a shape check whose errors name the position, and
         the checks of _tool_check_domain (sub-domains of any / not any included)."""
-        normalized = self._tool_domain_shape(domain or [], "domain", 0)
+        domain = domain or []
+        self._tool_check_domain_size(domain)
+        normalized = self._tool_domain_shape(domain, "domain", 0)
         self._tool_check_domain(Model, normalized)
         return normalized
+
+    @api.model
+    def _tool_check_domain_size(self, domain):
+        """Refuse (as invalid arguments, before anything reads the domain) a domain over DOMAIN_MAX_CONDITIONS
+        conditions or DOMAIN_MAX_OPERATORS operators, sub-domains included, or nested deeper than
+        SUBDOMAIN_MAX_DEPTH; counted without recursion, so no domain can exhaust the stack."""
+        conditions = operators = 0
+        pending = [(domain, 0)]
+        while pending:
+            items, depth = pending.pop()
+            if depth > SUBDOMAIN_MAX_DEPTH:
+                raise ToolInputError(_("domain: sub-domains (any, not any) nested more than %(max)s levels deep "
+                                       "are not accepted.", max=SUBDOMAIN_MAX_DEPTH))
+            if not isinstance(items, (list, tuple)):
+                continue  # the shape check names it
+            for item in items:
+                if isinstance(item, str):
+                    operators += 1
+                elif isinstance(item, (list, tuple)):
+                    conditions += 1
+                    if len(item) == 3 and isinstance(item[1], str) and item[1].lower() in _SUBDOMAIN_OPERATORS:
+                        pending.append((item[2], depth + 1))
+            if conditions > DOMAIN_MAX_CONDITIONS or operators > DOMAIN_MAX_OPERATORS:
+                raise ToolInputError(_(
+                    "domain: at most %(conditions)s conditions and %(operators)s operators ('&', '|', '!') are "
+                    "accepted, sub-domains included; this one has more. Narrow the search, or use 'in' with a "
+                    "list of values instead of many '|' conditions on one field.",
+                    conditions=DOMAIN_MAX_CONDITIONS, operators=DOMAIN_MAX_OPERATORS,
+                ))
 
     @api.model
     def _tool_domain_shape(self, domain, where, depth):
