@@ -117,6 +117,28 @@ describe('prompts and completions', function () {
     }
   });
 
+  it('answers prompt arguments that are not text (object, array, number, null, boolean) with -32602 naming the argument, before Odoo is asked', async () => {
+    for (const value of [{ x: 1 }, [1, 2], 42, null, true]) {
+      const before = stack.odoo.promptCounts.prompt;
+      const [body, headers] = modern(ALICE_KEY, 7, 'prompts/get', { name: 'test_prompt_with_arguments', arguments: { arg1: value } });
+      const answer = await post(stack.sidecar.mcpUrl, body, headers);
+      const error = answer.json?.error as { code: number; message: string } | undefined;
+      assert.equal(error?.code, -32602, answer.text);
+      assert.match(error.message, /Prompt argument 'arg1' must be text \(a string\)/, answer.text);
+      assert.doesNotMatch(answer.text, /invalid_type|"path"|expected/, 'a validator dump reached the client');
+      assert.equal(stack.odoo.promptCounts.prompt, before, 'Odoo was asked');
+    }
+  });
+
+  it('relays text arguments Odoo decides on (huge, NUL, lone surrogates) and answers each with JSON', async () => {
+    for (const value of ['x'.repeat(500_000), 'a\u0000b', 'a\ud800b']) {
+      const [body, headers] = modern(ALICE_KEY, 8, 'prompts/get', { name: 'test_prompt_with_arguments', arguments: { arg1: value } });
+      const answer = await post(stack.sidecar.mcpUrl, body, headers);
+      assert.ok(answer.json?.result ?? answer.json?.error, answer.text.slice(0, 300));
+      if (answer.json.error) assert.equal(answer.json.error.code, -32602, answer.text.slice(0, 300));
+    }
+  });
+
   it('completes resource-template variables without hidden models, and refuses an unknown template with -32602', async () => {
     const client = await connect2x(stack.sidecar.mcpUrl, ALICE_READ_ONLY_KEY, '2026-07-28');
     try {

@@ -11,6 +11,7 @@ its resources (a read-only key keeps them all: the three tools are read-only).
 import base64
 import hashlib
 import json
+import logging
 import re
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -18,6 +19,7 @@ import psycopg2.errors
 
 from odoo import _, api, models
 from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.addons.base.models.ir_qweb import QWebException
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.llm_tool.errors import ToolInputError
@@ -27,6 +29,8 @@ from .. import call_bounds
 from ..contract import Answer, ContractError
 from ..result_budget import ResultTooLarge, fit
 from .llm_mcp_call import AuditedRequest
+
+_logger = logging.getLogger(__name__)
 
 SCHEME = "odoo://"
 JSON_MIME = "application/json"
@@ -361,7 +365,20 @@ class LlmMcpResource(models.AbstractModel):
         Builtin._tool_existing(Model, ids)
         # as the user (the template reads the records with their rights); no attachment is saved for a read
         Report = self.env["ir.actions.report"].with_context(force_report_rendering=True, report_pdf_no_attachment=True)
-        pdf, _kind = Report._render_qweb_pdf(report.report_name, ids)
+        try:
+            pdf, _kind = Report._render_qweb_pdf(report.report_name, ids)
+        except QWebException as exc:
+            # the template failed on these records: it read what the user may not (a report meant for another
+            # group), or broke on their data. The template's path and code are for the log, not the client.
+            cause = exc.__cause__
+            if isinstance(cause, (UserError, psycopg2.Error)):
+                raise cause from None  # a refusal answered as such (AccessError: 403), a timeout as a timeout
+            _logger.warning("Report %s failed to render for %s%s", report.report_name, report.model, ids,
+                            exc_info=True)
+            raise ResourceError(422, "resource_error", _(
+                "Odoo could not render the report %(report)s for these records (%(error)s); its log has the details.",
+                report=report.report_name, error=type(cause or exc).__name__,
+            )) from exc
         self._mcp_check_blob_size(len(pdf), settings, _("The report"))
         return [{"uri": uri, "mimeType": PDF_MIME, "blob": base64.b64encode(pdf).decode()}]
 

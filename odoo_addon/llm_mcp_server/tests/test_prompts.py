@@ -276,6 +276,19 @@ class TestChatterTools(McpHttpCase):
         self.assertTrue(bad["isError"])
         self.assertIn("No activity type 'Teleport'", bad["content"][0]["text"])
 
+    def test_a_model_without_chatter_or_activities_is_refused_in_plain_words(self):
+        tag = self.env["res.partner.category"].create({"name": "No chatter here"})
+        for name, extra, expected in (
+            ("odoo_post_message", {"body": "hi"}, "res.partner.category records have no chatter."),
+            ("odoo_schedule_activity", {"summary": "x", "date_deadline": "2030-01-01"},
+             "res.partner.category records have no activities."),
+        ):
+            with self.subTest(tool=name):
+                result = self.call(self.admin_key, name,
+                                   {"model": "res.partner.category", "res_id": tag.id, **extra}).json()
+                self.assertTrue(result["isError"], result)
+                self.assertEqual(result["content"][0]["text"], expected)
+
     def test_refused_on_a_record_the_user_can_read_but_not_write(self):
         before = self.env["mail.message"].search_count([("model", "=", "res.partner"),
                                                         ("res_id", "=", self.partner.id)])

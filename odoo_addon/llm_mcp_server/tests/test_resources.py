@@ -7,6 +7,7 @@ import json
 import unittest
 
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import CALL, McpHttpCase
 
@@ -250,3 +251,37 @@ class TestResources(McpHttpCase):
         result = self.post(CALL, {"name": "odoo_search", "arguments": {"model": "res.partner", "limit": 1}},
                            key=self.user_key).json()
         self.assertEqual([c["type"] for c in result["content"]], ["text"])
+
+
+@tagged("post_install", "-at_install")
+class TestReportsThatFailToRender(McpHttpCase):
+    """A report whose template fails on the records (red team: base.report_irmodulereference, a 500) is a clear
+    resource refusal or error naming the cause, never an internal error nor the template's code."""
+
+    def read(self, key, uri):
+        return self.post(RESOURCE, {"uri": uri}, key=key)
+
+    def test_a_template_reading_what_the_user_may_not_is_refused_with_the_access_error(self):
+        base_module = self.env["ir.module.module"].search([("name", "=", "base")])
+        response = self.read(self.user_key, f"odoo://report/base.report_irmodulereference/{base_module.id}")
+        body = self.assertContractError(response, 403, "resource_refused")
+        self.assertIn("Module dependency", body["error"]["message"])
+        self.assertNotIn("Template", body["error"]["message"])
+        self.assertEqual(self.audit_rows()[-1].outcome, "denied")
+
+    @mute_logger("odoo.addons.llm_mcp_server.models.llm_mcp_resource")
+    def test_a_template_that_breaks_is_a_resource_error_naming_the_cause(self):
+        view = self.env["ir.ui.view"].create({
+            "name": "test_llm_broken_report", "type": "qweb", "key": "llm_mcp_server.test_llm_broken_report",
+            "arch": '<t t-name="llm_mcp_server.test_llm_broken_report"><div t-esc="1 / 0"/></t>',
+        })
+        self.env["ir.actions.report"].create({
+            "name": "Broken report", "model": "res.partner", "report_type": "qweb-pdf",
+            "report_name": view.key,
+        })
+        partner = self.env["res.partner"].create({"name": "Broken Print"})
+        response = self.read(self.admin_key, f"odoo://report/{view.key}/{partner.id}")
+        body = self.assertContractError(response, 422, "resource_error")
+        self.assertIn("ZeroDivisionError", body["error"]["message"])
+        self.assertNotIn("1 / 0", body["error"]["message"])
+        self.assertEqual(self.audit_rows()[-1].outcome, "tool_error")

@@ -127,8 +127,10 @@ class LlmToolBuiltin(models.AbstractModel):
         """The record ``res_id`` of ``model``, which must have a chatter (``mixin``) the user may write on."""
         Model = self._tool_model(model, write=True)
         if mixin not in self.env.registry or not isinstance(Model, self.env.registry[mixin]):
-            kind = _("activities") if mixin == "mail.activity.mixin" else _("a chatter")
-            raise UserError(_("%(model)s records have no %(kind)s.", model=model, kind=kind))
+            # whole sentences, so a translation need not fit an article to either word
+            if mixin == "mail.activity.mixin":
+                raise UserError(_("%(model)s records have no activities.", model=model))
+            raise UserError(_("%(model)s records have no chatter.", model=model))
         # the right to change the record, not only to read it: record rules apply, an unseen record is missing
         record = self._tool_existing(Model, [res_id], "write")
         record.check_access("write")

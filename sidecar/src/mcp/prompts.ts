@@ -13,6 +13,7 @@ import {
 import type { Caller } from '../caller.js';
 import type { Credentials } from '../odoo/client.js';
 import { paginate } from './pagination.js';
+import { promptGetParams } from './promptParams.js';
 import { failRequest, type McpServices } from './server.js';
 
 /** Pages of Odoo's prompt list followed at most: a list longer than this is an Odoo bug, not data. */
@@ -58,8 +59,8 @@ export function registerPrompts(server: Server, services: McpServices, facts: Pr
     }
   });
 
-  server.setRequestHandler('prompts/get', async (request, ctx): Promise<GetPromptResult> => {
-    const { name } = request.params;
+  server.setRequestHandler('prompts/get', { params: promptGetParams }, async (params, ctx): Promise<GetPromptResult> => {
+    const { name } = params;
     caller.facts.mcpMethod = 'prompts/get';
     caller.facts.tool = name;
     try {
@@ -70,7 +71,7 @@ export function registerPrompts(server: Server, services: McpServices, facts: Pr
         caller.credentials,
         {
           name,
-          arguments: request.params.arguments ?? {},
+          arguments: params.arguments,
           ...(client ? { client } : {}),
           requestId: String(ctx.mcpReq.id),
           ...(protocolVersion ? { protocolVersion } : {}),
