@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config.js';
 import { createSidecar } from './http/app.js';
+import { answerClientErrors } from './http/clientErrors.js';
 import { createLogger } from './log.js';
 
 function packageVersion(): string {
@@ -25,6 +26,7 @@ function main(): void {
   const log = createLogger(config.logLevel);
   const { app, mcp } = createSidecar(config, log, packageVersion());
   const server = app.listen(config.port, config.host);
+  answerClientErrors(server, log);
   // Longer than a reverse proxy's upstream keep-alive (nginx: 60 s), so the proxy never reuses a socket
   // this server is closing at the same moment.
   server.keepAliveTimeout = 65_000;

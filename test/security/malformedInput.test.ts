@@ -5,7 +5,9 @@
 // limit, like an oversized body.
 
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { ALICE_KEY, type AuditRow } from '../support/odooStandIn.js';
+import { NGINX, rawRequest, startProxy, type RunningProxy } from '../support/nginxProxy.js';
 import { legacy, META_2026, post, type RawAnswer } from '../support/rawMcp.js';
 import { sidecarOnStandIn } from '../support/sidecarHarness.js';
 
@@ -94,5 +96,68 @@ describe('attacks with hostile characters and nesting in JSON-RPC messages', () 
     assert.equal(answer.json.error.code, -32600);
     assert.equal(rows.length, 0);
     await stillServes();
+  });
+});
+
+describe('HTTP requests that Node cannot parse', () => {
+  const stack = sidecarOnStandIn();
+
+  /** Sends raw bytes on a new socket; returns the whole answer as text (status line, headers, body). */
+  function raw(bytes: Buffer): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const { port } = new URL(stack.sidecar.url);
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end(bytes));
+      let text = '';
+      socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+  }
+
+  const request = (header: string) => Buffer.concat([
+    Buffer.from('POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n', 'latin1'),
+    Buffer.from(header, 'latin1'),
+    Buffer.from('\r\n\r\n{}', 'latin1'),
+  ]);
+
+  for (const [what, header] of [
+    ['a DEL byte in the bearer key', 'Authorization: Bearer \x7f'],
+    ['a NUL byte in a header', 'X-Test: a\x00b'],
+    ['a header line without a colon', 'Authorization Bearer'],
+  ] as const) {
+    it(`answers ${what} with HTTP 400 and a JSON-RPC error body`, async () => {
+      const answer = await raw(request(header));
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      assert.match(head, /^HTTP\/1\.1 400 /);
+      assert.match(head, /\r\nContent-Type: application\/json/i);
+      const json = JSON.parse(body);
+      assert.equal(json.jsonrpc, '2.0');
+      assert.equal(json.id, null);
+      assert.equal(json.error.code, -32600);
+      assert.match(json.error.message, /could not be parsed/);
+      assert.doesNotMatch(body, /\x7f|Bearer/);
+    });
+  }
+
+  it('answers a DEL byte in the bearer key through the proxy (real nginx) with a status and a JSON body', async function () {
+    if (!NGINX) this.skip();
+    const proxy: RunningProxy = await startProxy({ odoo: (_req, res) => res.end('odoo'), sidecar: Number(new URL(stack.sidecar.url).port) });
+    try {
+      const res = await rawRequest(proxy.port, 'POST', '/mcp', {
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: 'Bearer \x7f' },
+        body: '{}',
+      });
+      assert.equal(res.status, 400, res.text);
+      assert.match(String(res.headers['content-type']), /^application\/json/);
+      assert.equal(JSON.parse(res.text).error.code, -32600);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('answers headers larger than Node takes with 431 and a JSON-RPC error body', async () => {
+    const answer = await raw(request(`X-Big: ${'a'.repeat(20_000)}`));
+    assert.match(answer, /^HTTP\/1\.1 431 /);
+    assert.equal(JSON.parse(answer.split('\r\n\r\n')[1] ?? '').error.code, -32600);
   });
 });

@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../sidecar/src/config.js';
 import { createSidecar, type Sidecar } from '../../sidecar/src/http/app.js';
+import { answerClientErrors } from '../../sidecar/src/http/clientErrors.js';
 import { createLogger } from '../../sidecar/src/log.js';
 import { OdooStandIn } from './odooStandIn.js';
 
@@ -25,6 +26,7 @@ export async function startSidecar(odooUrl: string, env: Record<string, string> 
     const s = sidecar.app.listen(0, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
   });
+  answerClientErrors(server, log);
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   return {
