@@ -91,6 +91,8 @@ class AuditedRequest:
         self.durable = False
         self.started = time.perf_counter()
         self.started_monotonic = time.monotonic()
+        # the internal cause of a refusal, for the audit row only (never in the answer)
+        self.detail = None
 
     def read(self, body):
         """Note who asks (the body's client, request id and protocol version); returns ``body``."""
@@ -180,6 +182,8 @@ class LlmMcpCall(models.Model):
             if isinstance(error, CallRefused) and error.tool_id:
                 audit.tool_id = error.tool_id
             outcome, answer, message = getattr(error, "outcome", "invalid"), refusal(error), error.message
+            if audit.detail:
+                message = f"{message} [{audit.detail}]"  # what the client is not told (a database's own text)
         except Exception as exc:
             if request and getattr(request, "llm_mcp_replaying", None) is exc:
                 raise  # Odoo replays the whole request (see _mcp_run_call): no answer, no audit row from this try

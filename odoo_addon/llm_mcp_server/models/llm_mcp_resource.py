@@ -19,6 +19,7 @@ import psycopg2.errors
 
 from odoo import _, api, models
 from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.addons.base.models.ir_qweb import QWebException
 from odoo.tools.safe_eval import safe_eval
 
@@ -225,14 +226,26 @@ class LlmMcpResource(models.AbstractModel):
             except ResourceError:
                 self.env.cr.rollback()
                 raise
-            except psycopg2.errors.QueryCanceled:
+            except psycopg2.Error as exc:
+                if exc.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                    raise  # Odoo replays the request
                 self.env.cr.rollback()
-                if not call_bounds.ran_out_of_time(audit.started_monotonic, longest):
-                    raise
+                if call_bounds.is_stopped_statement(exc) and call_bounds.ran_out_of_time(audit.started_monotonic,
+                                                                                         longest):
+                    raise ResourceError(422, "resource_error", _(
+                        "Reading %(uri)s took longer than %(seconds)s seconds, the longest a call may run here, and "
+                        "was stopped. Ask for less (a narrower domain, fewer fields or records).", uri=uri,
+                        seconds=longest,
+                    ), outcome="timed_out") from None
+                # PostgreSQL's own text may quote SQL or data: the log and the audit row have it, not the client
+                detail = ((exc.pgerror or str(exc)).strip().splitlines() or [""])[0][:500]
+                _logger.warning("Resource %s: the database refused a statement (SQLSTATE %s): %s", uri[:200],
+                                exc.pgcode, detail)
+                audit.detail = detail
                 raise ResourceError(422, "resource_error", _(
-                    "Reading %(uri)s took longer than %(seconds)s seconds, the longest a call may run here, and "
-                    "was stopped. Ask for less (a narrower domain, fewer fields or records).", uri=uri, seconds=longest,
-                ), outcome="timed_out") from None
+                    "The database could not complete the operation (SQLSTATE %(code)s); nothing was changed. The "
+                    "server's log has the details.", code=exc.pgcode or "unknown",
+                )) from None
             return "ok", Answer({"contents": contents}), None
 
         return self.env["llm.mcp.call"]._mcp_audited(

@@ -88,6 +88,17 @@ class TestDatabaseErrorsStayInside(McpHttpCase):
         self.assertEqual(row.outcome, "tool_error")
         self.assertIn("invalid input syntax", row.message)  # the detail is for the audit and the log
 
+    @mute_logger("odoo.sql_db")
+    def test_nor_through_an_export_resource(self):
+        domain = quote(json.dumps([["create_date", "=", "garbage"]]))
+        uri = f"odoo://export/res.partner.csv?domain={domain}&fields=%5B%22name%22%5D"
+        response = self.post(RESOURCE, {"uri": uri}, key=self.admin_key)
+        body = self.assertContractError(response, 422, "resource_error")
+        self.assertIn("SQLSTATE 22007", body["error"]["message"])
+        for leak in ("invalid input syntax", "timestamp", "LINE", "res_partner", "garbage"):
+            self.assertNotIn(leak, response.text)
+        self.assertIn("invalid input syntax", self.audit_rows()[-1].message)
+
 
 @tagged("post_install", "-at_install")
 class TestLongestCall(McpHttpCase):

@@ -620,15 +620,13 @@ class LlmToolBuiltin(models.AbstractModel):
     @api.model
     def _tool_check_domain_size(self, domain):
         """Refuse (as invalid arguments, before anything reads the domain) a domain over DOMAIN_MAX_CONDITIONS
-        conditions or DOMAIN_MAX_OPERATORS operators, sub-domains included, or nested deeper than
-        SUBDOMAIN_MAX_DEPTH; counted without recursion, so no domain can exhaust the stack."""
+        conditions or DOMAIN_MAX_OPERATORS operators, sub-domains included. Counted without recursion, so no
+        nesting can exhaust the stack (each level holds a condition: a deep one meets the count; the shape check
+        then refuses sub-domains nested over SUBDOMAIN_MAX_DEPTH)."""
         conditions = operators = 0
-        pending = [(domain, 0)]
+        pending = [domain]
         while pending:
-            items, depth = pending.pop()
-            if depth > SUBDOMAIN_MAX_DEPTH:
-                raise ToolInputError(_("domain: sub-domains (any, not any) nested more than %(max)s levels deep "
-                                       "are not accepted.", max=SUBDOMAIN_MAX_DEPTH))
+            items = pending.pop()
             if not isinstance(items, (list, tuple)):
                 continue  # the shape check names it
             for item in items:
@@ -637,7 +635,7 @@ class LlmToolBuiltin(models.AbstractModel):
                 elif isinstance(item, (list, tuple)):
                     conditions += 1
                     if len(item) == 3 and isinstance(item[1], str) and item[1].lower() in _SUBDOMAIN_OPERATORS:
-                        pending.append((item[2], depth + 1))
+                        pending.append(item[2])
             if conditions > DOMAIN_MAX_CONDITIONS or operators > DOMAIN_MAX_OPERATORS:
                 raise ToolInputError(_(
                     "domain: at most %(conditions)s conditions and %(operators)s operators ('&', '|', '!') are "
