@@ -126,6 +126,7 @@ describe('prompts and completions', function () {
       assert.equal(error?.code, -32602, answer.text);
       assert.match(error.message, /Prompt argument 'arg1' must be text \(a string\)/, answer.text);
       assert.doesNotMatch(answer.text, /invalid_type|"path"|expected/, 'a validator dump reached the client');
+      if (JSON.stringify(value) === '{"x":1}') assert.match(error.message, /got an object\./);
       assert.equal(stack.odoo.promptCounts.prompt, before, 'Odoo was asked');
     }
   });

@@ -19,7 +19,7 @@ function problemOf(params: Record<string, unknown>): string | undefined {
   }
   for (const [key, value] of Object.entries(args)) {
     if (typeof value !== 'string') {
-      const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+      const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
       return `Prompt argument '${key.slice(0, 100)}' must be text (a string), got ${kind}.`;
     }
   }
