@@ -310,7 +310,7 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
       );
       assert.equal(a.json.result.isError, true);
       assert.equal(a.json.result.structuredContent, undefined);
-      assert.match(a.json.result.content[0].text, /does not match the tool's outputSchema: \/total must be integer/);
+      assert.match(a.json.result.content[0].text, /does not match the tool's outputSchema: Result 'total' must be integer, got string\./);
     });
 
     it('shows two users their own tools and results', async () => {
