@@ -131,9 +131,8 @@ export const TOOLS: Record<string, ToolSpec> = {
   odoo_search: {
     definition: BUILTIN.odoo_search!,
     run: (args, user) => {
-      if (args.model !== 'res.partner') {
-        throw new ToolFailure(`You are not allowed to read ${String(args.model)} records.`);
-      }
+      // the stand-in's users read contacts only: any other model is refused as Odoo refuses sale.order to a clerk
+      if (args.model !== 'res.partner') throw new ToolFailure(resultText('call-tool-refused', { 'sale.order': String(args.model) }));
       const all = PARTNERS[user.id] ?? [];
       const limit = typeof args.limit === 'number' ? args.limit : 80;
       return { records: all.slice(0, limit), total: all.length, has_more: all.length > limit };
@@ -268,7 +267,7 @@ function readStandInResource(uri: string, user: StandInUser): Contents {
   if (template) return { uri, mimeType: 'application/json', text: JSON.stringify({ id: template[1], templateTest: true }) };
   const report = /^odoo:\/\/report\/([^/]+)\/([0-9,]+)$/.exec(uri);
   if (report) {
-    if (user.id !== 2) throw new ResourceFailure(403, 'resource_refused', 'You are not allowed to access Sales Order (sale.order) records.');
+    if (user.id !== 2) throw new ResourceFailure(403, 'resource_refused', errorMessage('resource-report-refused'));
     return { uri, mimeType: 'application/pdf', blob: TINY_PDF.toString('base64') };
   }
   const record = /^odoo:\/\/([a-z0-9_.]+)\/([0-9]+)$/.exec(uri);
