@@ -189,7 +189,8 @@ def _is_json_value(value):
 
 _TYPE_CHECKS = {
     "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    # JSON Schema 2020-12: an integer is any number with a zero fractional part (1.0 is one), as Ajv says
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "boolean": lambda v: isinstance(v, bool),
     "object": lambda v: isinstance(v, dict),
@@ -231,18 +232,24 @@ def _json_text(value):
 
 
 def validate_arguments(schema, arguments):
-    """Raise ToolInputError naming the first argument that does not fit ``schema`` (a root object schema)."""
+    """Raise ToolInputError naming the first argument that does not fit ``schema`` (a root object schema).
+
+    A whole number sent as a float (1.0) where the schema says integer is put in ``arguments`` as an int, so
+    the tool gets what its signature says."""
     if not isinstance(arguments, dict):
         raise ToolInputError("The arguments must be a JSON object.")
     _check_object(schema, arguments, None)
+    return arguments
 
 
 def check_value(schema, value, path="value"):
-    """Raise ToolInputError if ``value`` does not fit ``schema`` (same keywords as validate_arguments)."""
-    _check(schema, value, path)
+    """Raise ToolInputError if ``value`` does not fit ``schema`` (same keywords as validate_arguments); returns
+    ``value``, a whole float where the schema says integer as an int."""
+    return _check(schema, value, path)
 
 
 def _check(schema, value, path):
+    """The checks of ``value`` against ``schema``; returns ``value``, whole floats typed integer as ints."""
     expected = schema.get("type")
     if expected:
         kinds = expected if isinstance(expected, list) else [expected]
@@ -250,6 +257,8 @@ def _check(schema, value, path):
             raise ToolInputError(
                 f"Argument '{path}' must be {' or '.join(kinds)}, got {_json_type_name(value)}."
             )
+        if isinstance(value, float) and "integer" in kinds and "number" not in kinds:
+            value = int(value)
     if "enum" in schema and not any(_json_equal(value, item) for item in schema["enum"]):
         allowed = ", ".join(_json_text(item) for item in schema["enum"])
         raise ToolInputError(f"Argument '{path}' must be one of {allowed}, got {_json_text(value)}.")
@@ -274,9 +283,10 @@ def _check(schema, value, path):
             raise ToolInputError(f"Argument '{path}' must have at most {schema['maxItems']} items.")
         if isinstance(schema.get("items"), dict):
             for index, item in enumerate(value):
-                _check(schema["items"], item, f"{path}[{index}]")
+                value[index] = _check(schema["items"], item, f"{path}[{index}]")
     elif isinstance(value, dict):
         _check_object(schema, value, path)
+    return value
 
 
 def _check_object(schema, value, path):
@@ -290,14 +300,14 @@ def _check_object(schema, value, path):
     for name, item in value.items():
         place = name if path is None else f"{path}.{name}"
         if name in properties:
-            _check(properties[name], item, place)
+            value[name] = _check(properties[name], item, place)
         elif additional is False and path is None:
             known = ", ".join(sorted(properties)) or "none"
             raise ToolInputError(f"Unknown argument '{name}'. Accepted arguments: {known}.")
         elif additional is False:
             raise ToolInputError(f"Argument '{path}' has an unknown key '{name}'.")
         elif isinstance(additional, dict):
-            _check(additional, item, place)
+            value[name] = _check(additional, item, place)
 
 
 def _json_type_name(value):

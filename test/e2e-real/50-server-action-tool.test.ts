@@ -3,17 +3,15 @@
 // read-only key. The action, the tool and the contact are removed afterwards, so other tests' lists stay put.
 import assert from 'node:assert/strict';
 import { connect, MODERN_VERSION, textOf, type McpSession } from './clients.js';
-import { fixtures } from './fixtures.js';
+import { fixtures, removeServerActionFixture, type ServerActionFixture } from './fixtures.js';
 import { e2e, orm } from './stack.js';
 
-interface ActionFixture { tool: string; toolId: number; actionId: number; partnerId: number }
-
 describe('a server action as a tool through /mcp', () => {
-  let fixture: ActionFixture;
+  let fixture: ServerActionFixture;
   let admin: McpSession;
 
   before(async () => {
-    fixture = await orm<ActionFixture>(`
+    fixture = await orm<ServerActionFixture>(`
 import time
 stamp = '%d' % (time.time() * 1000)
 partner = env['res.partner'].create({'name': 'E2E action target %s' % stamp})
@@ -35,13 +33,7 @@ result({'tool': tool.name, 'toolId': tool.id, 'actionId': action.id, 'partnerId'
 
   after(async () => {
     await admin?.close();
-    if (fixture) {
-      await orm(`
-env['llm.tool'].browse(${fixture.toolId}).unlink()
-env['ir.actions.server'].browse(${fixture.actionId}).unlink()
-env['res.partner'].browse(${fixture.partnerId}).unlink()
-result(True)`);
-    }
+    await removeServerActionFixture(fixture);
   });
 
   it('lists it to admin with its record ids schema, not to a user who may not write contacts', async () => {

@@ -5,10 +5,8 @@
 // cancellation of the same request id reaches nothing.
 import assert from 'node:assert/strict';
 import { startBundledSidecar, type SidecarProcess } from '../support/sidecarProcess.js';
-import { fixtures } from './fixtures.js';
+import { fixtures, removeServerActionFixture, type ServerActionFixture } from './fixtures.js';
 import { e2e, orm } from './stack.js';
-
-interface SlowFixture { tool: string; toolId: number; actionId: number; partnerId: number }
 
 const LEGACY = '2025-11-25';
 const META_2026 = {
@@ -23,13 +21,13 @@ function headers(key: string, version: string, extra: Record<string, string> = {
 }
 
 describe('cancellation across two sidecars on the real stack', () => {
-  let fixture: SlowFixture;
+  let fixture: ServerActionFixture;
   let other: SidecarProcess;
   const stackSidecar = `http://127.0.0.1:${e2e.sidecarPort}/mcp`;
 
   before(async function () {
     this.timeout(180_000);
-    fixture = await orm<SlowFixture>(`
+    fixture = await orm<ServerActionFixture>(`
 import time
 stamp = '%d' % (time.time() * 1000)
 partner = env['res.partner'].create({'name': 'E2E cancel target %s' % stamp, 'ref': 'before'})
@@ -50,13 +48,7 @@ result({'tool': tool.name, 'toolId': tool.id, 'actionId': action.id, 'partnerId'
   after(async function () {
     this.timeout(120_000);
     await other?.stop();
-    if (fixture) {
-      await orm(`
-env['llm.tool'].browse(${fixture.toolId}).unlink()
-env['ir.actions.server'].browse(${fixture.actionId}).unlink()
-env['res.partner'].browse(${fixture.partnerId}).unlink()
-result(True)`);
-    }
+    await removeServerActionFixture(fixture);
   });
 
   /** What Odoo kept: the contact's reference, the call's audit rows and running-call rows. */

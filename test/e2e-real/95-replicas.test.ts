@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallLoad, parseAccessLog, type CallRecord } from './callLoad.js';
+import { CallLoad, parseAccessLog, throughRestart, type CallRecord } from './callLoad.js';
 import { LEGACY_VERSIONS, MODERN_VERSION, textOf, type CallResult } from './clients.js';
 import { fixtures } from './fixtures.js';
 import { post } from '../support/rawMcp.js';
@@ -373,31 +373,21 @@ result([env['res.partner'].create({'name': 'E2E replicas confirm %d %d' % (i, ti
       const logFrom = Object.fromEntries(sidecarNames.map((n) => [n, statSync(logs(`${n}.log`)).size]));
       const odooLogFrom = statSync(logs('odoo.log')).size;
       const traffic = load(prefix);
-      traffic.start();
-      try {
-        await traffic.until('60 calls answered before the restart', 60_000, () => traffic.count('ok') >= 60);
+      const failed = await throughRestart(traffic, async () => {
         process.kill(before.odoo!, 'SIGTERM'); // the supervisor starts it again
         await traffic.until('Odoo restarted by its supervisor', 60_000, () => restartLines('odoo', odooLogFrom).length > 0);
         await traffic.until('Odoo answering again', 90_000, () => fetch(`http://127.0.0.1:${e2e.odooPort}/web/health`).then((r) => r.ok, () => false));
-        const back = Date.now();
-        await traffic.until('60 calls answered after the restart', 90_000, () => traffic.count('ok', back) >= 60);
-        await traffic.stop();
-        const failed = traffic.records.filter((r) => r.outcome !== 'ok');
-        console.log(`      clients saw, e.g.: ${[...new Set(failed.map((f) => `${f.status} ${f.message.slice(0, 90)}`))].slice(0, 4).join(' | ')}`);
-        assert.equal(traffic.count('timeout') + traffic.count('network'), 0, 'a call hung or lost its connection');
-        assert.ok(failed.length > 0, 'no call failed while Odoo was down');
-        for (const f of failed) {
-          assert.match(f.message, /^Odoo (is unreachable|did not answer|answered with an error)/, JSON.stringify(f));
-          assert.ok(!f.message.includes(`:${e2e.odooPort}`), `the client is told where Odoo listens: ${f.message}`);
-        }
-        const after = pids();
-        assert.notEqual(after.odoo, before.odoo, 'Odoo was not restarted');
-        for (const name of ['sidecar', 'sidecar-2', 'nginx', 'postgres']) assert.equal(after[name], before[name], `${name} was restarted`);
-        for (const n of sidecarNames) assert.deepEqual(restartLines(n, logFrom[n]!), [], `${n} restarted`);
-        report('Odoo restart', traffic, await checkAudit(keys.loadNames, prefix, traffic.records));
-      } finally {
-        await traffic.stop();
+      });
+      assert.ok(failed.length > 0, 'no call failed while Odoo was down');
+      for (const f of failed) {
+        assert.match(f.message, /^Odoo (is unreachable|did not answer|answered with an error)/, JSON.stringify(f));
+        assert.ok(!f.message.includes(`:${e2e.odooPort}`), `the client is told where Odoo listens: ${f.message}`);
       }
+      const after = pids();
+      assert.notEqual(after.odoo, before.odoo, 'Odoo was not restarted');
+      for (const name of ['sidecar', 'sidecar-2', 'nginx', 'postgres']) assert.equal(after[name], before[name], `${name} was restarted`);
+      for (const n of sidecarNames) assert.deepEqual(restartLines(n, logFrom[n]!), [], `${n} restarted`);
+      report('Odoo restart', traffic, await checkAudit(keys.loadNames, prefix, traffic.records));
     });
 
     it('answers clearly naming Odoo while PostgreSQL restarts, then recovers with nothing else restarted', async () => {
@@ -405,29 +395,17 @@ result([env['res.partner'].create({'name': 'E2E replicas confirm %d %d' % (i, ti
       const before = pids();
       const logFrom = Object.fromEntries(['odoo', ...sidecarNames].map((n) => [n, statSync(logs(`${n}.log`)).size]));
       const traffic = load(prefix);
-      traffic.start();
-      try {
-        await traffic.until('60 calls answered before the restart', 60_000, () => traffic.count('ok') >= 60);
-        await pgCtl('-l', logs('postgres.log'), '-w', '-t', '60', 'restart', '-m', 'fast');
-        const back = Date.now();
-        await traffic.until('60 calls answered after the restart', 90_000, () => traffic.count('ok', back) >= 60);
-        await traffic.stop();
-        const failed = traffic.records.filter((r) => r.outcome !== 'ok');
-        console.log(`      clients saw, e.g.: ${[...new Set(failed.map((f) => `${f.status} ${f.message.slice(0, 90)}`))].slice(0, 4).join(' | ')}`);
-        assert.equal(traffic.count('timeout') + traffic.count('network'), 0, 'a call hung or lost its connection');
-        for (const f of failed) {
-          // (while the database is away Odoo serves no database routes: the sidecar reads its bare 404 as that)
-          assert.match(f.message, /^Odoo (is unreachable|did not answer|answered with an error|gave an answer the sidecar cannot read)/, JSON.stringify(f));
-          assert.ok(!f.message.includes(`:${e2e.odooPort}`), `the client is told where Odoo listens: ${f.message}`);
-        }
-        const after = pids();
-        assert.notEqual(after.postgres, before.postgres, 'PostgreSQL was not restarted');
-        for (const name of ['odoo', 'sidecar', 'sidecar-2', 'nginx']) assert.equal(after[name], before[name], `${name} was restarted`);
-        for (const n of ['odoo', ...sidecarNames]) assert.deepEqual(restartLines(n, logFrom[n]!), [], `${n} restarted`);
-        report(`PostgreSQL restart (${failed.length} calls failed)`, traffic, await checkAudit(keys.loadNames, prefix, traffic.records));
-      } finally {
-        await traffic.stop();
+      const failed = await throughRestart(traffic, () => pgCtl('-l', logs('postgres.log'), '-w', '-t', '60', 'restart', '-m', 'fast'));
+      for (const f of failed) {
+        // (while the database is away Odoo serves no database routes: the sidecar reads its bare 404 as that)
+        assert.match(f.message, /^Odoo (is unreachable|did not answer|answered with an error|gave an answer the sidecar cannot read)/, JSON.stringify(f));
+        assert.ok(!f.message.includes(`:${e2e.odooPort}`), `the client is told where Odoo listens: ${f.message}`);
       }
+      const after = pids();
+      assert.notEqual(after.postgres, before.postgres, 'PostgreSQL was not restarted');
+      for (const name of ['odoo', 'sidecar', 'sidecar-2', 'nginx']) assert.equal(after[name], before[name], `${name} was restarted`);
+      for (const n of ['odoo', ...sidecarNames]) assert.deepEqual(restartLines(n, logFrom[n]!), [], `${n} restarted`);
+      report(`PostgreSQL restart (${failed.length} calls failed)`, traffic, await checkAudit(keys.loadNames, prefix, traffic.records));
     });
   });
 });

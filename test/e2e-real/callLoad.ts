@@ -130,6 +130,29 @@ export class CallLoad {
   }
 }
 
+/**
+ * Runs `traffic` through a restart: `calls` answered before, `restart()` (which resolves once the restarted process
+ * answers again), `calls` answered after; then stops it and asserts that no call hung or lost its connection.
+ * Returns the calls that failed (what clients were told meanwhile is the caller's to check).
+ */
+export async function throughRestart(traffic: CallLoad, restart: () => Promise<unknown>, calls = 60): Promise<CallRecord[]> {
+  traffic.start();
+  try {
+    await traffic.until(`${calls} calls answered before the restart`, 60_000, () => traffic.count('ok') >= calls);
+    await restart();
+    const back = Date.now();
+    await traffic.until(`${calls} calls answered after the restart`, 90_000, () => traffic.count('ok', back) >= calls);
+  } finally {
+    await traffic.stop();
+  }
+  const failed = traffic.records.filter((r) => r.outcome !== 'ok');
+  console.log(`      clients saw, e.g.: ${[...new Set(failed.map((f) => `${f.status} ${f.message.slice(0, 90)}`))].slice(0, 4).join(' | ')}`);
+  if (traffic.count('timeout') + traffic.count('network') > 0) {
+    throw new Error(`a call hung or lost its connection (${traffic.summary()})`);
+  }
+  return failed;
+}
+
 /** One line of the stack's nginx access log (log_format llm_mcp of scripts/stack.sh). */
 export interface AccessLine {
   path: string;

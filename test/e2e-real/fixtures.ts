@@ -95,3 +95,17 @@ env['llm.mcp.config'].get_config().rate_user_calls_per_minute = ${Number(fixture
 result(True)
 `);
 }
+
+/** A server action on contacts made an LLM tool by its "Use as LLM Tool" button, and the contact it runs on. */
+export interface ServerActionFixture { tool: string; toolId: number; actionId: number; partnerId: number }
+
+/** Removes what a test made for its server-action tool: the tool, the action and the contact (so that other
+ * tests' tool lists stay put). Nothing to do when the test's setup failed before making it. */
+export async function removeServerActionFixture(fixture: ServerActionFixture | undefined): Promise<void> {
+  if (!fixture) return;
+  await orm(`
+env['llm.tool'].browse(${Number(fixture.toolId)}).unlink()
+env['ir.actions.server'].browse(${Number(fixture.actionId)}).unlink()
+env['res.partner'].browse(${Number(fixture.partnerId)}).unlink()
+result(True)`);
+}

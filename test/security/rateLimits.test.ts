@@ -29,6 +29,8 @@ describe('rate limits (Odoo counts; the sidecar maps its 429)', () => {
     assert.equal(refused.json.error.code, RATE_LIMITED);
     assert.deepEqual(refused.json.error.data, { reason: 'rate_limited', retryAfter, name: 'whoami' });
     assert.match(refused.json.error.message, new RegExp(`This key may make 3 calls a minute.*Retry in ${retryAfter} s`));
+    // Odoo's words (the contract fixture call-rate-limited-key), passed on as they are
+    assert.match(refused.json.error.message, /^Rate limit reached: This key may make 3 calls a minute\. Nothing was run\. Retry in \d+ s; if a loop is calling, stop it\.$/);
     assert.deepEqual(stack.odoo.audit.map((r) => r.outcome), ['ok', 'ok', 'ok', 'rate_limited']);
     // another user's key in the same second is unaffected
     const other = await post(stack.sidecar.mcpUrl, ...whoami(OTHER.key, 5));

@@ -72,7 +72,7 @@ describe('confirmations', function () {
         const result = await client.callTool({ name: 'odoo_delete', arguments: { model: 'res.partner', ids: [42] } });
         await client.close();
         assert.equal(result.isError, true);
-        assert.match(textOf(result), /(declined|cancelled) the call of odoo_delete: nothing was done/);
+        assert.match(textOf(result), /^The person (declined|cancelled) the call of odoo_delete: nothing was done\. Do not retry it unless they ask you to\.$/);
         assert.equal(stack.odoo.records.has(42), true);
         assert.deepEqual(outcomes(from), ['confirmation_requested', 'declined']);
       });

@@ -299,7 +299,7 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
         legacy(ALICE_KEY),
       );
       assert.equal(a.json.result.isError, true);
-      assert.match(a.json.result.content[0].text, /not allowed to read sale.order/);
+      assert.match(a.json.result.content[0].text, /^You are not allowed to access 'Sales Order' \(sale\.order\) records\./);
     });
 
     it("refuses to pass on a result that breaks the tool's outputSchema", async () => {
@@ -310,7 +310,7 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
       );
       assert.equal(a.json.result.isError, true);
       assert.equal(a.json.result.structuredContent, undefined);
-      assert.match(a.json.result.content[0].text, /does not match the tool's outputSchema: \/total must be integer/);
+      assert.match(a.json.result.content[0].text, /does not match the tool's outputSchema: Result 'total' must be integer, got string\./);
     });
 
     it('shows two users their own tools and results', async () => {

@@ -39,7 +39,9 @@ describe('prompts and completions', function () {
         const resource = got.messages[0]!.content as { type: string; resource: { uri: string } };
         assert.equal(resource.type, 'resource');
         assert.equal(resource.resource.uri, 'odoo://res.partner/2');
-        assert.equal(got.messages[1]!.content.type, 'resource_link');
+        // Odoo's messages (the contract fixture `prompt`): the card, then orders and invoices, each with its export link
+        assert.deepEqual(got.messages.map((m) => m.content.type), ['resource', 'text', 'resource_link', 'text', 'resource_link', 'text']);
+        assert.match((got.messages[2]!.content as { uri: string }).uri, /^odoo:\/\/export\/sale\.order\.csv\?domain=.*%2C2%5D/);
         const row = stack.odoo.audit.at(-1)!;
         assert.deepEqual([row.kind, row.tool, row.outcome, row.userId], ['prompt', 'sales_customer_situation', 'ok', 2]);
       } finally {
@@ -103,7 +105,7 @@ describe('prompts and completions', function () {
       for (const [args, message] of [
         [{}, /Missing required argument 'customer'/],
         [{ customer: 'Azure Interior', evil: 'x' }, /Unknown argument\(s\) 'evil'/],
-        [{ customer: 'Bob Consulting' }, /no Contact "Bob Consulting" that you can see/],
+        [{ customer: 'Bob Consulting' }, /no Contact 'Bob Consulting' that you can see/],
       ] as const) {
         await assert.rejects(client.getPrompt({ name: 'sales_customer_situation', arguments: args }), (err: { code?: number; message: string }) => {
           assert.equal(err.code, -32602);

@@ -14,8 +14,12 @@ export interface Exchange {
   volatile: string[];
 }
 
+const texts = new Map<string, string>();
+
 function read<T>(path: string): T {
-  return JSON.parse(readFileSync(new URL(path, CONTRACT), 'utf8')) as T;
+  let text = texts.get(path);
+  if (text === undefined) texts.set(path, (text = readFileSync(new URL(path, CONTRACT), 'utf8')));
+  return JSON.parse(text) as T;
 }
 
 /** The fixture `name` (a fresh copy: callers may change it). */
@@ -23,14 +27,40 @@ export function fixture(name: string): Exchange {
   return read<Exchange>(`fixtures/${name}.json`);
 }
 
+/**
+ * `text` with each key of `put` replaced by its value (a whole number only where it stands as one). A key the
+ * text lacks throws: the fixture changed, and what the stand-in puts in its place must follow it.
+ */
+export function reworded(text: string, put: Record<string, string>): string {
+  let out = text;
+  for (const [from, to] of Object.entries(put)) {
+    const escaped = from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const pattern = new RegExp(/^\d+$/.test(from) ? `(?<![0-9])${escaped}(?![0-9])` : escaped, 'g');
+    if (!pattern.test(out)) throw new Error(`the contract fixture no longer holds ${JSON.stringify(from)}: ${text.slice(0, 200)}`);
+    out = out.replace(pattern, () => to);
+  }
+  return out;
+}
+
+/** Odoo's answer in fixture `name`, its texts changed as `reworded` does (inside the JSON: values are escaped). */
+export function answerOf(name: string, put: Record<string, string> = {}): Exchange['response'] {
+  const escaped = Object.fromEntries(Object.entries(put).map(([from, to]) => [JSON.stringify(from).slice(1, -1), JSON.stringify(to).slice(1, -1)]));
+  return JSON.parse(reworded(JSON.stringify(fixture(name).response), escaped)) as Exchange['response'];
+}
+
 /** The names of every fixture file. */
 export function fixtureNames(): string[] {
   return readdirSync(new URL('fixtures/', CONTRACT)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 }
 
-/** The error message Odoo answers in fixture `name`. */
-export function errorMessage(name: string): string {
-  return (fixture(name).response.body.error as { message: string }).message;
+/** The error message Odoo answers in fixture `name` (its texts changed as `reworded` does). */
+export function errorMessage(name: string, put: Record<string, string> = {}): string {
+  return reworded((fixture(name).response.body.error as { message: string }).message, put);
+}
+
+/** The text of the tool result Odoo answers in fixture `name` (its texts changed as `reworded` does). */
+export function resultText(name: string, put: Record<string, string> = {}): string {
+  return reworded((fixture(name).response.body.content as Array<{ text: string }>)[0]!.text, put);
 }
 
 /** Every built-in tool's definition as Odoo gives it to clients, by name (docs/contract/toolsnaps/, TestToolSnapshots). */

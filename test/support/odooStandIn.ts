@@ -13,7 +13,8 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { errorMessage, fixture, toolSnapshots, type Exchange } from './contractFiles.js';
+import { isDeepStrictEqual } from 'node:util';
+import { answerOf, errorMessage, fixture, resultText, toolSnapshots, type Exchange } from './contractFiles.js';
 import { argumentProblem } from './odooArguments.js';
 
 export interface StandInUser {
@@ -130,9 +131,8 @@ export const TOOLS: Record<string, ToolSpec> = {
   odoo_search: {
     definition: BUILTIN.odoo_search!,
     run: (args, user) => {
-      if (args.model !== 'res.partner') {
-        throw new ToolFailure(`You are not allowed to read ${String(args.model)} records.`);
-      }
+      // the stand-in's users read contacts only: any other model is refused as Odoo refuses sale.order to a clerk
+      if (args.model !== 'res.partner') throw new ToolFailure(resultText('call-tool-refused', { 'sale.order': String(args.model) }));
       const all = PARTNERS[user.id] ?? [];
       const limit = typeof args.limit === 'number' ? args.limit : 80;
       return { records: all.slice(0, limit), total: all.length, has_more: all.length > limit };
@@ -241,6 +241,9 @@ const RESOURCE_TEMPLATES = [
   { uriTemplate: 'test://template/{id}/data', name: 'conformance-template', title: 'Conformance fixture template', mimeType: 'application/json' },
 ];
 
+/** The first resource Odoo lists (fixture `resources`): the user's company. */
+const MY_COMPANY = (fixture('resources').response.body.resources as Array<{ name: string }>).find((r) => r.name === 'my-company')!;
+
 /** Attachments by id: who may read them (user ids) and their bytes. Id 2 is over STAND_IN_FILE_CAP. */
 const ATTACHMENTS: Record<number, { users: number[]; mimeType: string; data: Buffer }> = {
   1: { users: [2, 6], mimeType: 'image/png', data: Buffer.from(PNG_1PX, 'base64') },
@@ -257,14 +260,14 @@ class ResourceFailure extends Error {
 
 /** What `uri` holds for `user`, as the addon answers it; throws ResourceFailure as the addon refuses. */
 function readStandInResource(uri: string, user: StandInUser): Contents {
-  const unknown = new ResourceFailure(404, 'unknown_resource', errorMessage('resource-unknown').replace('odoo://res.partner/999999999', uri));
+  const unknown = new ResourceFailure(404, 'unknown_resource', errorMessage('resource-unknown', { 'odoo://res.partner/999999999': uri }));
   if (uri === 'test://static-text') return { uri, mimeType: 'text/plain', text: 'This is the content of the static text resource.' };
   if (uri === 'test://static-binary') return { uri, mimeType: 'image/png', blob: PNG_1PX };
   const template = /^test:\/\/template\/([^/]+)\/data$/.exec(uri);
   if (template) return { uri, mimeType: 'application/json', text: JSON.stringify({ id: template[1], templateTest: true }) };
   const report = /^odoo:\/\/report\/([^/]+)\/([0-9,]+)$/.exec(uri);
   if (report) {
-    if (user.id !== 2) throw new ResourceFailure(403, 'resource_refused', 'You are not allowed to access Sales Order (sale.order) records.');
+    if (user.id !== 2) throw new ResourceFailure(403, 'resource_refused', errorMessage('resource-report-refused'));
     return { uri, mimeType: 'application/pdf', blob: TINY_PDF.toString('base64') };
   }
   const record = /^odoo:\/\/([a-z0-9_.]+)\/([0-9]+)$/.exec(uri);
@@ -274,8 +277,7 @@ function readStandInResource(uri: string, user: StandInUser): Contents {
     const file = ATTACHMENTS[Number(id)];
     if (!file || !file.users.includes(user.id)) throw unknown;
     if (file.data.length > STAND_IN_FILE_CAP) {
-      throw new ResourceFailure(413, 'resource_too_large',
-        `The attachment is ${file.data.length} bytes, over the file size limit of ${STAND_IN_FILE_CAP} bytes (LLM → Configuration → MCP Server: Largest file).`);
+      throw new ResourceFailure(413, 'resource_too_large', errorMessage('resource-too-large', { 1025: String(file.data.length), 1024: String(STAND_IN_FILE_CAP) }));
     }
     return { uri, mimeType: file.mimeType, blob: file.data.toString('base64') };
   }
@@ -316,13 +318,14 @@ export const DORA_KEY = KEYS[5]!.key;
 /** The contacts Carol may delete, by id (a fresh copy per stand-in). */
 const CAROL_RECORDS: Record<number, string> = { 41: 'Azure Interior', 42: 'Deco Addict', 43: 'Gemini Furniture' };
 
-/** JSON with sorted keys and no spaces, as the addon hashes the arguments a confirmation is bound to. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
+/** A confirmation the stand-in asked for (the addon signs its claims into the state; the stand-in, whose states are
+ * opaque to the sidecar as Odoo's are, keeps them): whose, for which arguments, through which channel. */
+interface AskedConfirmation {
+  keyId: number;
+  arguments: Record<string, unknown>;
+  channel: 'token' | 'elicitation';
+  expiresAt: number;
+  answered: boolean;
 }
 
 export interface StandInCounts {
@@ -374,7 +377,7 @@ export class OdooStandIn {
   readonly records = new Map<number, string>(Object.entries(CAROL_RECORDS).map(([id, name]) => [Number(id), name]));
   /** How long a confirmation state lives (the addon: 5 minutes). */
   confirmationTtlMs = 300_000;
-  private readonly answeredNonces = new Set<string>();
+  private readonly asked = new Map<string, AskedConfirmation>();
   private readonly keys: StandInKey[];
   private readonly secret = 'stand-in-database-secret';
   private server: Server | undefined;
@@ -392,7 +395,12 @@ export class OdooStandIn {
 
   /** Starts listening (on the same port again after `stop`, so a sidecar can find it back). */
   async start(): Promise<string> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    // a stand-in bug or a fixture it no longer follows (contractFiles.reworded throws): a loud 500, not a hang
+    const server = createServer((req, res) => void this.handle(req, res).catch((err: Error) => {
+      console.error(`odoo stand-in: ${err.stack ?? err.message}`);
+      if (!res.headersSent) this.fail(res, 500, 'internal_error', `stand-in: ${err.message}`);
+      else res.destroy();
+    }));
     server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -425,11 +433,11 @@ export class OdooStandIn {
     const windowMs = 60_000;
     while (this.rateWindow.length > 0 && this.rateWindow[0]!.at <= now - windowMs) this.rateWindow.shift();
     const mine = this.rateWindow.filter((e) => e.userId === key.userId);
+    // each limit's refusal is Odoo's (the contract fixture of a limit of 1 reached, its wait the window's 60 s)
     const limits: Array<[number, typeof mine, string]> = [
-      [key.callsPerMinute || this.rateLimits.keyCalls, mine.filter((e) => e.keyId === key.id), 'This key may make %d calls a minute'],
-      [write ? key.writesPerMinute || this.rateLimits.keyWrites : 0, mine.filter((e) => e.keyId === key.id && e.write),
-        'This key may make %d calls of tools that change data a minute'],
-      [this.rateLimits.userCalls, mine, 'You may make %d calls a minute over all your keys and apps'],
+      [key.callsPerMinute || this.rateLimits.keyCalls, mine.filter((e) => e.keyId === key.id), 'call-rate-limited-key'],
+      [write ? key.writesPerMinute || this.rateLimits.keyWrites : 0, mine.filter((e) => e.keyId === key.id && e.write), 'call-rate-limited-writes'],
+      [this.rateLimits.userCalls, mine, 'call-rate-limited-user'],
     ];
     const met = limits.filter(([allowed, used]) => allowed > 0 && used.length >= allowed);
     if (met.length === 0) {
@@ -438,8 +446,8 @@ export class OdooStandIn {
     }
     const waits = met.map(([allowed, used]) => Math.max(1, Math.ceil((used[used.length - allowed]!.at + windowMs - now) / 1000)));
     const retryAfter = Math.max(...waits);
-    const [allowed, , what] = met[waits.indexOf(retryAfter)]!;
-    return { message: `Rate limit reached: ${what.replace('%d', String(allowed))}. Nothing was run. Retry in ${retryAfter} s.`, retryAfter };
+    const [allowed, , refusal] = met[waits.indexOf(retryAfter)]!;
+    return { message: errorMessage(refusal, { 'make 1 calls': `make ${allowed} calls`, 'Retry in 60 s': `Retry in ${retryAfter} s` }), retryAfter };
   }
 
   private toolsFor(key: StandInKey): Record<string, unknown>[] {
@@ -505,10 +513,10 @@ export class OdooStandIn {
     this.send(res, response.status, { ...response.body, ...fields }, response.headers);
   }
 
-  /** Refuses as Odoo does in the contract fixture `name` (an error answer), the message changed by `edit`. */
-  private refuseAs(res: ServerResponse, name: string, edit: (message: string) => string = (m) => m): void {
-    const { response } = fixture(name) as Exchange & { response: { body: { error: { code: string; message: string } } } };
-    this.fail(res, response.status, response.body.error.code, edit(response.body.error.message), response.headers);
+  /** Refuses as Odoo does in the contract fixture `name` (an error answer), its message's texts changed by `put`. */
+  private refuseAs(res: ServerResponse, name: string, put: Record<string, string> = {}): void {
+    const { response } = fixture(name) as Exchange & { response: { body: { error: { code: string } } } };
+    this.fail(res, response.status, response.body.error.code, errorMessage(name, put), response.headers);
   }
 
   private fail(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
@@ -546,18 +554,16 @@ export class OdooStandIn {
       run: (args) => {
         const ids = args.ids as number[];
         const missing = ids.filter((id) => !this.records.has(id));
-        if (missing.length) throw new ToolFailure(`No Contact (res.partner) with id ${missing.join(', ')}, or you may not see it.`);
+        if (missing.length) throw new ToolFailure(resultText('confirmation-missing-record', { 999999999: missing.join(', ') }));
         for (const id of ids) this.records.delete(id);
-        return { deleted: ids.length, ids };
+        const done = answerOf('confirmation-accepted', { '[41]': JSON.stringify(ids), '"deleted": 1': `"deleted": ${ids.length}` }).body;
+        return { __content: done.content as unknown[], __structured: done.structuredContent };
       },
     };
   }
 
-  private confirmationSignature(key: StandInKey, payload: string): string {
-    return createHmac('sha256', `${this.secret}:${key.key}`).update(`llm_mcp_confirm.${payload}`).digest('hex');
-  }
-
-  /** The addon's confirmation gate (contract "Confirmations"), for Carol's odoo_delete. */
+  /** The addon's confirmation gate (contract "Confirmations") for Carol's odoo_delete, in Odoo's words (the
+   * confirmation-* fixtures), its checks in the addon's order. */
   private gate(
     key: StandInKey,
     tool: string,
@@ -569,43 +575,38 @@ export class OdooStandIn {
     // a client that asks the person itself: only their answer (`confirmation`) counts, never the model's token
     const channel = confirmWith === 'elicitation' ? 'elicitation' : 'token';
     const token = channel === 'elicitation' ? undefined : givenToken;
-    const refuse = (outcome: AuditRow['outcome'], message: string) => ({ answer: { content: [{ type: 'text', text: message }], isError: true }, outcome, message });
-    const digest = createHash('sha256').update(canonical(args)).digest('hex');
+    const refuse = (fixtureName: string, outcome: AuditRow['outcome'], put: Record<string, string> = {}) => {
+      const answer = answerOf(fixtureName, put).body;
+      return { answer, outcome, message: (answer.content as Array<{ text: string }>)[0]!.text };
+    };
     if (confirmation === undefined && token === undefined) {
       const ids = args.ids as number[];
       const missing = ids.filter((id) => !this.records.has(id));
-      if (missing.length) return refuse('tool_error', `No Contact (res.partner) with id ${missing.join(', ')}, or you may not see it.`);
-      const preview = `Delete ${ids.length} record${ids.length === 1 ? '' : 's'} of Contact (res.partner): ${ids.map((id) => `“${this.records.get(id)}” (#${id})`).join(', ')}.`;
-      const claims = { v: 1, k: key.id, u: key.userId, t: tool, a: digest, c: channel, e: Math.floor((Date.now() + this.confirmationTtlMs) / 1000), n: randomUUID() };
-      const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
-      const state = `${payload}.${this.confirmationSignature(key, payload)}`;
-      const how = channel === 'elicitation' ? 'The person is asked in their client; only their answer there runs it.' : `Show this to the person and ask whether to go ahead. Only if they agree, call ${tool} again with exactly the same arguments plus "confirmation_token": "${state}" (valid 5 minutes, once).`;
-      const text = `Confirmation needed — nothing was done yet.\n\n${preview}\n\n${how}`;
-      return { answer: { content: [{ type: 'text', text }], isError: true, confirmation: { state, message: preview, expires_at: new Date(claims.e * 1000).toISOString() } },
-        outcome: 'confirmation_requested', message: preview };
+      if (missing.length) return refuse('confirmation-missing-record', 'tool_error', { 999999999: missing.join(', ') });
+      const state = randomUUID();
+      const expiresAt = Date.now() + this.confirmationTtlMs;
+      this.asked.set(state, { keyId: key.id, arguments: structuredClone(args), channel, expiresAt, answered: false });
+      // the fixtures' preview names the contact TestContractFixtures deletes
+      const { answer } = refuse(channel === 'elicitation' ? 'confirmation-requested-elicitation' : 'confirmation-requested',
+        'confirmation_requested', { '“Stand-in Contact” (#41)': ids.map((id) => `“${this.records.get(id)}” (#${id})`).join(', '),
+          '1 record': `${ids.length} record${ids.length === 1 ? '' : 's'}`, '<state>': state });
+      const asking = answer.confirmation as { message: string; expires_at: string };
+      asking.expires_at = new Date(expiresAt).toISOString().replace(/\.\d+Z$/, 'Z');
+      return { answer, outcome: 'confirmation_requested', message: asking.message };
     }
     const c = (confirmation ?? { state: token, answer: 'accept' }) as { state?: unknown; answer?: unknown };
     if (typeof c !== 'object' || c === null || !['accept', 'decline', 'cancel'].includes(String(c.answer))) {
-      return refuse('invalid', "'confirmation' must be {\"state\": …, \"answer\": \"accept\", \"decline\" or \"cancel\"}. Nothing was done.");
+      return refuse('confirmation-malformed', 'invalid');
     }
-    const [payload, signature, extra] = typeof c.state === 'string' ? c.state.split('.') : [];
-    const expected = payload ? this.confirmationSignature(key, payload) : '';
-    if (!payload || !signature || extra !== undefined || signature.length !== expected.length || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) {
-      return refuse('invalid', 'The confirmation is not valid for this key: nothing was done.');
-    }
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { u: number; k: number; t: string; a: string; c: string; e: number; n: string };
-    if (claims.u !== key.userId || claims.k !== key.id) return refuse('invalid', 'The confirmation was given to another user or key: nothing was done.');
-    if (claims.t !== tool) return refuse('invalid', `The confirmation was given for another tool (${claims.t}), not ${tool}: nothing was done.`);
-    if (claims.a !== digest) return refuse('invalid', 'The confirmation was given for other arguments: nothing was done.');
-    if (confirmation === undefined && claims.c !== 'token') {
-      return refuse('invalid', 'This confirmation is answered only by the person, in the question their client shows; it cannot be passed as confirmation_token. Nothing was done.');
-    }
-    if (claims.e * 1000 < Date.now()) return refuse('expired', 'The confirmation expired: nothing was done.');
-    if (this.answeredNonces.has(claims.n)) return refuse('invalid', 'This confirmation was already used: a confirmation counts once. Nothing was done.');
-    this.answeredNonces.add(claims.n);
-    if (c.answer !== 'accept') {
-      return refuse('declined', `The person ${c.answer === 'decline' ? 'declined' : 'cancelled'} the call of ${tool}: nothing was done.`);
-    }
+    const asked = typeof c.state === 'string' ? this.asked.get(c.state) : undefined;
+    // a state the addon did not sign for this key (altered, forged, another key's) fails its signature check
+    if (!asked || asked.keyId !== key.id) return refuse('confirmation-other-key', 'invalid');
+    if (!isDeepStrictEqual(asked.arguments, args)) return refuse('confirmation-other-arguments', 'invalid');
+    if (confirmation === undefined && asked.channel !== 'token') return refuse('confirmation-person-only', 'invalid');
+    if (asked.expiresAt < Date.now()) return refuse('confirmation-expired', 'expired');
+    if (asked.answered) return refuse('confirmation-used', 'invalid');
+    asked.answered = true;
+    if (c.answer !== 'accept') return refuse(c.answer === 'decline' ? 'confirmation-declined' : 'confirmation-cancelled', 'declined');
     return { arguments: args };
   }
 
@@ -622,14 +623,14 @@ export class OdooStandIn {
     }
     if (path === '/llm_mcp/v1/resources') {
       const all = allowed ? [
-        { uri: 'odoo://res.company/1', name: 'my-company', title: 'My company: YourCompany', mimeType: 'application/json' },
+        MY_COMPANY,
         ...(PARTNERS[user.id] ?? []).map((p) => ({ uri: `odoo://res.partner/${p.id}`, name: `partner-${p.id}`, title: p.name, mimeType: 'application/json' })),
         { uri: 'test://static-text', name: 'static-text', title: 'Conformance fixture: text', mimeType: 'text/plain' },
         { uri: 'test://static-binary', name: 'static-binary', title: 'Conformance fixture: binary', mimeType: 'image/png' },
       ] : [];
       // pages of 2, so paging is exercised; the cursor is the addon's own business, opaque to the sidecar
       const offset = typeof body.cursor === 'string' ? Number(/^page-(\d+)$/.exec(body.cursor)?.[1] ?? NaN) : 0;
-      if (!Number.isInteger(offset) || offset < 0 || offset > all.length) return this.fail(res, 400, 'bad_request', 'Invalid cursor.');
+      if (!Number.isInteger(offset) || offset < 0 || offset > all.length) return this.refuseAs(res, 'resource-bad-cursor');
       const end = offset + 2;
       return this.send(res, 200, { contract: 1, resources: all.slice(offset, end), ...(end < all.length ? { nextCursor: `page-${end}` } : {}) });
     }
@@ -638,10 +639,10 @@ export class OdooStandIn {
     const facts = { client: body.client, request_id: body.request_id };
     if (typeof uri !== 'string' || !uri) {
       audit({ tool: 'resources/read', outcome: 'invalid', ...facts });
-      return this.fail(res, 400, 'bad_request', "'uri' (a string) is required.");
+      return this.refuseAs(res, 'resource-bad-request');
     }
     try {
-      if (!allowed) throw new ResourceFailure(403, 'resource_refused', `Your key or the MCP settings do not allow the tool odoo_read, which ${uri} needs.`);
+      if (!allowed) throw new ResourceFailure(403, 'resource_refused', errorMessage('resource-tool-not-allowed', { 'odoo://res.partner/1': uri }));
       const contents = readStandInResource(uri, user);
       audit({ tool: 'resources/read', outcome: 'ok', ...facts });
       return this.send(res, 200, { contract: 1, contents: [contents] });
@@ -751,11 +752,11 @@ export class OdooStandIn {
     const args = call.arguments ?? {};
     if (typeof args !== 'object' || args === null || Array.isArray(args)) {
       audit({ tool: name, outcome: 'invalid', ...facts });
-      return this.fail(res, 400, 'bad_request', 'arguments must be an object');
+      return this.refuseAs(res, 'call-arguments-not-an-object');
     }
     if (call.confirm_with !== undefined && call.confirm_with !== 'elicitation') {
       audit({ tool: name, outcome: 'invalid', ...facts });
-      return this.fail(res, 400, 'bad_request', "'confirm_with' must be \"elicitation\" or absent.");
+      return this.refuseAs(res, 'call-bad-confirm-with');
     }
     this.calls.push({ name, arguments: structuredClone(args), client: call.client, request_id: call.request_id, protocol_version: call.protocol_version,
       ...(call.confirmation === undefined ? {} : { confirmation: call.confirmation }),
@@ -765,7 +766,7 @@ export class OdooStandIn {
     if (!visible || !spec) {
       // The tool exists but this user or key may not run it: `denied`; no such tool: `invalid`. Same answer.
       audit({ tool: name, outcome: spec ? 'denied' : 'invalid', ...facts });
-      return this.refuseAs(res, 'call-unknown-tool', (m) => m.replace("'no_such_tool'", `'${name}'`));
+      return this.refuseAs(res, 'call-unknown-tool', { "'no_such_tool'": `'${name}'` });
     }
     const annotations = spec.definition.annotations as { readOnlyHint?: boolean } | undefined;
     const refused = this.reserve(key, annotations?.readOnlyHint !== true);
@@ -863,21 +864,24 @@ export class OdooStandIn {
       this.promptCounts.prompt += 1;
       if (!name) {
         audit('invalid');
-        return this.fail(res, 400, 'bad_request', "'name' (a string) is required.");
+        return this.refuseAs(res, 'prompt-bad-request');
       }
       const spec = Object.hasOwn(PROMPTS, name) ? PROMPTS[name] : undefined;
       if (!spec || !spec.users.includes(user.id)) {
         audit(spec ? 'denied' : 'invalid');
-        return this.refuseAs(res, 'prompt-unknown', (m) => m.replace("'no_such_prompt'", `'${name}'`));
+        return this.refuseAs(res, 'prompt-unknown', { "'no_such_prompt'": `'${name}'` });
       }
       const args = (b.arguments ?? {}) as Record<string, unknown>;
       const declared = spec.definition.arguments ?? [];
-      const problem =
-        Object.keys(args).find((a) => !declared.some((d) => d.name === a)) !== undefined
-          ? `Unknown argument(s) ${Object.keys(args).filter((a) => !declared.some((d) => d.name === a)).map((a) => `'${a}'`).join(', ')} for prompt ${name}.`
-          : declared.find((d) => d.required && (typeof args[d.name] !== 'string' || args[d.name] === '')) !== undefined
-            ? `Missing required argument '${declared.find((d) => d.required && !args[d.name])!.name}' for prompt ${name}.`
-            : spec.fill(args as Record<string, string>, user);
+      // the argument checks of the addon's llm.mcp.prompt, in its words (the prompt-* fixtures)
+      const unknown = Object.keys(args).filter((a) => !declared.some((d) => d.name === a)).sort();
+      const missing = declared.find((d) => d.required && (typeof args[d.name] !== 'string' || args[d.name] === ''));
+      const problem = unknown.length
+        ? errorMessage('prompt-unknown-argument', { "'evil'": unknown.map((a) => `'${a}'`).join(', '), 'sales_customer_situation': name,
+          'Its arguments: customer.': `Its arguments: ${declared.map((d) => d.name).join(', ') || 'none'}.` })
+        : missing
+          ? errorMessage('prompt-missing-argument', { "'customer'": `'${missing.name}'`, 'sales_customer_situation': name })
+          : spec.fill(args as Record<string, string>, user);
       if (typeof problem === 'string') {
         audit('invalid', problem);
         return this.fail(res, 400, 'invalid_arguments', problem);
@@ -889,19 +893,18 @@ export class OdooStandIn {
     this.promptCounts.complete += 1;
     const ref = b.ref as { type?: unknown; name?: unknown; uri?: unknown } | undefined;
     const argument = b.argument as { name?: unknown; value?: unknown } | undefined;
-    if (!ref || typeof ref.type !== 'string' || !argument || typeof argument.name !== 'string') {
-      return this.fail(res, 400, 'bad_request', "'ref' and 'argument' are required.");
-    }
+    if (!ref || typeof ref.type !== 'string') return this.refuseAs(res, 'complete-bad-ref');
+    if (!argument || typeof argument.name !== 'string') return this.refuseAs(res, 'complete-bad-request');
     const typed = typeof argument.value === 'string' ? argument.value.toLowerCase() : '';
     let candidates: string[];
     if (ref.type === 'ref/prompt') {
       const spec = typeof ref.name === 'string' && Object.hasOwn(PROMPTS, ref.name) ? PROMPTS[ref.name] : undefined;
-      if (!spec || !spec.users.includes(user.id)) return this.refuseAs(res, 'complete-unknown-reference', (m) => m.replace("'no_such_prompt'", `'${String(ref.name)}'`));
+      if (!spec || !spec.users.includes(user.id)) return this.refuseAs(res, 'complete-unknown-reference', { "'no_such_prompt'": `'${String(ref.name)}'` });
       candidates = spec.complete?.(argument.name, user) ?? [];
     } else if (ref.type === 'ref/resource' && ref.uri === 'odoo://{model}/{id}') {
       candidates = argument.name === 'model' ? READABLE_MODELS : [];
     } else {
-      return this.fail(res, 404, 'unknown_reference', `No resource template ${JSON.stringify(ref.uri)}.`);
+      return this.refuseAs(res, 'complete-unknown-template', { "'file:///{path}'": `'${String(ref.uri)}'` });
     }
     const found = candidates.filter((c) => c.toLowerCase().includes(typed));
     return this.send(res, 200, { contract: 1, completion: { values: found.slice(0, 100), total: found.length, hasMore: found.length > 100 } });
@@ -963,22 +966,15 @@ export const PROMPTS: Record<string, PromptSpec> = {
     users: [2],
     fill: () => [{ role: 'user', content: { type: 'image', data: PNG_1PX, mimeType: 'image/png' } }, text('Please analyze the image above.')],
   },
+  // one of the addon's own prompts, as Odoo lists it and answers it for a contact (fixtures prompts, prompt)
   sales_customer_situation: {
-    definition: {
-      name: 'sales_customer_situation',
-      title: "A customer's situation",
-      description: 'Everything about one customer before a call.',
-      arguments: [{ name: 'customer', description: "The customer (a contact's name).", required: true }],
-    },
+    definition: (fixture('prompts').response.body.prompts as PromptSpec['definition'][]).find((p) => p.name === 'sales_customer_situation')!,
     users: [2], // Bob has no Sales rights
     fill: (a, user) => {
       const partner = (PARTNERS[user.id] ?? []).find((p) => p.name === a.customer);
-      if (!partner) return `Argument 'customer': no Contact ${JSON.stringify(a.customer)} that you can see.`;
-      return [
-        { role: 'user', content: { type: 'resource', resource: { uri: `odoo://res.partner/${partner.id}`, mimeType: 'application/json', text: JSON.stringify(partner) } } },
-        { role: 'user', content: { type: 'resource_link', uri: `odoo://export/sale.order.csv?domain=${encodeURIComponent(JSON.stringify([['partner_id', 'child_of', partner.id]]))}`, name: 'sale.order.csv', mimeType: 'text/csv' } },
-        text(`Sum up ${partner.name}'s situation for a call.`),
-      ];
+      if (!partner) return errorMessage('prompt-no-record', { "'Nobody Such Ltd'": `'${a.customer}'` });
+      return answerOf('prompt', { 'Stand-in Contact': partner.name, 41: String(partner.id), '<today>': new Date().toISOString().slice(0, 10) })
+        .body.messages as PromptMessage[];
     },
     complete: (argument, user) => (argument === 'customer' ? (PARTNERS[user.id] ?? []).map((p) => p.name) : []),
   },

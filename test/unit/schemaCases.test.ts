@@ -28,6 +28,8 @@ describe('tool schemas: one validation story (docs/contract/schema-cases.json)',
       assert.ok(check, 'Ajv compiles the schema');
       assert.equal(check(c.arguments).length === 0, c.valid, `the sidecar's Ajv: ${check(c.arguments).join('; ')}`);
       assert.equal(argumentProblem(c.schema, c.arguments), c.valid ? undefined : c.message, "the stand-in's words");
+      // a result's problem inside it reads as the argument's does, naming the result (schemaWords.ts)
+      if (!c.valid && c.message!.startsWith("Argument '")) assert.equal(check(c.arguments)[0], c.message!.replace(/^Argument '/, "Result '"));
     });
   }
 

@@ -223,9 +223,21 @@ class LlmMcpConfirmation(models.Model):
 # -- the state --------------------------------------------------------------------------------------------
 
 
+def _as_json_numbers(value):
+    """``value`` with whole floats as ints: 1.0 and 1 are one JSON number (and one integer, validate_arguments)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_as_json_numbers(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_json_numbers(item) for key, item in value.items()}
+    return value
+
+
 def arguments_digest(arguments):
-    """SHA-256 of the canonical JSON of ``arguments`` (sorted keys, no spaces): what a state is bound to."""
-    canonical = json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """SHA-256 of the canonical JSON of ``arguments`` (sorted keys, no spaces, whole numbers without a
+    fraction): what a state is bound to, whether the retry sends 1 or 1.0."""
+    canonical = json.dumps(_as_json_numbers(arguments), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 

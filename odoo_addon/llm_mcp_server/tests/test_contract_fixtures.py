@@ -1,9 +1,14 @@
 import copy
+import json
+import re
+from unittest.mock import patch
 
-from odoo.tests import tagged
+from odoo import Command, fields
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.llm_tool.tests import contract_files
 
+from ..models import llm_mcp_confirmation
 from .common import CALL, HEALTH, IDENTITY, TOOLS, McpHttpCase
 
 # The headers of an answer that the contract names (the rest is Odoo's business)
@@ -36,7 +41,53 @@ CASES = {
     "complete-unknown-reference": ("mcp", "POST", "/llm_mcp/v1/complete", {
         "ref": {"type": "ref/prompt", "name": "no_such_prompt"}, "argument": {"name": "customer", "value": "De"},
     }, []),
+    "call-arguments-not-an-object": ("mcp", "POST", CALL, {"name": "odoo_search", "arguments": []}, []),
+    "call-bad-confirm-with": ("mcp", "POST", CALL, {
+        "name": "odoo_search", "arguments": {"model": "res.company"}, "confirm_with": "sms"}, []),
+    "resources": ("mcp", "POST", "/llm_mcp/v1/resources", {}, []),
+    "resource-bad-request": ("mcp", "POST", "/llm_mcp/v1/resource", {}, []),
+    "prompt-bad-request": ("mcp", "POST", "/llm_mcp/v1/prompt", {"arguments": {}}, []),
+    "complete-bad-request": ("mcp", "POST", "/llm_mcp/v1/complete", {"ref": {"type": "ref/prompt"}}, []),
+    "complete-bad-ref": ("mcp", "POST", "/llm_mcp/v1/complete", {"argument": {"name": "customer", "value": ""}}, []),
+    "complete-unknown-template": ("mcp", "POST", "/llm_mcp/v1/complete", {
+        "ref": {"type": "ref/resource", "uri": "file:///{path}"}, "argument": {"name": "path", "value": ""}}, []),
+    "resource-bad-cursor": ("mcp", "POST", "/llm_mcp/v1/resources", {"cursor": "not-a-cursor"}, []),
+    "resource-tool-not-allowed": ("count", "POST", "/llm_mcp/v1/resource", {"uri": "odoo://res.partner/1"}, []),
+    "prompts": ("mcp", "POST", "/llm_mcp/v1/prompts", {}, []),
+    "prompt-missing-argument": ("mcp", "POST", "/llm_mcp/v1/prompt", {"name": "sales_customer_situation"}, []),
+    "prompt-unknown-argument": ("mcp", "POST", "/llm_mcp/v1/prompt", {
+        "name": "sales_customer_situation", "arguments": {"customer": "Stand-in Contact", "evil": "x"}}, []),
+    "prompt-no-record": ("mcp", "POST", "/llm_mcp/v1/prompt", {
+        "name": "sales_customer_situation", "arguments": {"customer": "Nobody Such Ltd"}}, []),
 }
+
+# Cases that need steps before their request (a limit reached, a confirmation asked for): name → the test's
+# method that makes those steps and returns the case as CASES holds it, plus {text: stand-in} replacements that
+# take out what depends on the run or the database (a state, a record's id, seconds to wait).
+STEPPED = {
+    "prompt": "_prompt_get",
+    "resource-too-large": "_resource_too_large",
+    "call-rate-limited-key": "_rate_limited_key",
+    "call-rate-limited-writes": "_rate_limited_writes",
+    "call-rate-limited-user": "_rate_limited_user",
+    "call-tool-refused": "_call_tool_refused",
+    "resource-report-refused": "_resource_report_refused",
+    "confirmation-requested": "_confirmation_requested",
+    "confirmation-requested-elicitation": "_confirmation_requested_elicitation",
+    "confirmation-missing-record": "_confirmation_missing_record",
+    "confirmation-accepted": "_confirmation_accepted",
+    "confirmation-declined": "_confirmation_declined",
+    "confirmation-cancelled": "_confirmation_cancelled",
+    "confirmation-malformed": "_confirmation_malformed",
+    "confirmation-used": "_confirmation_used",
+    "confirmation-other-arguments": "_confirmation_other_arguments",
+    "confirmation-other-key": "_confirmation_other_key",
+    "confirmation-expired": "_confirmation_expired",
+    "confirmation-person-only": "_confirmation_person_only",
+}
+# The contact the stepped cases work on, as the stand-in knows it (odooStandIn.ts: Carol's first contact)
+CONTACT_NAME, CONTACT_ID = "Stand-in Contact", 41
+STATE = "<state>"
 
 
 def _split(path):
@@ -73,17 +124,30 @@ class TestContractFixtures(McpHttpCase):
 
     def test_the_routes_answer_as_the_fixtures_say(self):
         folder = contract_files.contract_dir(self) / "fixtures"
-        keys = {
+        keys = self.keys = {
             "mcp": self.make_key(self.admin, "Claude Desktop", read_only=True),
             "count": self.make_key(self.admin, "Only counts",
                                    tool_ids=self.env["llm.tool"].search([("name", "=", "odoo_count")]).ids),
             "bad": "0" * 40,
         }
-        for name, (key, method, path, body, volatile) in CASES.items():
+        config = self.env["llm.mcp.config"].get_config()
+        # the settings' own limits (on by default) would refuse some of this test's many calls
+        config.write({"rate_key_calls_per_minute": 0, "rate_key_writes_per_minute": 0, "rate_user_calls_per_minute": 0})
+        self.contact = self.env["res.partner"].create({"name": CONTACT_NAME})
+        self._keep_admin_companies()
+        for name in [*CASES, *STEPPED]:
             with self.subTest(case=name):
-                config = self.env["llm.mcp.config"].get_config()
                 config.enabled = name != "tools-mcp-disabled"
-                actual = self._exchange(keys.get(key), method, path, body)
+                replace = {}
+                if name in CASES:
+                    key, method, path, body, volatile = CASES[name]
+                    actual = self._exchange(keys.get(key), method, path, body)
+                else:
+                    key, method, path, body, volatile, replace = getattr(self, STEPPED[name])()
+                    actual = self._exchange(key, method, path, body)
+                config.write({"rate_key_calls_per_minute": 0, "rate_key_writes_per_minute": 0,
+                              "rate_user_calls_per_minute": 0})
+                actual = self._replaced(actual, {**replace, **self._run_texts(actual["response"])})
                 file = folder / f"{name}.json"
                 stored = contract_files.load(file) if file.is_file() else None
                 actual["volatile"] = [f"response.body.{v}" for v in volatile]
@@ -94,8 +158,165 @@ class TestContractFixtures(McpHttpCase):
                     if kept is not _ABSENT and _json_type(kept) == _json_type(now):
                         _set(actual["response"]["body"], place, kept)
                 contract_files.check_or_write(self, file, actual, f"the answer to {name}")
-        stale = sorted(p.stem for p in folder.glob("*.json") if p.stem not in CASES)
+        stale = sorted(p.stem for p in folder.glob("*.json") if p.stem not in CASES and p.stem not in STEPPED)
         self.assertFalse(stale, f"fixtures no test writes: {stale}")
+
+    def _keep_admin_companies(self):
+        """Admin works in the two companies of the demo data of scripts/test-odoo.sh, which the fixtures name
+        (identity, call, resources): a database whose demo data made more (another country's demo company) gives
+        admin those too, and would answer with another list."""
+        kept = self.env.ref("base.main_company") | self.env["res.company"].search(
+            [("name", "=", "My Company (Chicago)")], limit=1)
+        self.admin.write({"company_ids": [Command.set(kept.ids)], "company_id": kept[0].id})
+
+    @staticmethod
+    def _run_texts(response):
+        """{text: stand-in} for what an answer holds that changes from run to run: a new confirmation's state,
+        the seconds a rate-limited call is to wait (put as the window's whole 60 s)."""
+        body = response["body"]
+        found = {}
+        if isinstance(body.get("confirmation"), dict) and body["confirmation"].get("state"):
+            found[body["confirmation"]["state"]] = STATE
+        wait = body.get("error", {}).get("retry_after") if isinstance(body.get("error"), dict) else None
+        if isinstance(wait, int):
+            found.update({f"Retry in {wait} s": "Retry in 60 s", f'"retry_after": {wait}': '"retry_after": 60',
+                          f'"Retry-After": "{wait}"': '"Retry-After": "60"'})
+        return found
+
+    def _replaced(self, exchange, replace):
+        """``exchange`` with each text of ``replace`` put as its stand-in (whole numbers only as whole numbers)."""
+        text = json.dumps(exchange, ensure_ascii=False)
+        # the longest first: a state's letters may hold a record's id, which must not be put in before the state
+        for old, new in sorted(replace.items(), key=lambda item: -len(item[0])):
+            assert not old.isdigit() or len(old) > 1, f"an id of one digit ({old}) is not told apart in a text"
+            pattern = rf"(?<![0-9]){re.escape(old)}(?![0-9])" if old.isdigit() else re.escape(old)
+            text = re.sub(pattern, new.replace("\\", "\\\\"), text)
+        # an access error lists the groups that may: which depends on the apps installed, not on the contract
+        text = re.sub(r"(allowed for the following groups:)((?:\\n\\t- [^\\\"]*)+)", r"\1\\n\\t- <groups>", text)
+        return json.loads(text)
+
+    # -- the stepped cases (STEPPED) ------------------------------------------------------------------------
+
+    def _contact_ids(self):
+        return {str(self.contact.id): str(CONTACT_ID)}
+
+    def _prompt_get(self):
+        body = {"name": "sales_customer_situation", "arguments": {"customer": CONTACT_NAME}}
+        today = {fields.Date.context_today(self.admin).isoformat(): "<today>"}
+        return self.keys["mcp"], "POST", "/llm_mcp/v1/prompt", body, [], {**self._contact_ids(), **today}
+
+    def _resource_too_large(self):
+        self.env["llm.mcp.config"].get_config().resource_max_bytes = 1024
+        attachment = self.env["ir.attachment"].create({"name": "big.txt", "raw": b"x" * 1025})
+        body = {"uri": f"odoo://ir.attachment/{attachment.id}"}
+        return self.keys["mcp"], "POST", "/llm_mcp/v1/resource", body, [], {str(attachment.id): "2"}
+
+    def _clerk_key(self):
+        """A key of a user with no Sales rights (made once)."""
+        if not getattr(self, "clerk_key", None):
+            clerk = new_test_user(self.env, login="fixture_clerk", name="Fixture Clerk", groups="base.group_user")
+            self.clerk_key = self.make_key(clerk, "Clerk's key")
+        return self.clerk_key
+
+    def _call_tool_refused(self):
+        body = {"name": "odoo_search", "arguments": {"model": "sale.order"}}
+        return self._clerk_key(), "POST", CALL, body, [], {}
+
+    def _resource_report_refused(self):
+        order = self.env["sale.order"].create({"partner_id": self.env["res.partner"].create({"name": "Customer"}).id})
+        body = {"uri": f"odoo://report/sale.report_saleorder/{order.id}"}
+        return self._clerk_key(), "POST", "/llm_mcp/v1/resource", body, [], {str(order.id): "1"}
+
+    def _rate_limited(self, key, tool, arguments, first_arguments=None):
+        """The second call of ``key`` within a minute (the wait it names is put as the window's 60 s)."""
+        self.call(key, tool, first_arguments or arguments)
+        return key, "POST", CALL, {"name": tool, "arguments": arguments}, [], {}
+
+    def _rate_limited_key(self):
+        key = self.make_key(self.admin, "One call a minute", calls_per_minute=1)
+        return self._rate_limited(key, "odoo_count", {"model": "res.partner"})
+
+    def _rate_limited_writes(self):
+        key = self.make_key(self.admin, "One write a minute", writes_per_minute=1)
+        values = {"model": "res.partner", "values": {"name": "Rate-limited Contact"}}
+        return self._rate_limited(key, "odoo_create", values, {"model": "res.partner", "values": {"name": "First"}})
+
+    def _rate_limited_user(self):
+        self.env["llm.mcp.config"].get_config().rate_user_calls_per_minute = 1  # the loop sets it back
+        return self._rate_limited(self.make_key(self.admin, "Another app"), "odoo_count", {"model": "res.partner"})
+
+    def _confirming_key(self, name="Confirms"):
+        self.env["llm.tool"].search([("name", "=", "odoo_delete")]).requires_confirmation = True
+        return self.make_key(self.admin, name)
+
+    def _delete(self):
+        return {"model": "res.partner", "ids": [self.contact.id]}
+
+    def _ask(self, key, **extra):
+        """The first call of odoo_delete: its answer's state."""
+        answer = self.call(key, "odoo_delete", self._delete(), **extra).json()
+        return answer["confirmation"]["state"]
+
+    def _confirmation_requested(self, **extra):
+        body = {"name": "odoo_delete", "arguments": self._delete(), **extra}
+        return self._confirming_key(), "POST", CALL, body, ["confirmation.expires_at"], self._contact_ids()
+
+    def _confirmation_missing_record(self):
+        body = {"name": "odoo_delete", "arguments": {"model": "res.partner", "ids": [999999999]}}
+        return self._confirming_key(), "POST", CALL, body, [], {}
+
+    def _confirmation_requested_elicitation(self):
+        return self._confirmation_requested(confirm_with="elicitation")
+
+    def _answer(self, answer, state_of=None, arguments=None, key=None, **extra):
+        """A retry that answers a state asked for with Carol's key; the answer that a later step replays."""
+        asker = self._confirming_key()
+        state = state_of(asker) if state_of else self._ask(asker, confirm_with="elicitation")
+        body = {"name": "odoo_delete", "arguments": arguments or self._delete(), **extra}
+        if answer is not None:
+            body["confirmation"] = {"state": state, "answer": answer}
+        else:
+            body["arguments"] = {**body["arguments"], "confirmation_token": state}
+        return key or asker, "POST", CALL, body, [], {state: STATE, **self._contact_ids()}
+
+    def _confirmation_accepted(self):
+        case = self._answer(None, state_of=self._ask)
+        self.contact = self.env["res.partner"].create({"name": CONTACT_NAME})  # the next cases delete it again
+        return case
+
+    def _confirmation_declined(self):
+        return self._answer("decline")
+
+    def _confirmation_cancelled(self):
+        return self._answer("cancel")
+
+    def _confirmation_malformed(self):
+        return self._answer("maybe")
+
+    def _confirmation_used(self):
+        def answered(key):
+            state = self._ask(key, confirm_with="elicitation")
+            self.call(key, "odoo_delete", self._delete(), confirmation={"state": state, "answer": "decline"})
+            return state
+        return self._answer("accept", state_of=answered)
+
+    def _confirmation_other_arguments(self):
+        other = self.env["res.partner"].create({"name": "Other Stand-in Contact"})
+        key, method, path, body, volatile, replace = self._answer(
+            "accept", arguments={"model": "res.partner", "ids": [other.id]})
+        return key, method, path, body, volatile, {**replace, str(other.id): "42"}
+
+    def _confirmation_other_key(self):
+        return self._answer("accept", key=self._confirming_key("Another key"))
+
+    def _confirmation_expired(self):
+        def stale(key):
+            with patch.object(llm_mcp_confirmation, "CONFIRMATION_TTL_SECONDS", -1):
+                return self._ask(key, confirm_with="elicitation")
+        return self._answer("accept", state_of=stale)
+
+    def _confirmation_person_only(self):
+        return self._answer(None, state_of=lambda key: self._ask(key, confirm_with="elicitation"))
 
     def _exchange(self, key, method, path, body):
         headers = {"Content-Type": "application/json"} if body is not None else {}

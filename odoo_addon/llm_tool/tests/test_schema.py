@@ -99,6 +99,13 @@ class TestArgumentValidation(TransactionCase):
         self.assertRefused({"model": "x", "ids": [1, "2"]}, "Argument 'ids[1]' must be integer, got string")
         self.assertRefused({"model": "x", "ids": [1], "flag": "yes"}, "Argument 'flag' must be boolean")
 
+    def test_a_whole_float_is_an_integer_and_reaches_the_tool_as_an_int(self):
+        arguments = {"model": "x", "ids": [1.0, 2], "limit": 3.0}
+        validate_arguments(self.schema, arguments)
+        self.assertEqual(arguments, {"model": "x", "ids": [1, 2], "limit": 3})
+        self.assertEqual([type(v) for v in (*arguments["ids"], arguments["limit"])], [int, int, int])
+        self.assertRefused({"model": "x", "ids": [1.5]}, "Argument 'ids[0]' must be integer, got number")
+
     def test_booleans_are_not_integers(self):
         self.assertRefused({"model": "x", "ids": [True]}, "ids[0]", "got boolean")
 

@@ -4,8 +4,9 @@
 // where Ajv and Odoo's validator give the same verdicts (docs/contract/schema-cases.json, both suites).
 
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { inOdoosWords } from './schemaWords.js';
 
-/** Returns the problems found in a value; empty when it is valid. */
+/** Returns the problems found in a value, in the words of Odoo's validator (schemaWords.ts); empty when it is valid. */
 export type ResultCheck = (structuredContent: unknown) => string[];
 
 // One Ajv instance: compiled schemas are cached by it, and tool schemas come from Odoo, so unknown
@@ -35,8 +36,5 @@ export function compileSchema(schema: object): ValidateFunction | undefined {
 export function compileResultCheck(schema: object): ResultCheck | undefined {
   const validate = compileSchema(schema);
   if (!validate) return undefined;
-  return (value) => {
-    if (validate(value)) return [];
-    return [...new Set((validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`))];
-  };
+  return (value) => (validate(value) ? [] : inOdoosWords(validate.errors ?? [], value, schema, 'result'));
 }
