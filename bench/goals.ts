@@ -45,11 +45,11 @@ export function judge(f: RunFigures): Goal[] {
     const odooRatio = round(route / floor, 3);
     const ours = round(call - route, 2);
     const costs = q?.mcp_call && q.floor
-      ? ` Odoo's log: ${q.mcp_call.queries} queries per call against the floor's ${q.floor.queries} (the key's check, the rate-limit window's own autocommit transaction, the audit row's INSERT), ${q.mcp_call.sql_ms} ms in SQL against ${q.floor.sql_ms} ms, ${q.mcp_call.other_ms} ms of Python against ${q.floor.other_ms} ms.`
+      ? ` Odoo's log: ${q.mcp_call.queries} queries per call against the floor's ${q.floor.queries} (the key's check, the running-call registry's INSERT and DELETE, the audit row's INSERT; the rate-limit window's reservation runs on a connection of its own and is not in this count), ${q.mcp_call.sql_ms} ms in SQL against ${q.floor.sql_ms} ms, ${q.mcp_call.other_ms} ms of Python against ${q.floor.other_ms} ms.`
       : '';
     g1.why = `Odoo's own /llm_mcp/v1/call, straight to Odoo, is ${odooRatio} x the floor (${route} ms).${costs} The sidecar and nginx add ${ours} ms (${round(ours / floor, 3)} x the floor). ` +
       (odooRatio >= 1.3
-        ? 'Odoo\'s half alone is over the target: only fewer round trips inside Odoo would close it (e.g. the rate-limit window and the audit row in one statement), not sidecar work.'
+        ? 'Odoo\'s half alone is over the target: only fewer round trips inside Odoo would close it (e.g. the running-call registry\'s statements on connections kept without the pool\'s reset, as the rate-limit window\'s are, or its INSERT and the window\'s reservation in one round trip), not sidecar work.'
         : `Closing it needs the sidecar and proxy under ${round((1.3 - odooRatio) * floor, 2)} ms, or fewer round trips inside Odoo.`);
   }
   goals.push(g1);
