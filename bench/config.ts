@@ -9,6 +9,8 @@ export interface BenchConfig {
   login: string;
   password: string;
   mcpKey: string;        // an MCP-scoped key: what our clients use
+  /** MCP keys of other users (BENCH_MCP_KEYS, comma-separated), for tools/call throughput as many people; may be empty. */
+  userKeys: string[];
   rpcKey: string;        // a global key: what a standalone /jsonrpc MCP server needs
   sidecarPid: number | undefined;
   rounds: number;        // interleaved rounds; medians are taken across them
@@ -56,6 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     login: get('BENCH_LOGIN', 'admin'),
     password: get('BENCH_PASSWORD', 'admin'),
     mcpKey: get('BENCH_MCP_KEY'),
+    userKeys: (env.BENCH_MCP_KEYS ?? file.BENCH_MCP_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
     rpcKey: get('BENCH_RPC_KEY'),
     sidecarPid: pid ? Number(pid) : undefined,
     rounds: int('BENCH_ROUNDS', '5'),

@@ -44,6 +44,8 @@ async function prepared(cfg: BenchConfig): Promise<{ targets: Record<string, Tar
     try {
       await t.refresh?.();
       await hit(t);
+      // every key of a spread target, so that no connection of the sweep sends a refused key
+      for (const key of t.keys?.slice(1) ?? []) await hit({ ...t, headers: { ...t.headers, authorization: `Bearer ${key}` } });
     } catch (e) {
       throw new Error(`${t.name} (${t.url}) does not work: ${(e as Error).message}`, { cause: e });
     }
@@ -55,7 +57,8 @@ async function prepared(cfg: BenchConfig): Promise<{ targets: Record<string, Tar
 async function topologyCell(cfg: BenchConfig) {
   const { targets } = await prepared(cfg);
   const cell: Record<string, { connections: number; rps: number; p50: number; p99: number; errors: number; cpu: Record<string, number> }[]> = {};
-  for (const t of [targets.mcp_call_proxy!, targets.floor_call_kw!, targets.mcp_tools_list!]) {
+  // tools/call spread over several users' keys when there are (what a deployment serves), else one key
+  for (const t of [targets.mcp_call_users ?? targets.mcp_call_proxy!, targets.floor_call_kw!, targets.mcp_tools_list!]) {
     for (const c of cfg.sweep) {
       const { figures, cpu } = await sweepWithCpu(cfg, t, c);
       (cell[t.name] ??= []).push({ connections: c, rps: figures.rps, p50: figures.p50, p99: figures.p99, errors: figures.errors, cpu });
@@ -70,7 +73,8 @@ async function fullRun(cfg: BenchConfig) {
   const rssIdle = rssMb(cfg.sidecarPid);
 
   const mark = logMark(cfg.odooLog);
-  const latency = await measureLatency(Object.values(targets), cfg.rounds, cfg.callsPerRound);
+  // sequential latency: one key is the figure (a spread target is the same call with other keys)
+  const latency = await measureLatency(Object.values(targets).filter((t) => !t.keys), cfg.rounds, cfg.callsPerRound);
   const odooCosts = routeCosts(cfg.odooLog, mark, {
     floor: '/web/dataset/call_kw', mcp_call: '/llm_mcp/v1/call', identity: '/llm_mcp/v1/identity', jsonrpc: '/jsonrpc',
   });
@@ -86,7 +90,8 @@ async function fullRun(cfg: BenchConfig) {
   }
 
   // The sweep runs twice; RSS after each run shows whether memory grows across repeated load.
-  const sweepTargets = [targets.mcp_call_proxy!, targets.mcp_tools_list!, targets.floor_call_kw!];
+  const sweepTargets = [targets.mcp_call_proxy!, ...(targets.mcp_call_users ? [targets.mcp_call_users] : []),
+    targets.mcp_tools_list!, targets.floor_call_kw!];
   const sweeps: Record<string, SweepFigures[]> = {};
   const cpu: Record<string, Record<string, number>> = {};
   const maxConnections = Math.max(...cfg.sweep);
@@ -111,7 +116,7 @@ async function fullRun(cfg: BenchConfig) {
   const goals = judge({ latency, ratios, sweeps, cpu, odooCosts, rssPeak, sizeRatio: sizes.ratio, maxConnections });
   const report = {
     when: new Date().toISOString(),
-    setup: { rounds: cfg.rounds, calls_per_round: cfg.callsPerRound, sweep: cfg.sweep, sweep_seconds: cfg.sweepSeconds,
+    setup: { rounds: cfg.rounds, tools_call_users: cfg.userKeys.length, calls_per_round: cfg.callsPerRound, sweep: cfg.sweep, sweep_seconds: cfg.sweepSeconds,
       query: 'res.partner search_read, is_company = true, 4 fields, limit 20' },
     latency_ms: latency,
     ratios,

@@ -12,6 +12,8 @@ export interface Target {
   check(reply: Reply): void;
   /** A request the path must send first on every call (a per-call login); such paths are not swept. */
   before?: { url: string; body: string };
+  /** Sweeps only: MCP keys (each of another user) to spread the connections over; `headers` keep the first. */
+  keys?: string[];
   /** Renews a short-lived credential in `headers` (Odoo's fast-path token lives 10 minutes); run before each round or sweep. */
   refresh?: () => Promise<void>;
 }
@@ -171,6 +173,15 @@ export function buildTargets(cfg: BenchConfig, cookie: string, uid: number): Rec
     },
     mcp_call_proxy: mcpTarget('mcp_call_proxy', cfg.proxyUrl, cfg.mcpKey, 'tools/call',
       { name: 'odoo_search', arguments: searchArgs }, mcpToolResult, 'odoo_search'),
+    // the same spread over the keys of several users (BENCH_MCP_KEYS): a sidecar lets one key hold only
+    // ODOO_MAX_CONCURRENCY_PER_KEY calls at Odoo, so one key cannot show a deployment's throughput
+    ...(cfg.userKeys.length > 0 ? {
+      mcp_call_users: {
+        ...mcpTarget('mcp_call_users', cfg.proxyUrl, cfg.userKeys[0]!, 'tools/call',
+          { name: 'odoo_search', arguments: searchArgs }, mcpToolResult, 'odoo_search'),
+        keys: cfg.userKeys,
+      },
+    } : {}),
     mcp_call_direct: mcpTarget('mcp_call_direct', cfg.sidecarUrl, cfg.mcpKey, 'tools/call',
       { name: 'odoo_search', arguments: searchArgs }, mcpToolResult, 'odoo_search'),
     mcp_tools_list: mcpTarget('mcp_tools_list', cfg.proxyUrl, cfg.mcpKey, 'tools/list', {}, listOk),

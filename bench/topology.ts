@@ -11,7 +11,8 @@ const [reportFile, cellsFile] = process.argv.slice(2);
 const report = JSON.parse(readFileSync(reportFile!, 'utf8')) as Record<string, unknown>;
 const cells = readFileSync(cellsFile!, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Cell);
 
-const rows = cells.flatMap((cell) => (cell.throughput.mcp_call_proxy ?? []).map((call) => {
+// tools/call: spread over several users' keys when the run had them (bench/run.ts --topology), else one key
+const rows = cells.flatMap((cell) => (cell.throughput.mcp_call_users ?? cell.throughput.mcp_call_proxy ?? []).map((call) => {
   const at = (path: string) => cell.throughput[path]?.find((l) => l.connections === call.connections);
   const floor = at('floor_call_kw');
   const list = at('mcp_tools_list');

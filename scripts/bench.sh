@@ -51,24 +51,41 @@ fi
 # (put back on exit). The check itself still runs on every call, so its cost is in the figures.
 echo "==> Rate limits for the benchmark: its own key (1,000,000 calls a minute), the per-user limit off until the end" >&2
 KEY_NAME="bench $(date -u +%Y%m%dT%H%M%SZ) $$"  # unique: the soak counts the audit rows of its key by name
-limits="$(BENCH_KEY_NAME="$KEY_NAME" bash scripts/stack.sh shell <<'PY' | sed -n 's/^BENCH_LIMITS=//p' | tail -n1
+# tools/call throughput is also measured as many people use it: BENCH_USERS (8) internal users "bench user N"
+# (made once, kept), each with a key of their own, the calls spread over them (a sidecar lets one key hold only
+# ODOO_MAX_CONCURRENCY_PER_KEY calls at Odoo, so one key cannot show what a deployment serves).
+BENCH_USERS="${BENCH_USERS:-8}"
+[[ "$BENCH_USERS" =~ ^[0-9]+$ ]] || { echo "bench.sh: BENCH_USERS must be a number (0: one key only), not '$BENCH_USERS'" >&2; exit 2; }
+limits="$(BENCH_KEY_NAME="$KEY_NAME" BENCH_USERS="$BENCH_USERS" bash scripts/stack.sh shell <<'PY' | sed -n 's/^BENCH_LIMITS=//p' | tail -n1
 import datetime
 import os
 admin = env.ref('base.user_admin')
 config = env['llm.mcp.config'].get_config()
 before = config.rate_user_calls_per_minute
 config.rate_user_calls_per_minute = 0
+expires = datetime.datetime.now() + datetime.timedelta(days=1)
 key = env['llm.mcp.key'].with_user(admin)._make_mcp_key(
-    os.environ['BENCH_KEY_NAME'], datetime.datetime.now() + datetime.timedelta(days=1),
-    calls_per_minute=1000000, writes_per_minute=1000000)
+    os.environ['BENCH_KEY_NAME'], expires, calls_per_minute=1000000, writes_per_minute=1000000)
+users_keys = []
+groups = [env.ref('base.group_user').id, env.ref('llm.group_llm_user').id]
+for n in range(1, int(os.environ['BENCH_USERS']) + 1):
+    login = 'bench-user-%d' % n
+    user = env['res.users'].with_context(active_test=False).search([('login', '=', login)], limit=1) \
+        or env['res.users'].create({'name': 'bench user %d' % n, 'login': login, 'groups_id': [(6, 0, groups)]})
+    user.active = True
+    # sudo: a key's own limits above the settings' are for LLM managers; the benchmark's users are not
+    users_keys.append(env['llm.mcp.key'].with_user(user).sudo()._make_mcp_key(
+        '%s user %d' % (os.environ['BENCH_KEY_NAME'], n), expires, calls_per_minute=1000000, writes_per_minute=1000000))
 env.cr.commit()
 env.registry.signal_changes()
-print('BENCH_LIMITS=%d %s' % (before, key))
+print('BENCH_LIMITS=%d %s %s' % (before, key, ','.join(users_keys) or '-'))
 PY
 )"
 [[ -n "$limits" ]] || { echo "bench.sh: could not set up the benchmark's rate limits" >&2; exit 1; }
 USER_LIMIT_BEFORE="${limits%% *}"
-BENCH_KEY="${limits#* }"
+rest="${limits#* }"
+BENCH_KEY="${rest%% *}"
+BENCH_USER_KEYS="${rest#* }"; [[ "$BENCH_USER_KEYS" != - ]] || BENCH_USER_KEYS=""
 restore_user_limit() {
     bash scripts/stack.sh shell >/dev/null 2>&1 <<PY || echo "bench.sh: could not put the per-user rate limit back to $USER_LIMIT_BEFORE" >&2
 env['llm.mcp.config'].get_config().rate_user_calls_per_minute = $USER_LIMIT_BEFORE
@@ -85,6 +102,7 @@ export BENCH_ODOO_URL="$ODOO_URL"
 export BENCH_DB="$DB"
 export BENCH_MCP_KEY="$BENCH_KEY"
 export BENCH_MCP_KEY_NAME="$KEY_NAME"
+export BENCH_MCP_KEYS="$BENCH_USER_KEYS"
 export BENCH_RPC_KEY="$(cat "$RPC_KEY_FILE")"
 export BENCH_ODOO_LOG="$STATE/logs/odoo.log"
 export BENCH_ODOO_PID_FILE="$STATE_RUN/odoo.pid"

@@ -292,9 +292,52 @@ class TestRateLimitConcurrency(TransactionCase):
                        [self.USER])
             self.assertEqual(cr.fetchone()[0], 3)
 
+    def window(self, query, params=None):
+        return rate_limit.WINDOW_CONNECTIONS.execute(self.registry.db_name, query, params)
+
+    def test_the_window_keeps_its_connection_between_checks_without_a_reset(self):
+        # Odoo's pool resets a connection on every borrow (DISCARD ALL: one more round trip, and the function's
+        # plans thrown away); the window's connection keeps its session, so a marker set on it survives a check
+        limits = rate_limit.Limits(key_calls=100)
+        self.assertIsNone(self.reserve_apart("key:keep", False, limits))
+        self.window("SET llm_mcp.test_marker = 'kept'")
+        self.addCleanup(self.window, "RESET llm_mcp.test_marker")
+        (pid,), = self.window("SELECT pg_backend_pid()")
+        self.assertIsNone(self.reserve_apart("key:keep", False, limits))
+        self.assertEqual(self.window("SELECT current_setting('llm_mcp.test_marker', true), pg_backend_pid()"),
+                         [("kept", pid)])
+        # and what it commits is seen at once from any other connection, as before
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT count(*) FROM llm_mcp_rate_event WHERE user_id = %s AND subject = 'key:keep'",
+                       [self.USER])
+            self.assertEqual(cr.fetchone()[0], 2)
+
+    def test_a_window_connection_the_server_closed_is_replaced_and_the_call_counted_once(self):
+        limits = rate_limit.Limits(key_calls=100)
+        (pid,), = self.window("SELECT pg_backend_pid()")
+        with self.registry.cursor() as cr:  # what a PostgreSQL restart or Odoo's drop of the database does
+            cr.execute("SELECT pg_terminate_backend(%s)", [pid])
+            self.assertTrue(cr.fetchone()[0])
+        time.sleep(0.2)
+        self.assertIsNone(self.reserve_apart("key:dead", False, limits))
+        (new_pid,), = self.window("SELECT pg_backend_pid()")
+        self.assertNotEqual(new_pid, pid)
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT count(*) FROM llm_mcp_rate_event WHERE user_id = %s AND subject = 'key:dead'",
+                       [self.USER])
+            self.assertEqual(cr.fetchone()[0], 1)
+
+    def test_parallel_checks_leave_only_a_few_connections_open(self):
+        limits = rate_limit.Limits(key_calls=1000)
+        results = self.run_parallel(16, lambda i: self.reserve_apart("key:many", False, limits))
+        self.assertEqual(results, [None] * 16)
+        idle = rate_limit.WINDOW_CONNECTIONS._idle.get(self.registry.db_name, [])
+        self.assertLessEqual(len(idle), rate_limit.WindowConnections.IDLE_MAX)
+        self.assertTrue(all(not cnx.closed and cnx.autocommit for cnx in idle))
+
     def test_the_check_is_cheap_and_prints_its_cost(self):
         limits = rate_limit.Limits(key_calls=100000, key_writes=100000, user_calls=100000)
-        for _i in range(20):  # warm the pool's connections and the plans
+        for _i in range(20):  # warm the window's connection and the plans
             self.reserve_apart("key:warm", False, limits)
         self.clean()
         rounds = 300  # a full per-user window of the default limit
