@@ -44,7 +44,10 @@ tool.write({'description': 'Tag contacts slowly.', 'destructive_hint': False, 'o
             'requires_confirmation': False})
 result({'tool': tool.name, 'toolId': tool.id, 'actionId': action.id, 'partnerId': partner.id})
 `);
-    other = await startBundledSidecar({ ODOO_URL: `http://127.0.0.1:${e2e.odooPort}`, AUTH_CACHE_TTL_MS: String(e2e.authCacheTtlMs) });
+    // one call of a key at a time at Odoo through this replica: a second one waits for its turn, as a call
+    // waits for a free Odoo worker when every worker is busy
+    other = await startBundledSidecar({ ODOO_URL: `http://127.0.0.1:${e2e.odooPort}`, AUTH_CACHE_TTL_MS: String(e2e.authCacheTtlMs),
+      ODOO_MAX_CONCURRENCY_PER_KEY: '1' });
   });
 
   after(async function () {
@@ -62,7 +65,7 @@ result(True)`);
   /** What Odoo kept: the contact's reference, the call's audit rows and running-call rows. */
   function kept(requestId: string) {
     return orm<{ ref: string; audit: string[]; running: number }>(`
-env.cr.execute("SELECT count(*) FROM llm_mcp_running_call WHERE request_id = %s", ['${requestId}'])
+env.cr.execute("SELECT count(*) FROM llm_mcp_running_call WHERE request_id = %s AND backend_pid IS NOT NULL", ['${requestId}'])
 running = env.cr.fetchone()[0]
 result({'ref': env['res.partner'].browse(${fixture.partnerId}).ref,
         'audit': env['llm.mcp.call'].search([('request_id', '=', '${requestId}'), ('tool_id', '=', ${fixture.toolId})]).mapped('outcome'),
@@ -95,6 +98,42 @@ result({'ref': env['res.partner'].browse(${fixture.partnerId}).ref,
     assert.equal(answer.status, 200);
     assert.ok(!answer.text.includes('"result"') && !answer.text.includes('"error"'), `a response was sent: ${answer.text}`);
     assert.deepEqual(await kept(id), { ref: 'before', audit: ['cancelled'], running: 0 });
+  });
+
+  it('a 2025-era call cancelled while it still waits for its turn runs nothing, and another session with the same ids is untouched', async function () {
+    this.timeout(120_000);
+    const stamp = Date.now();
+    const session = (name: string) => ({ 'Mcp-Session-Id': `e2e-${name}-${stamp}` });
+    const slowCall = (id: number, sess: Record<string, string>) => fetch(`${other.url}/mcp`, {
+      method: 'POST', headers: headers(fixtures.admin.key, LEGACY, sess),
+      body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: fixture.tool, arguments: { record_ids: [fixture.partnerId] } } }),
+    }).then(async (r) => r.text());
+    const cancel = (id: number, sess: Record<string, string>) => fetch(stackSidecar, {
+      method: 'POST', headers: headers(fixtures.admin.key, LEGACY, sess),
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'stop' } }),
+    });
+    // session one: call 1 runs (in its pg_sleep), call 2 waits behind it for the key's turn
+    const running = slowCall(1, session('one'));
+    await new Promise((r) => setTimeout(r, 1500));
+    const queued = slowCall(2, session('one'));
+    await new Promise((r) => setTimeout(r, 500));
+    // another conversation of the same key cancels its own ids 1 and 2: it reaches neither of session one's calls
+    assert.equal((await cancel(1, session('two'))).status, 202);
+    assert.equal((await cancel(2, session('two'))).status, 202);
+    await new Promise((r) => setTimeout(r, 1000));
+    const byId = (id: number) => orm<string[]>(`
+result(env['llm.mcp.call'].search([('request_id', '=', '${id}'), ('tool_id', '=', ${fixture.toolId}), ('create_date', '>=', '${new Date(stamp - 5000).toISOString().slice(0, 19).replace('T', ' ')}')]).mapped('outcome'))`);
+    assert.deepEqual(await byId(1), [], "another session's cancellation stopped call 1");
+    // the queued call is cancelled before it reaches Odoo, then the running one
+    assert.equal((await cancel(2, session('one'))).status, 202);
+    assert.equal((await cancel(1, session('one'))).status, 202);
+    const [first, second] = await Promise.all([running, queued]);
+    assert.ok(!first.includes('"result"') && !second.includes('"result"'), `a response was sent: ${first} ${second}`);
+    // both audited once as cancelled; the queued one ran nothing (its write would have been kept had it run)
+    const until = Date.now() + 10_000;
+    while ((await byId(2)).length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual([await byId(1), await byId(2)], [['cancelled'], ['cancelled']]);
+    assert.equal((await kept('1')).ref, 'before');
   });
 
   it('a 2026-07-28 call whose client closes its stream is stopped and rolled back by Odoo', async function () {
