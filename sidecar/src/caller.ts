@@ -22,6 +22,8 @@ export interface Caller {
   identity: Identity;
   credentials: Credentials;
   facts: RequestFacts;
+  /** The request's 2025-era MCP session id (http/session.ts), which scopes its cancellations; none without. */
+  session?: string;
   /**
    * Work the request still does after its answer may have gone (a cancellation forwarded to Odoo, after the
    * `202` of its notification): the request ends, and releases what it holds, only once these settle.

@@ -5,6 +5,8 @@ import { ProtocolError, ProtocolErrorCode, type CallToolResult } from '@modelcon
 import {
   AuthError,
   BatchNotSupported,
+  BadSessionId,
+  BatchDuplicateIds,
   BatchTooLarge,
   ForbiddenOrigin,
   InvalidCursor,
@@ -77,9 +79,10 @@ export function httpAnswerFor(err: unknown): HttpAnswer {
   // 405, never 404 (the stateless server's GET and DELETE)
   if (err instanceof MethodNotAllowed) return answer(405, -32000, err.message, { Allow: err.allow });
   if (err instanceof ForbiddenOrigin) return answer(403, -32000, err.message);
-  if (err instanceof BatchNotSupported || err instanceof BatchTooLarge || err instanceof NestedTooDeeply) {
+  if (err instanceof BatchNotSupported || err instanceof BatchTooLarge || err instanceof BatchDuplicateIds || err instanceof NestedTooDeeply) {
     return answer(400, -32600, err.message);
   }
+  if (err instanceof BadSessionId) return answer(400, -32600, err.message);
   if (err instanceof PayloadTooLarge) return answer(413, -32000, err.message, { Connection: 'close' });
   if (err instanceof SidecarBusy) return answer(err.scope === 'key' ? 429 : 503, -32000, err.message, { 'Retry-After': '1' });
   if (err instanceof OdooRefusesService) return answer(err.kind === 'mcp_disabled' ? 403 : 502, -32603, err.message);

@@ -72,6 +72,22 @@ export class SidecarBusy extends Error {
 }
 
 /** A JSON-RPC batch (2025-03-26) of more messages than the sidecar serves in one HTTP request. */
+/** A 2025-03-26 batch naming one request id twice: its answers could not be told apart (and one would be lost). */
+export class BatchDuplicateIds extends Error {
+  override name = 'BatchDuplicateIds';
+  constructor(readonly id: string | number) {
+    super(`A JSON-RPC batch must not hold two requests with the same id (${JSON.stringify(id)}); nothing was run`);
+  }
+}
+
+/** An Mcp-Session-Id header that is not one this transport issues (visible ASCII, bounded). */
+export class BadSessionId extends Error {
+  override name = 'BadSessionId';
+  constructor(readonly limit: number) {
+    super(`Mcp-Session-Id must be 1 to ${limit} visible ASCII characters`);
+  }
+}
+
 export class BatchTooLarge extends Error {
   override name = 'BatchTooLarge';
   constructor(readonly limit: number, readonly length: number) {

@@ -54,7 +54,7 @@ result({'tool': tool.name, 'toolId': tool.id, 'actionId': action.id, 'partnerId'
   /** What Odoo kept: the contact's reference, the call's audit rows and running-call rows. */
   function kept(requestId: string) {
     return orm<{ ref: string; audit: string[]; running: number }>(`
-env.cr.execute("SELECT count(*) FROM llm_mcp_running_call WHERE request_id = %s", ['${requestId}'])
+env.cr.execute("SELECT count(*) FROM llm_mcp_running_call WHERE request_id = %s AND backend_pid IS NOT NULL", ['${requestId}'])
 running = env.cr.fetchone()[0]
 result({'ref': env['res.partner'].browse(${fixture.partnerId}).ref,
         'audit': env['llm.mcp.call'].search([('request_id', '=', '${requestId}'), ('tool_id', '=', ${fixture.toolId})]).mapped('outcome'),
@@ -87,6 +87,55 @@ result({'ref': env['res.partner'].browse(${fixture.partnerId}).ref,
     assert.equal(answer.status, 200);
     assert.ok(!answer.text.includes('"result"') && !answer.text.includes('"error"'), `a response was sent: ${answer.text}`);
     assert.deepEqual(await kept(id), { ref: 'before', audit: ['cancelled'], running: 0 });
+  });
+
+  it('a 2025-era call cancelled while it still waits for its turn runs nothing, and another session with the same ids is untouched', async function () {
+    this.timeout(120_000);
+    const stamp = Date.now();
+    const session = (name: string) => ({ 'Mcp-Session-Id': `e2e-${name}-${stamp}` });
+    const ended: Record<number, number> = {};
+    // one call of a key at a time at Odoo through this replica: a second one waits for its turn, as a call
+    // waits for a free Odoo worker when every worker is busy
+    const narrow = await startBundledSidecar({ ODOO_URL: `http://127.0.0.1:${e2e.odooPort}`, AUTH_CACHE_TTL_MS: String(e2e.authCacheTtlMs),
+      ODOO_MAX_CONCURRENCY_PER_KEY: '1' });
+    try {
+      const slowCall = (id: number, sess: Record<string, string>) => fetch(`${narrow.url}/mcp`, {
+        method: 'POST', headers: headers(fixtures.admin.key, LEGACY, sess),
+        body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: fixture.tool, arguments: { record_ids: [fixture.partnerId] } } }),
+      }).then(async (r) => r.text()).finally(() => { ended[id] = Date.now(); });
+      const cancel = (id: number, sess: Record<string, string>) => fetch(stackSidecar, {
+        method: 'POST', headers: headers(fixtures.admin.key, LEGACY, sess),
+        body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'stop' } }),
+      });
+      // session one: call 1 runs (in its 20 s pg_sleep), call 2 waits behind it for the key's turn
+      const running = slowCall(1, session('one'));
+      await new Promise((r) => setTimeout(r, 1500));
+      const queued = slowCall(2, session('one'));
+      await new Promise((r) => setTimeout(r, 500));
+      // another conversation of the same key cancels its own ids 1 and 2: it reaches neither of session one's calls
+      assert.equal((await cancel(1, session('two'))).status, 202);
+      assert.equal((await cancel(2, session('two'))).status, 202);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.deepEqual(ended, {}, "another session's cancellation stopped session one's calls");
+      // the queued call is cancelled before it reaches Odoo, then the running one
+      const cancelledAt = Date.now();
+      assert.equal((await cancel(2, session('one'))).status, 202);
+      assert.equal((await cancel(1, session('one'))).status, 202);
+      const [first, second] = await Promise.all([running, queued]);
+      assert.ok(ended[1]! - cancelledAt < 8000, `call 1 ended ${ended[1]! - cancelledAt} ms after its cancellation`);
+      assert.ok(!first.includes('"result"') && !second.includes('"result"'), `a response was sent: ${first} ${second}`);
+      // both audited once as cancelled; the queued one ran nothing (its write would have been kept had it run)
+      const audited = () => orm<string[][]>(`
+rows = env['llm.mcp.call'].search([('tool_id', '=', ${fixture.toolId}), ('create_date', '>=', '${new Date(stamp - 5000).toISOString().slice(0, 19).replace('T', ' ')}')])
+result([rows.filtered(lambda r: r.request_id == rid).mapped('outcome') for rid in ('1', '2')])`);
+      const until = Date.now() + 15_000;
+      let outcomes = await audited();
+      while (outcomes[1]!.length === 0 && Date.now() < until) outcomes = await audited();
+      assert.deepEqual(outcomes, [['cancelled'], ['cancelled']]);
+      assert.equal((await kept('1')).ref, 'before');
+    } finally {
+      await narrow.stop();
+    }
   });
 
   it('a 2026-07-28 call whose client closes its stream is stopped and rolled back by Odoo', async function () {

@@ -30,7 +30,7 @@ describe('attacks with headers the client forges', () => {
     }
   });
 
-  it('ignores a client-sent Mcp-Session-Id (stateless) and sends none back', async () => {
+  it('takes a client-sent Mcp-Session-Id only as the scope of its cancellations (any replica, any id) and sends none back', async () => {
     const a = await post(stack.sidecar.mcpUrl, whoami(3), { ...legacy(ALICE_KEY), 'Mcp-Session-Id': 'someone-elses-session' });
     assert.equal(a.status, 200);
     assert.equal(a.json.result.isError, false);

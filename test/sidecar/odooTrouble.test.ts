@@ -85,7 +85,7 @@ describe('Odoo trouble, timeouts and cancellation', () => {
     await waitFor(() => stack.odoo.cancellations.includes('gone-1'));
   });
 
-  it('aborts the call to Odoo on notifications/cancelled (2.x client, request aborted)', async () => {
+  it('tells Odoo to stop the call on notifications/cancelled (2.x client, request aborted), which Odoo audits', async () => {
     const client = await connect2x(stack.sidecar.mcpUrl, ALICE_KEY, '2025-11-25');
     try {
       const controller = new AbortController();
@@ -94,13 +94,15 @@ describe('Odoo trouble, timeouts and cancellation', () => {
       controller.abort('user pressed stop');
       await assert.rejects(call);
       const id = String(stack.odoo.calls.find((c) => c.name === 'slow_echo')!.request_id);
-      await waitFor(() => stack.odoo.cancellations.includes(id));
+      // the call is not withdrawn: Odoo stops it, and its answer (409, audited) is the call's end
+      await waitFor(() => stack.odoo.cancelRequests.some((r) => r.requestId === id && r.cancelled));
+      await waitFor(() => stack.odoo.audit.some((r) => r.request_id === id && r.outcome === 'cancelled'));
     } finally {
       await client.close();
     }
   });
 
-  it('aborts only the caller\'s own call when a notifications/cancelled arrives separately', async () => {
+  it('stops only the caller\'s own call when a notifications/cancelled arrives separately', async () => {
     const slow = (id: string, key: string) =>
       post(stack.sidecar.mcpUrl, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow_echo', arguments: { ms: 5000 } } }, legacy(key));
     const aliceCall = slow('same-id', ALICE_KEY);
@@ -113,14 +115,14 @@ describe('Odoo trouble, timeouts and cancellation', () => {
     );
     assert.equal(cancel.status, 202);
     await new Promise((r) => setTimeout(r, 200));
-    assert.ok(!stack.odoo.cancellations.includes('same-id'), "bob cannot cancel alice's call");
+    assert.ok(!stack.odoo.cancelRequests.some((r) => r.cancelled), "bob cannot cancel alice's call");
     const own = await post(
       stack.sidecar.mcpUrl,
       { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'same-id', reason: 'stop' } },
       legacy(ALICE_KEY),
     );
     assert.equal(own.status, 202);
-    await waitFor(() => stack.odoo.cancellations.includes('same-id'));
+    await waitFor(() => stack.odoo.cancelRequests.some((r) => r.requestId === 'same-id' && r.userId === 2 && r.cancelled));
     await aliceCall;
   });
 

@@ -98,7 +98,9 @@ describe('two sidecars on one Odoo', () => {
       controller.abort();
       await pending;
       await waitFor(() => odoo.cancelRequests.some((r) => r.requestId === '77'));
-      assert.deepEqual(odoo.cancelRequests, [{ userId: 2, keyId: 11, requestId: '77', cancelled: true }]);
+      // named by a token the relaying replica minted for this call alone
+      assert.deepEqual(odoo.cancelRequests.map(({ scope, ...r }) => [r, /^call:[\w-]{22}$/.test(scope ?? '')]), [[{ userId: 2, keyId: 11, requestId: '77', cancelled: true }, true]]);
+      assert.equal(odoo.calls.find((c) => c.request_id === '77')!.cancel_scope, odoo.cancelRequests[0]!.scope);
       await waitFor(() => odoo.audit.some((r) => r.request_id === '77'));
       assert.deepEqual(odoo.audit.filter((r) => r.request_id === '77').map((r) => r.outcome), ['cancelled']);
     });
@@ -166,7 +168,11 @@ describe('two sidecars on one Odoo', () => {
         controller.abort('user pressed stop');
         await assert.rejects(call);
         await waitFor(() => odoo.cancelRequests.length === 1);
-        assert.deepEqual(odoo.cancelRequests[0], { userId: 2, keyId: 11, requestId: String(relayedBy.request_id), cancelled: true });
+        // the session the sidecar issued at initialize, which the client sent to both replicas, scopes it
+        const { scope, ...request } = odoo.cancelRequests[0]!;
+        assert.deepEqual(request, { userId: 2, keyId: 11, requestId: String(relayedBy.request_id), cancelled: true });
+        assert.equal(scope, `session:${transport.sessionId}|n`);
+        assert.match(transport.sessionId ?? '', /^[\w-]{22}$/);
         await waitFor(() => odoo.audit.some((r) => r.request_id === relayedBy.request_id));
         assert.deepEqual(odoo.audit.filter((r) => r.request_id === relayedBy.request_id).map((r) => r.outcome), ['cancelled']);
         // the client goes on working through both replicas
@@ -175,6 +181,115 @@ describe('two sidecars on one Odoo', () => {
       } finally {
         await client.close();
       }
+    });
+  });
+
+  describe('cancellation scoped by session and call', () => {
+    const inSession = (session: string, key = ALICE_KEY) => ({ ...legacy(key), 'Mcp-Session-Id': session });
+    const call = (id: string | number, ms = 8000) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow_echo', arguments: { ms } } });
+    const cancel = (requestId: string | number) => ({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'stop' } });
+
+    it('issues a new unguessable Mcp-Session-Id at every initialize, and takes any id on any replica', async () => {
+      const init = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+      const ids = new Set<string>();
+      for (const sidecar of [a, b, a]) {
+        const answer = await post(sidecar.mcpUrl, init, { Authorization: `Bearer ${ALICE_KEY}` });
+        assert.equal(answer.status, 200, answer.text);
+        ids.add(answer.headers.get('mcp-session-id') ?? '');
+      }
+      assert.equal(ids.size, 3);
+      for (const id of ids) assert.match(id, /^[\w-]{22}$/);
+      const list = await post(b.mcpUrl, { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }, inSession([...ids][0]!));
+      assert.equal(list.status, 200, list.text);
+      // a malformed session id is refused (the spec: visible ASCII only)
+      for (const bad of ['x'.repeat(101), 'a b', 'é']) {
+        const refused = await post(b.mcpUrl, { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }, inSession(bad));
+        assert.equal(refused.status, 400, bad);
+        assert.equal(refused.json.error.code, -32600);
+      }
+      // the session's end: nothing to end on a stateless server (the spec allows 405)
+      const end = await fetch(a.mcpUrl, { method: 'DELETE', headers: inSession([...ids][0]!) });
+      assert.equal(end.status, 405);
+    });
+
+    it("never lets one session's cancellation reach another session's call with the same request id", async () => {
+      // two conversations of one key both start at id 1 (what clients do)
+      const first = post(a.mcpUrl, call(1), inSession('session-one'));
+      const second = post(b.mcpUrl, call(1), inSession('session-two'));
+      await waitFor(() => odoo.calls.filter((c) => c.request_id === '1').length === 2);
+      assert.equal((await post(b.mcpUrl, cancel(1), inSession('session-one'))).status, 202);
+      const stopped = await first;
+      assert.equal(stopped.json, undefined, stopped.text);
+      await waitFor(() => odoo.audit.some((r) => r.request_id === '1'));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(odoo.audit.filter((r) => r.request_id === '1').map((r) => r.outcome), ['cancelled'], "session two's call was stopped");
+      // the same id as text is another request (JSON-RPC: 1 and "1" are two ids)
+      await post(a.mcpUrl, cancel('1'), inSession('session-two'));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(odoo.audit.filter((r) => r.request_id === '1').length, 1, 'the id "1" stopped call 1');
+      await post(a.mcpUrl, cancel(1), inSession('session-two'));
+      assert.equal((await second).json, undefined);
+      await waitFor(() => odoo.audit.filter((r) => r.request_id === '1').length === 2);
+    });
+
+    it('stops a call cancelled while it still waits for its turn at Odoo: it runs nothing and is audited once', async () => {
+      const narrow = await startSidecar(odoo.url, { ODOO_MAX_CONCURRENCY_PER_KEY: '1' });
+      try {
+        const busy = post(narrow.mcpUrl, call('busy', 1500), inSession('q'));
+        await waitFor(() => odoo.calls.some((c) => c.request_id === 'busy'));
+        // queued behind it in the key's share, not sent to Odoo yet: the cancellation reaches Odoo first
+        const queued = post(narrow.mcpUrl, { jsonrpc: '2.0', id: 'queued', method: 'tools/call', params: { name: 'whoami', arguments: {} } }, inSession('q'));
+        await new Promise((r) => setTimeout(r, 100));
+        assert.equal((await post(b.mcpUrl, cancel('queued'), inSession('q'))).status, 202);
+        const released = await queued;
+        assert.equal(released.json, undefined, released.text);
+        await busy;
+        await waitFor(() => odoo.audit.some((r) => r.request_id === 'queued'));
+        assert.deepEqual(odoo.audit.filter((r) => r.request_id === 'queued').map((r) => r.outcome), ['cancelled']);
+      } finally {
+        await narrow.close();
+      }
+    });
+
+    it('answers the other calls of a 2025-03-26 batch when one of them is cancelled', async () => {
+      const v = '2025-03-26';
+      const headers = { ...legacy(ALICE_KEY, v), 'Mcp-Session-Id': 'batch' };
+      const started = Date.now();
+      const batch = fetch(a.mcpUrl, {
+        method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
+        body: JSON.stringify([call('slow'), call('quick', 400), { jsonrpc: '2.0', id: 'who', method: 'tools/call', params: { name: 'whoami', arguments: {} } }]),
+      }).then((r) => r.text());
+      await waitFor(() => odoo.calls.some((c) => c.request_id === 'slow'));
+      await post(b.mcpUrl, cancel('slow'), headers);
+      const text = await batch;
+      assert.ok(Date.now() - started < 3000, 'the batch waited for its cancelled call');
+      const ids = text.split('\n').filter((l) => l.startsWith('data: ') && l.length > 6).map((l) => (JSON.parse(l.slice(6)) as { id: string }).id).sort();
+      assert.deepEqual(ids, ['quick', 'who'], text);
+      await waitFor(() => odoo.audit.filter((r) => ['slow', 'quick', 'who'].includes(String(r.request_id))).length === 3);
+      assert.deepEqual(odoo.audit.filter((r) => r.request_id === 'slow').map((r) => r.outcome), ['cancelled']);
+    });
+
+    it('gives a batch holding a call and its own cancellation no answer for the call, and the call one audit row', async () => {
+      const v = '2025-03-26';
+      const answer = await post(a.mcpUrl, [call('self', 2000), cancel('self')], { ...legacy(ALICE_KEY, v), 'Mcp-Session-Id': 'own' });
+      assert.equal(answer.json, undefined, answer.text);
+      await waitFor(() => odoo.audit.some((r) => r.request_id === 'self'));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(odoo.audit.filter((r) => r.request_id === 'self').map((r) => r.outcome), ['cancelled']);
+    });
+
+    it('refuses a batch that names one request id twice, before anything runs', async () => {
+      const v = '2025-03-26';
+      const answer = await post(a.mcpUrl, [call('twice', 10), call('twice', 10)], legacy(ALICE_KEY, v));
+      assert.equal(answer.status, 400);
+      assert.equal(answer.json.error.code, -32600);
+      assert.match(answer.json.error.message, /same id \("twice"\)/);
+      // 7 and "7" are two ids: that batch is served
+      const mixed = await post(a.mcpUrl, [call(7, 10), call('7', 10)], legacy(ALICE_KEY, v));
+      assert.equal(mixed.status, 200, mixed.text);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(odoo.calls.filter((c) => c.request_id === 'twice').length, 0);
+      assert.equal(odoo.audit.filter((r) => r.request_id === 'twice').length, 0);
     });
   });
 

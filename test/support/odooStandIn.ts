@@ -61,6 +61,7 @@ export interface RelayedCall {
   arguments: unknown;
   client?: unknown;
   request_id?: unknown;
+  cancel_scope?: unknown;
   protocol_version?: unknown;
   confirmation?: unknown;
   confirm_with?: unknown;
@@ -346,13 +347,15 @@ export class OdooStandIn {
   /** request_id of relayed calls whose HTTP request was dropped by the sidecar before the answer. */
   readonly cancellations: string[] = [];
   /** Every `cancel` request that passed authentication: whose, which id, and whether it stopped a running call. */
-  readonly cancelRequests: Array<{ userId: number; keyId: number; requestId: string; cancelled: boolean }> = [];
+  readonly cancelRequests: Array<{ userId: number; keyId: number; requestId: string; scope?: string; cancelled: boolean }> = [];
   /** How long `cancel` takes to answer (to see how many the sidecar holds open at once), and the most at once. */
   cancelDelayMs = 0;
   peakOpenCancels = 0;
   private openCancels = 0;
   /** Calls running now, as the addon's llm_mcp_running_call: found by `cancel` by (user, key, request id). */
-  private readonly running = new Set<{ userId: number; keyId: number; requestId: string; stop: AbortController; cancelled: boolean }>();
+  private readonly running = new Set<{ userId: number; keyId: number; requestId: string; scope: string; stop: AbortController; cancelled: boolean }>();
+  /** Scoped cancellations that found no running call (the addon's tombstones): the call, when it comes, runs nothing. */
+  private readonly tombstones = new Set<string>();
   /** Every Authorization header value seen (to prove the sidecar relays the caller's own key). */
   readonly authorizations: string[] = [];
   /** Every request's headers as received, apart from Authorization (to see what the sidecar passes on). */
@@ -715,20 +718,24 @@ export class OdooStandIn {
     }
     if (RESOURCE_ROUTES.includes(path ?? '')) return this.serveResources(path!, key, user, body as Record<string, unknown>, res, audit);
     if (path === '/llm_mcp/v1/cancel') {
-      const requestId = (body as { request_id?: unknown }).request_id;
+      const { request_id: requestId, cancel_scope: scope } = body as { request_id?: unknown; cancel_scope?: unknown };
       if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 128 || requestId.includes('\u0000')) {
         return this.fail(res, 400, 'bad_request', "'request_id' must be the JSON-RPC id of the call as text (1 to 128 characters).");
       }
-      // only the caller's own calls (user and key of the authenticated key, never the body's), each signalled once
+      if (scope !== undefined && (typeof scope !== 'string' || scope.length === 0 || scope.length > 128 || scope.includes('\u0000'))) {
+        return this.fail(res, 400, 'bad_request', "'cancel_scope' must be the call's cancel_scope as text (1 to 128 characters) or absent.");
+      }
+      // only the caller's own calls (user and key of the authenticated key, never the body's) in that scope, each signalled once
       let cancelled = false;
       for (const run of this.running) {
-        if (run.userId === user.id && run.keyId === key.id && run.requestId === requestId && !run.cancelled) {
+        if (run.userId === user.id && run.keyId === key.id && run.requestId === requestId && run.scope === (scope ?? '') && !run.cancelled) {
           run.cancelled = true;
           run.stop.abort();
           cancelled = true;
         }
       }
-      this.cancelRequests.push({ userId: user.id, keyId: key.id, requestId, cancelled });
+      if (!cancelled && scope !== undefined) this.tombstones.add(JSON.stringify([user.id, key.id, scope, requestId]));
+      this.cancelRequests.push({ userId: user.id, keyId: key.id, requestId, ...(scope === undefined ? {} : { scope }), cancelled });
       if (this.cancelDelayMs > 0) {
         this.peakOpenCancels = Math.max(this.peakOpenCancels, ++this.openCancels);
         await new Promise((resolve) => setTimeout(resolve, this.cancelDelayMs));
@@ -758,7 +765,8 @@ export class OdooStandIn {
       audit({ tool: name, outcome: 'invalid', ...facts });
       return this.refuseAs(res, 'call-bad-confirm-with');
     }
-    this.calls.push({ name, arguments: structuredClone(args), client: call.client, request_id: call.request_id, protocol_version: call.protocol_version,
+    this.calls.push({ name, arguments: structuredClone(args), client: call.client, request_id: call.request_id,
+      ...(call.cancel_scope === undefined ? {} : { cancel_scope: call.cancel_scope }), protocol_version: call.protocol_version,
       ...(call.confirmation === undefined ? {} : { confirmation: call.confirmation }),
       ...(call.confirm_with === undefined ? {} : { confirm_with: call.confirm_with }), userId: user.id });
     const visible = this.toolsFor(key).some((d) => d.name === name);
@@ -800,12 +808,14 @@ export class OdooStandIn {
     });
     // registered while it runs, as the addon's running-call row; a cancellation stops it (pg_cancel_backend)
     const run = { userId: user.id, keyId: key.id, requestId: typeof call.request_id === 'string' ? call.request_id : '',
-      stop: new AbortController(), cancelled: false };
-    if (run.requestId) this.running.add(run);
+      scope: typeof call.cancel_scope === 'string' ? call.cancel_scope : '', stop: new AbortController(), cancelled: false };
     const cancelledAnswer = () => {
       audit({ tool: name, outcome: 'cancelled', message: 'The call was cancelled by its caller; nothing it did was kept.', ...facts });
       return this.fail(res, 409, 'cancelled', 'The call was cancelled by its caller; nothing it did was kept.');
     };
+    // cancelled before it got here (while it waited for a worker): runs nothing
+    if (run.scope && this.tombstones.delete(JSON.stringify([user.id, key.id, run.scope, run.requestId]))) return cancelledAnswer();
+    if (run.requestId) this.running.add(run);
     try {
       const value = await spec.run(args as Record<string, unknown>, user, AbortSignal.any([abort.signal, run.stop.signal]));
       if (run.cancelled) return cancelledAnswer();

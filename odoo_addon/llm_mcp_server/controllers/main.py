@@ -17,7 +17,7 @@ from odoo.modules.module import get_manifest
 
 from .. import json_input, oauth
 from ..contract import ContractError, answers_errors, error_response, json_response, respond
-from ..models.llm_mcp_running_call import REQUEST_ID_MAX_CHARS
+from ..models.llm_mcp_running_call import REQUEST_ID_MAX_CHARS, SCOPE_MAX_CHARS
 
 _ROUTE = {"type": "http", "csrf": False, "save_session": False}
 
@@ -119,10 +119,15 @@ class McpEndpoints(http.Controller):
     @answers_errors
     def cancel(self):
         """Cancel the caller's own running call with this JSON-RPC id (docs/contract.md, cancel)."""
-        request_id = json_body().get("request_id")
+        body = json_body()
+        request_id, scope = body.get("request_id"), body.get("cancel_scope")
         if not isinstance(request_id, str) or not 0 < len(request_id) <= REQUEST_ID_MAX_CHARS \
                 or not json_input.storable(request_id) == request_id:
             raise ContractError(400, "bad_request", "'request_id' must be the JSON-RPC id of the call as text "
                                                     f"(1 to {REQUEST_ID_MAX_CHARS} characters).")
-        found = request.env["llm.mcp.running.call"]._cancel(request.llm_mcp_key, request_id)
+        if scope is not None and (not isinstance(scope, str) or not 0 < len(scope) <= SCOPE_MAX_CHARS
+                                  or not json_input.storable(scope) == scope):
+            raise ContractError(400, "bad_request", "'cancel_scope' must be the call's cancel_scope as text "
+                                                    f"(1 to {SCOPE_MAX_CHARS} characters) or absent.")
+        found = request.env["llm.mcp.running.call"]._cancel(request.llm_mcp_key, request_id, scope)
         return json_response({"cancelled": bool(found)})

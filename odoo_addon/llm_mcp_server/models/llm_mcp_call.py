@@ -18,6 +18,7 @@ from odoo.addons.llm_tool.models.llm_tool_builtin import CREDENTIAL_METHOD
 from .. import call_bounds, json_input
 from ..contract import Answer, CallRefused, ContractError, internal_error, refusal, tool_error
 from ..result_budget import ResultTooLarge, fit
+from .llm_mcp_running_call import CANCELLED_BEFORE_START
 
 _logger = logging.getLogger(__name__)
 
@@ -251,6 +252,8 @@ class LlmMcpCall(models.Model):
         if not isinstance(arguments, dict):
             raise ContractError(400, "bad_request", "'arguments' must be a JSON object.")
         audit.arguments = arguments
+        if not isinstance(body.get("cancel_scope", ""), str):
+            raise ContractError(400, "bad_request", "'cancel_scope' must be text.")
         Config = self.env["llm.mcp.config"]
         settings = Config._mcp_enabled_settings()
         entry = Config._mcp_callable_tool(mcp_key, name)
@@ -270,7 +273,10 @@ class LlmMcpCall(models.Model):
             return gate.outcome, Answer(gate.answer), gate.message
         Running = self.env["llm.mcp.running.call"]
         # registered (and committed) before the tool runs, so its caller can cancel it from any worker
-        running = Running._start(mcp_key, audit.request_id)
+        running = Running._start(mcp_key, audit.request_id, body.get("cancel_scope"))
+        if running == CANCELLED_BEFORE_START:
+            # cancelled while it waited for an Odoo worker (or before it got here): nothing ran, nothing to undo
+            return self._cancelled_answer()
         failure = None
         longest = settings["call_max_seconds"]
         subject = f"call {name!r}" + (f" (request {audit.request_id!r})" if audit.request_id else "")
@@ -287,9 +293,7 @@ class LlmMcpCall(models.Model):
             # whatever the tool did or returned: its caller said the result is unused (a tool busy in Python
             # when the cancellation came finishes, and is rolled back here)
             self.env.cr.rollback()
-            error = ContractError(409, "cancelled",
-                                  self.env._("The call was cancelled by its caller; nothing it did was kept."))
-            return "cancelled", refusal(error), error.message
+            return self._cancelled_answer()
         if isinstance(failure, psycopg2.errors.QueryCanceled):
             self.env.cr.rollback()
             failure = self.env["llm.tool"]._database_error(entry, failure)
@@ -325,6 +329,11 @@ class LlmMcpCall(models.Model):
             "structuredContent": structured,
             "isError": False,
         }), None
+
+    def _cancelled_answer(self):
+        error = ContractError(409, "cancelled",
+                              self.env._("The call was cancelled by its caller; nothing it did was kept."))
+        return "cancelled", refusal(error), error.message
 
     def write(self, vals):
         if not self.env.su:

@@ -13,6 +13,19 @@ Stale rows (a worker killed mid-call) never cancel anything: a backend is signal
 the very transaction that registered the row, the one whose ``xact_start`` in ``pg_stat_activity`` is not
 later than the row's ``started_at`` (a later transaction on that backend, or a new backend given the same pid,
 started after the call ended), and never the canceller's own backend; the cron removes them.
+
+A call is named by its caller, its JSON-RPC id and its **scope**: what the sidecar says the id is unique within
+(an MCP session, or one 2026-07-28 call's own token; ``cancel_scope`` of the contract). Request ids are only
+unique per session (clients start at 0 or 1), so two sessions of one key never reach each other's calls.
+
+A cancellation that finds no running call leaves a **tombstone** (a row with no backend, expiring after
+``TOMBSTONE_SECONDS``): the call it names may not have reached a free Odoo worker yet. ``_start`` consumes a
+tombstone of its own scope and id in the same statement as its INSERT, and the call then runs nothing (audited
+``cancelled``). Only scoped cancellations leave one that a call can meet: an id is never reused within a scope,
+so a tombstone cannot stop another, legitimate call; an unscoped cancellation's row only counts it. A
+cancellation and a start of the same (caller, scope, id) are serialised by an advisory lock taken in the same
+round trip, so either the cancellation sees the registered call or the call sees the tombstone. Fruitless
+cancellations are bounded per key by those rows (``_cancellation_budget``).
 """
 
 import os
@@ -21,13 +34,36 @@ import socket
 from odoo import api, fields, models
 
 from .. import json_input
+from ..contract import ContractError
 
 # The registry's own writes need not wait for the disk: a row lives as long as its call, and after a database
 # crash there is no call left to cancel. Sent in the same round trip as the statement.
 NOT_DURABLE = "SET LOCAL synchronous_commit TO OFF; "
 # A JSON-RPC id as text, as the call's audit row keeps it (llm_mcp_call.request_id).
 REQUEST_ID_MAX_CHARS = 128
+# A cancellation scope as the sidecar sends it (docs/contract.md, call and cancel: ``cancel_scope``).
+SCOPE_MAX_CHARS = 128
+# How long a cancellation that found nothing waits for its call (a call queued for a busy Odoo worker).
+TOMBSTONE_SECONDS = 120
+# Advisory lock class of the registry (the rate limits lock per user with one bigint key: no overlap).
+_LOCK_CLASS = 7305
 _HOST = socket.gethostname()[:64]
+# Serialises a cancellation and a start of one (caller, scope, request id); held to the implicit transaction's end.
+_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
+# What _start returns for a call whose caller cancelled it before it started.
+CANCELLED_BEFORE_START = "cancelled before start"
+# A key with no calls limit still has a budget of fruitless cancellations.
+UNLIMITED_CALLS_PER_MINUTE = 600
+
+
+class CancellationsRefused(ContractError):
+    """429 ``rate_limited`` on ``cancel``: the key's fruitless cancellations are over its budget."""
+
+    outcome = "rate_limited"
+
+    def __init__(self, message, retry_after):
+        super().__init__(429, "rate_limited", message, headers={"Retry-After": str(retry_after)},
+                         details={"retry_after": retry_after})
 
 
 class LlmMcpRunningCall(models.Model):
@@ -40,7 +76,12 @@ class LlmMcpRunningCall(models.Model):
     user_id = fields.Integer(required=True, readonly=True)
     subject = fields.Char(required=True, readonly=True, help="key:<api key id> or grant:<OAuth grant id>")
     request_id = fields.Char(required=True, readonly=True)
-    backend_pid = fields.Integer(required=True, readonly=True)
+    scope = fields.Char(
+        readonly=True,
+        help="What the request id is unique within (an MCP session, one call's token); empty when the sidecar "
+             "named none.",
+    )
+    backend_pid = fields.Integer(readonly=True, help="Empty for a tombstone: a cancellation that found no call.")
     odoo_host = fields.Char(readonly=True)
     odoo_pid = fields.Integer(readonly=True)
     started_at = fields.Datetime(required=True, readonly=True, help="After the start of the call's transaction.")
@@ -48,36 +89,51 @@ class LlmMcpRunningCall(models.Model):
 
     def init(self):
         # a cancellation finds the caller's calls by this; nothing else is ever looked up
+        self.env.cr.execute("DROP INDEX IF EXISTS llm_mcp_running_call_caller")
         self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS llm_mcp_running_call_caller "
-            "ON llm_mcp_running_call (user_id, subject, request_id)"
+            "CREATE INDEX IF NOT EXISTS llm_mcp_running_call_scoped "
+            "ON llm_mcp_running_call (user_id, subject, request_id, scope)"
         )
 
     # -- the call route ----------------------------------------------------------------------------------------
 
     @api.model
-    def _start(self, mcp_key, request_id):
-        """Register the call that this request's transaction is about to run; returns its row id (or None).
+    def _start(self, mcp_key, request_id, scope=None):
+        """Register the call that this request's transaction is about to run; returns its row id, None (not
+        registered) or CANCELLED_BEFORE_START (its caller cancelled it before it got here: run nothing).
 
         Committed before the tool runs, so a cancellation served by any other worker sees it. A call without a
-        request id cannot be named by a cancellation and is not registered.
+        request id cannot be named by a cancellation and is not registered. One round trip: the lock, the
+        tombstone's removal and the INSERT are one implicit transaction.
         """
         if not isinstance(request_id, str) or not request_id:
             return None
+        request_id = json_input.storable(request_id[:REQUEST_ID_MAX_CHARS])
+        scope = _scope(scope)
         # the call's own backend, known to the connection without a round trip
         pid = self.env.cr.connection.info.backend_pid
+        subject = _subject(mcp_key)
         with self._apart() as cr:
             cr.execute(
-                NOT_DURABLE + """
-                INSERT INTO llm_mcp_running_call (user_id, subject, request_id, backend_pid, odoo_host, odoo_pid,
-                                                  started_at, cancel_requested)
-                VALUES (%s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC', false)
+                NOT_DURABLE + _LOCK + """;
+                WITH tombstone AS (
+                    DELETE FROM llm_mcp_running_call
+                     WHERE user_id = %s AND subject = %s AND request_id = %s AND scope = %s AND backend_pid IS NULL
+                       AND started_at > (now() AT TIME ZONE 'UTC') - make_interval(secs => %s)
+                 RETURNING id
+                )
+                INSERT INTO llm_mcp_running_call (user_id, subject, request_id, scope, backend_pid, odoo_host,
+                                                  odoo_pid, started_at, cancel_requested)
+                SELECT %s, %s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC', false
+                 WHERE NOT EXISTS (SELECT 1 FROM tombstone)
                 RETURNING id
                 """,
-                [mcp_key.user_id, _subject(mcp_key), json_input.storable(request_id[:REQUEST_ID_MAX_CHARS]), pid,
-                 _HOST, os.getpid()],
+                [*_lock_args(mcp_key.user_id, subject, scope, request_id),
+                 mcp_key.user_id, subject, request_id, scope, TOMBSTONE_SECONDS,
+                 mcp_key.user_id, subject, request_id, scope, pid, _HOST, os.getpid()],
             )
-            return cr.fetchone()[0]
+            row = cr.fetchone()
+        return row[0] if row else CANCELLED_BEFORE_START
 
     @api.model
     def _finish(self, row_id):
@@ -93,22 +149,58 @@ class LlmMcpRunningCall(models.Model):
     # -- the cancel route --------------------------------------------------------------------------------------
 
     @api.model
-    def _cancel(self, mcp_key, request_id):
-        """Cancel the calls of this key (or grant) and user with this request id; returns how many were running.
+    def _cancel(self, mcp_key, request_id, scope=None):
+        """Cancel the calls of this key (or grant) and user with this request id and scope; returns how many
+        were running, or raises CancellationsRefused (429) past the key's budget of fruitless ones.
 
         Only the caller's own calls are ever matched (user and subject are the authenticated key's, never the
-        body's), and a call is signalled once: a repeated cancellation finds it marked and does nothing.
+        body's), and a call is signalled once: a repeated cancellation finds it marked and does nothing. One
+        that finds nothing running leaves a tombstone (see the module's docstring), within its key's budget.
         """
+        scope = _scope(scope)
+        subject = _subject(mcp_key)
+        budget = self._cancellation_budget(mcp_key)
         with self._apart() as cr:
             cr.execute(
-                """
-                UPDATE llm_mcp_running_call SET cancel_requested = true
-                 WHERE user_id = %s AND subject = %s AND request_id = %s AND NOT cancel_requested
-             RETURNING backend_pid, started_at
+                NOT_DURABLE + _LOCK + """;
+                WITH marked AS (
+                    UPDATE llm_mcp_running_call SET cancel_requested = true
+                     WHERE user_id = %s AND subject = %s AND request_id = %s AND scope IS NOT DISTINCT FROM %s
+                       AND backend_pid IS NOT NULL AND NOT cancel_requested
+                 RETURNING backend_pid, started_at
+                ), expired AS (
+                    DELETE FROM llm_mcp_running_call
+                     WHERE user_id = %s AND subject = %s AND backend_pid IS NULL
+                       AND started_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => %s)
+                ), fruitless AS (
+                    SELECT count(*) AS n FROM llm_mcp_running_call
+                     WHERE user_id = %s AND subject = %s AND backend_pid IS NULL
+                       AND started_at > (now() AT TIME ZONE 'UTC') - make_interval(secs => %s)
+                ), tombstone AS (
+                    INSERT INTO llm_mcp_running_call (user_id, subject, request_id, scope, odoo_host, odoo_pid,
+                                                      started_at, cancel_requested)
+                    SELECT %s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC', true
+                     WHERE NOT EXISTS (SELECT 1 FROM marked) AND (SELECT n FROM fruitless) < %s
+                 RETURNING id
+                )
+                SELECT backend_pid, started_at FROM marked
+                 UNION ALL
+                SELECT NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM marked) AND NOT EXISTS (SELECT 1 FROM tombstone)
                 """,
-                [mcp_key.user_id, _subject(mcp_key), request_id],
+                # an unscoped cancellation's row has scope NULL: it counts, and no call's start ever matches it
+                [*_lock_args(mcp_key.user_id, subject, scope, request_id),
+                 mcp_key.user_id, subject, request_id, scope,
+                 mcp_key.user_id, subject, TOMBSTONE_SECONDS,
+                 mcp_key.user_id, subject, TOMBSTONE_SECONDS,
+                 mcp_key.user_id, subject, request_id, scope or None, _HOST, os.getpid(), budget],
             )
-            targets = cr.fetchall()
+            rows = cr.fetchall()
+        if rows == [(None, None)]:
+            raise CancellationsRefused(self.env._(
+                "Too many cancellations of calls that are not running: this key may send %(n)s in %(minutes)s "
+                "minutes. Nothing was cancelled.", n=budget, minutes=TOMBSTONE_SECONDS // 60,
+            ), TOMBSTONE_SECONDS // 4)
+        targets = rows
         # the mark is committed first: a call that ends between here and the signal still sees it in _finish
         if targets:
             with self._apart() as cr:
@@ -123,17 +215,33 @@ class LlmMcpRunningCall(models.Model):
         return len(targets)
 
     @api.model
+    def _cancellation_budget(self, mcp_key):
+        """Fruitless cancellations a key may send per TOMBSTONE_SECONDS: its calls in that time (a client
+        cancels each call at most once; one that ended or has not started yet is fruitless)."""
+        limits, _subject_of_limits = self.env["llm.mcp.rate.limit"]._limits_of(mcp_key)
+        per_minute = limits.key_calls or limits.user_calls or UNLIMITED_CALLS_PER_MINUTE
+        return per_minute * TOMBSTONE_SECONDS // 60
+
+    @api.model
     def _gc_stale(self):
         """Cron: drop the rows of calls whose transaction no longer runs (a worker killed mid-call)."""
         self.env.cr.execute(
             """
             DELETE FROM llm_mcp_running_call r
+             WHERE r.started_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => %s)
+               AND r.backend_pid IS NULL
+            """, [TOMBSTONE_SECONDS]
+        )
+        removed = self.env.cr.rowcount
+        self.env.cr.execute(
+            """
+            DELETE FROM llm_mcp_running_call r
              WHERE r.started_at < (now() AT TIME ZONE 'UTC') - interval '1 minute'
-               AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+               AND r.backend_pid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
                                 WHERE a.pid = r.backend_pid AND a.xact_start AT TIME ZONE 'UTC' <= r.started_at)
             """
         )
-        return self.env.cr.rowcount
+        return removed + self.env.cr.rowcount
 
     def _apart(self):
         """A connection of its own in autocommit; the request's own transaction in a test's shared one.
@@ -163,6 +271,15 @@ class _Shared:
 
     def __exit__(self, *exc):
         return False
+
+
+def _scope(scope):
+    """The scope as stored: the sidecar's text (checked by the route), '' when it named none."""
+    return json_input.storable(scope[:SCOPE_MAX_CHARS]) if isinstance(scope, str) else ""
+
+
+def _lock_args(user_id, subject, scope, request_id):
+    return [_LOCK_CLASS, f"{user_id}\x1f{subject}\x1f{scope}\x1f{request_id}"]
 
 
 def _subject(mcp_key):

@@ -16,11 +16,18 @@ from .concurrency import release_registry_lock
 CANCEL = "/llm_mcp/v1/cancel"
 
 
+def fake_key(user_id, apikey_id, oauth_grant_id=None):
+    """What the registry reads of an authenticated MCP key (the settings' rate limits: none of its own)."""
+    return types.SimpleNamespace(user_id=user_id, apikey_id=apikey_id, oauth_grant_id=oauth_grant_id,
+                                 calls_per_minute=0, writes_per_minute=0)
+
+
 @tagged("post_install", "-at_install")
 class TestCancelRoute(McpHttpCase):
-    def running_rows(self):
+    def running_rows(self, calls_only=False):
+        """The registry's rows; ``calls_only``: without the tombstones (cancellations that found nothing)."""
         self.env.cr.execute("SELECT user_id, subject, request_id, cancel_requested FROM llm_mcp_running_call "
-                            "ORDER BY id")
+                            + ("WHERE backend_pid IS NOT NULL " if calls_only else "") + "ORDER BY id")
         return self.env.cr.fetchall()
 
     def register(self, key_plain, request_id):
@@ -53,12 +60,86 @@ class TestCancelRoute(McpHttpCase):
         for key in (self.user_key, other_admin_key):
             response = self.post(CANCEL, {"request_id": "r-1"}, key=key)
             self.assertEqual(response.json()["cancelled"], False, response.text)
-        self.assertEqual([row[3] for row in self.running_rows()], [False])
+        self.assertEqual([row[3] for row in self.running_rows(calls_only=True)], [False])
         # the caller's own key: marked (its backend is this test's own, which is never signalled)
         self.assertEqual(self.post(CANCEL, {"request_id": "r-1"}, key=self.admin_key).json()["cancelled"], True)
-        self.assertEqual([row[3] for row in self.running_rows()], [True])
+        self.assertEqual([row[3] for row in self.running_rows(calls_only=True)], [True])
         # a repeat finds it already marked: one signal per call, however many cancellations come
         self.assertEqual(self.post(CANCEL, {"request_id": "r-1"}, key=self.admin_key).json()["cancelled"], False)
+
+    def test_sessions_of_one_key_never_cancel_each_others_calls(self):
+        # two sessions of one key both start at request id 1: the scope (the session) tells their calls apart
+        mcp_key = self.env["res.users.apikeys"]._llm_mcp_authenticate(self.admin_key, None)
+        self.env["llm.mcp.running.call"]._start(mcp_key, "1", "session:A|n")
+        for scope in ("session:B|n", "session:A|s", None):
+            response = self.post(CANCEL, {"request_id": "1", **({"cancel_scope": scope} if scope else {})},
+                                 key=self.admin_key)
+            self.assertEqual(response.json()["cancelled"], False, f"{scope} reached session A's call 1")
+        self.env.cr.execute("SELECT cancel_requested FROM llm_mcp_running_call WHERE backend_pid IS NOT NULL")
+        self.assertEqual(self.env.cr.fetchall(), [(False,)])
+        response = self.post(CANCEL, {"request_id": "1", "cancel_scope": "session:A|n"}, key=self.admin_key)
+        self.assertEqual(response.json()["cancelled"], True, response.text)
+
+    def test_a_call_cancelled_before_it_started_runs_nothing_and_is_audited_once(self):
+        partner = self.env["res.partner"].create({"name": "Tombstone target", "phone": "before"})
+        before = len(self.audit_rows())
+        # the cancellation reaches Odoo first (the call still waits for a free Odoo worker): a tombstone
+        response = self.post(CANCEL, {"request_id": "5", "cancel_scope": "session:T|n"}, key=self.admin_key)
+        self.assertEqual(response.json(), {"contract": 1, "cancelled": False}, response.text)
+        # another session's call 5, and an unscoped one, are not touched by it
+        other = self.call(self.admin_key, "odoo_update", {"model": "res.partner", "ids": [partner.id],
+                                                          "values": {"phone": "other session"}},
+                          request_id="5", cancel_scope="session:U|n")
+        self.assertEqual(other.status_code, 200, other.text)
+        self.assertFalse(other.json()["isError"], other.text)
+        # the call itself: runs nothing, answered 409 cancelled, one audit row
+        response = self.call(self.admin_key, "odoo_update", {"model": "res.partner", "ids": [partner.id],
+                                                             "values": {"phone": "cancelled call"}},
+                             request_id="5", cancel_scope="session:T|n")
+        self.assertContractError(response, 409, "cancelled")
+        partner.invalidate_recordset()
+        self.assertEqual(partner.phone, "other session")
+        rows = self.audit_rows()[before:]
+        self.assertEqual([(r.outcome, r.request_id) for r in rows], [("ok", "5"), ("cancelled", "5")])
+        # the tombstone was used up: nothing is left behind
+        self.assertEqual(self.running_rows(), [])
+
+    def test_an_unscoped_or_expired_cancellation_stops_no_later_call(self):
+        # without a scope the id may be any session-less conversation's: the cancellation only counts
+        self.post(CANCEL, {"request_id": "8"}, key=self.admin_key)
+        response = self.call(self.admin_key, "odoo_count", {"model": "res.partner"}, request_id="8")
+        self.assertEqual(response.status_code, 200, response.text)
+        # a tombstone older than its life stops nothing
+        self.post(CANCEL, {"request_id": "9", "cancel_scope": "session:old|n"}, key=self.admin_key)
+        self.env.cr.execute("UPDATE llm_mcp_running_call SET started_at = started_at - interval '10 minutes'")
+        response = self.call(self.admin_key, "odoo_count", {"model": "res.partner"}, request_id="9",
+                             cancel_scope="session:old|n")
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(self.env["llm.mcp.running.call"]._gc_stale(), 2)
+
+    def test_fruitless_cancellations_are_bounded_per_key_but_a_running_call_is_still_cancelled(self):
+        limited = self.make_key(self.admin, "few calls", calls_per_minute=2)  # budget: 2 a minute, 4 in 2 minutes
+        for n in range(4):
+            response = self.post(CANCEL, {"request_id": f"f-{n}", "cancel_scope": "s|s"}, key=limited)
+            self.assertEqual(response.json()["cancelled"], False, response.text)
+        for body in ({"request_id": "f-4", "cancel_scope": "s|s"}, {"request_id": "f-5"}):
+            refused = self.assertContractError(self.post(CANCEL, body, key=limited), 429, "rate_limited")
+            self.assertGreater(refused["error"]["retry_after"], 0)
+        # another key is not bounded by it
+        self.assertEqual(self.post(CANCEL, {"request_id": "f-4"}, key=self.admin_key).status_code, 200)
+        # a cancellation that finds its running call is never refused
+        mcp_key = self.env["res.users.apikeys"]._llm_mcp_authenticate(limited, None)
+        self.env["llm.mcp.running.call"]._start(mcp_key, "r-9", "s|s")
+        response = self.post(CANCEL, {"request_id": "r-9", "cancel_scope": "s|s"}, key=limited)
+        self.assertEqual(response.json()["cancelled"], True, response.text)
+
+    def test_refuses_a_malformed_scope_with_400(self):
+        for scope in (7, "", "x" * 129, "a\u0000b", ["s"]):
+            with self.subTest(scope=scope):
+                self.assertContractError(self.post(CANCEL, {"request_id": "1", "cancel_scope": scope},
+                                                   key=self.admin_key), 400, "bad_request")
+        response = self.call(self.admin_key, "odoo_count", {"model": "res.partner"}, request_id="1", cancel_scope=7)
+        self.assertContractError(response, 400, "bad_request")
 
     def test_a_call_leaves_no_running_row_and_one_audit_row(self):
         before = len(self.audit_rows())
@@ -79,7 +160,7 @@ class TestCancelRoute(McpHttpCase):
 class TestRunningCallRegistry(TransactionCase):
     """Real PostgreSQL backends: a 'call' sleeping in a query on a connection of its own, cancelled from another."""
 
-    caller = types.SimpleNamespace(user_id=2, apikey_id=900001, oauth_grant_id=None)
+    caller = fake_key(user_id=2, apikey_id=900001, oauth_grant_id=None)
 
     @classmethod
     def setUpClass(cls):
@@ -132,8 +213,8 @@ class TestRunningCallRegistry(TransactionCase):
 
     def test_cancel_stops_the_callers_running_query_and_finish_reports_it(self):
         thread, outcome = self.sleeping_call("reg-1")
-        other_user = types.SimpleNamespace(user_id=1, apikey_id=self.caller.apikey_id, oauth_grant_id=None)
-        other_key = types.SimpleNamespace(user_id=2, apikey_id=900002, oauth_grant_id=None)
+        other_user = fake_key(user_id=1, apikey_id=self.caller.apikey_id, oauth_grant_id=None)
+        other_key = fake_key(user_id=2, apikey_id=900002, oauth_grant_id=None)
         self.assertEqual(self.cancel(other_user, "reg-1"), 0)
         self.assertEqual(self.cancel(other_key, "reg-1"), 0)
         self.assertEqual(self.cancel(self.caller, "reg-2"), 0)
@@ -146,7 +227,8 @@ class TestRunningCallRegistry(TransactionCase):
         self.assertLess(outcome["seconds"], 5)
         self.assertTrue(outcome["cancelled"])
         with self.registry.cursor() as cr:
-            cr.execute("SELECT count(*) FROM llm_mcp_running_call WHERE request_id = 'reg-1'")
+            cr.execute("SELECT count(*) FROM llm_mcp_running_call "
+                       "WHERE request_id = 'reg-1' AND backend_pid IS NOT NULL")
             self.assertEqual(cr.fetchone()[0], 0)
 
     def test_a_stale_row_never_signals_the_backend_it_names(self):
@@ -154,9 +236,9 @@ class TestRunningCallRegistry(TransactionCase):
         thread, outcome = self.sleeping_call("reg-live", seconds=3)
         with self.registry.cursor() as cr:
             cr.execute("""
-                INSERT INTO llm_mcp_running_call (user_id, subject, request_id, backend_pid, started_at,
+                INSERT INTO llm_mcp_running_call (user_id, subject, request_id, scope, backend_pid, started_at,
                                                   cancel_requested)
-                SELECT user_id, subject, 'reg-stale', backend_pid, started_at - interval '2 hours', false
+                SELECT user_id, subject, 'reg-stale', scope, backend_pid, started_at - interval '2 hours', false
                   FROM llm_mcp_running_call WHERE request_id = 'reg-live'""")
         self.assertEqual(self.cancel(self.caller, "reg-stale"), 1)
         thread.join(10)
@@ -170,9 +252,9 @@ class TestRunningCallRegistry(TransactionCase):
 
     def test_an_oauth_grants_tokens_cancel_each_others_calls(self):
         # a refresh gives the app a new access token (a new key): the grant is the caller, as for rate limits
-        self.caller = types.SimpleNamespace(user_id=2, apikey_id=900003, oauth_grant_id=77)
+        self.caller = fake_key(user_id=2, apikey_id=900003, oauth_grant_id=77)
         thread, outcome = self.sleeping_call("reg-grant")
-        refreshed = types.SimpleNamespace(user_id=2, apikey_id=900004, oauth_grant_id=77)
+        refreshed = fake_key(user_id=2, apikey_id=900004, oauth_grant_id=77)
         self.assertEqual(self.cancel(refreshed, "reg-grant"), 1)
         thread.join(10)
         self.assertTrue(outcome["cancelled"])

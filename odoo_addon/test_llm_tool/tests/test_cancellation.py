@@ -83,7 +83,9 @@ class TestCancelRunningCall(TransactionCase):
 
     def running(self, request_id):
         with self.registry.cursor() as cr:
-            cr.execute("SELECT count(*) FROM llm_mcp_running_call WHERE request_id = %s", [request_id])
+            # calls only: a cancellation that found nothing leaves a row with no backend (a tombstone)
+            cr.execute("SELECT count(*) FROM llm_mcp_running_call WHERE request_id = %s AND backend_pid IS NOT NULL",
+                       [request_id])
             return cr.fetchone()[0]
 
     def committed(self, sql, params):

@@ -9,10 +9,11 @@ import { Readable } from 'node:stream';
 import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Caller, RequestFacts } from '../caller.js';
-import { BatchNotSupported, BatchTooLarge, NestedTooDeeply, PayloadTooLarge } from '../errors.js';
+import { BatchDuplicateIds, BatchNotSupported, BatchTooLarge, NestedTooDeeply, PayloadTooLarge } from '../errors.js';
 import type { Logger } from '../log.js';
 import { refuseRateLimitedRequests } from './rateLimitStatus.js';
 import type { Reservation } from './requestBudget.js';
+import { isInitialize, newSessionId, sessionIdOf } from './session.js';
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -80,6 +81,7 @@ function peek(body: Buffer, facts: RequestFacts, protocolVersion: string | undef
     facts.mcpMethod = 'batch';
     if (protocolVersion && VERSIONS_WITHOUT_BATCHES.has(protocolVersion)) throw new BatchNotSupported(protocolVersion);
     if (message.length > MAX_BATCH_MESSAGES) throw new BatchTooLarge(MAX_BATCH_MESSAGES, message.length);
+    refuseDuplicateIds(message);
     return message;
   }
   if (typeof message !== 'object' || message === null) return message;
@@ -88,6 +90,22 @@ function peek(body: Buffer, facts: RequestFacts, protocolVersion: string | undef
   if (typeof id === 'string' || typeof id === 'number') facts.rpcId = id;
   if (method === 'tools/call' && typeof params?.name === 'string') facts.tool = params.name;
   return message;
+}
+
+/**
+ * Refuses a batch naming one request id twice (JSON-RPC: the id "MUST" let the client tell the answers apart;
+ * the SDK would run both and answer one). 204 and "204" are two ids. Before anything runs, so nothing is audited.
+ */
+function refuseDuplicateIds(batch: unknown[]): void {
+  const seen = new Set<string>();
+  for (const m of batch) {
+    if (typeof m !== 'object' || m === null || typeof (m as { method?: unknown }).method !== 'string') continue;
+    const id = (m as { id?: unknown }).id;
+    if (typeof id !== 'string' && typeof id !== 'number') continue;
+    const key = `${typeof id}:${String(id)}`;
+    if (seen.has(key)) throw new BatchDuplicateIds(id);
+    seen.add(key);
+  }
 }
 
 export function mcpRoute(handler: McpHttpHandler, maxBodyBytes: number, log: Logger): Middleware {
@@ -102,6 +120,9 @@ export function mcpRoute(handler: McpHttpHandler, maxBodyBytes: number, log: Log
     (ctx.state.reservation as Reservation | undefined)?.resize(body.length);
     if (nestsDeeperThan(body, MAX_NESTING)) throw new NestedTooDeeply(MAX_NESTING);
     const parsed = peek(body, caller.facts, ctx.get('mcp-protocol-version') || undefined);
+    // 2025-era sessions scope cancellations only (http/session.ts): issued at initialize, accepted anywhere
+    caller.session = sessionIdOf(ctx.req.headers['mcp-session-id']);
+    if (isInitialize(parsed)) ctx.res.setHeader('Mcp-Session-Id', newSessionId());
     // The SDK reads the body again from this stand-in for the request stream, which was consumed above, unless
     // it gets the message already parsed: then it classifies and serves that value, and skips cloning, reading
     // and parsing the body again (measured: most of its per-request work on tools/list). A body that is not

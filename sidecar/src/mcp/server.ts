@@ -30,10 +30,11 @@ import {
 import { protocolErrorFor, toolResultOrThrow } from '../errorMapping.js';
 import type { Logger } from '../log.js';
 import type { OdooClient } from '../odoo/client.js';
-import { forwardCancellation } from './cancellation.js';
+import { callScope, forwardCancellation, sessionScope } from './cancellation.js';
 import { answerOf, canAskInBand, questionFor } from './confirmation.js';
 import type { InFlightCalls } from './inFlightCalls.js';
 import { paginate } from './pagination.js';
+import { endWithoutAnswer } from './unanswered.js';
 import { promptCapabilities, registerPrompts } from './prompts.js';
 import type { ToolCatalog } from './toolCatalog.js';
 import { registerResourceHandlers, RESOURCES_CAPABILITY } from './resources.js';
@@ -90,6 +91,16 @@ export function failRequest(services: Pick<McpServices, 'onKeyRefused'>, caller:
   throw protocolErrorFor(err);
 }
 
+/** `answer`, or a rejection as soon as `cancelled` aborts (the call itself goes on: its answer is Odoo's). */
+function untilCancelled<T>(answer: Promise<T>, cancelled: AbortSignal): Promise<T> {
+  if (cancelled.aborted) return Promise.reject(new RequestCancelled());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new RequestCancelled());
+    cancelled.addEventListener('abort', onAbort, { once: true });
+    answer.then(resolve, reject).finally(() => cancelled.removeEventListener('abort', onAbort));
+  });
+}
+
 /** The factory `createMcpHandler` calls once per HTTP request. */
 export function createServerFactory(services: McpServices): McpServerFactory {
   return ({ authInfo, requestInfo, era }) => {
@@ -116,6 +127,13 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       },
     );
 
+    // the relays of this HTTP request's calls, abandoned when its 2025-era client goes away (one listener for
+    // all the calls of a batch)
+    const relays = new Set<{ relay: AbortController; cancelled: AbortSignal }>();
+    requestInfo?.signal.addEventListener('abort', () => {
+      for (const { relay, cancelled } of relays) if (!cancelled.aborted) relay.abort();
+    }, { once: true });
+
     server.setRequestHandler('tools/list', async (request, ctx) => {
       caller.facts.mcpMethod = 'tools/list';
       try {
@@ -127,14 +145,18 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       }
     });
 
-    // Stateless: the call being cancelled runs in another request's server instance, maybe on another replica.
+    // Stateless: the call being cancelled runs in another request's server instance, maybe on another replica
+    // (or in this one: a 2025-03-26 batch holding a call and its cancellation).
     server.setNotificationHandler('notifications/cancelled', (notification) => {
       const requestId = notification.params.requestId;
       if (requestId === undefined) return;
-      // this replica's own call stops waiting at once (even one still queued for its turn at Odoo)...
-      const local = services.inFlight.cancel(identity.user.id, identity.key.id, requestId);
-      // ...and Odoo, which runs it whichever replica relayed it, stops it and rolls it back
-      const forwarded = forwardCancellation(services.odoo, caller, requestId, services.log).then((found) => {
+      // the session this notification names the id in (the call's own, on whatever replica it runs)
+      const scope = sessionScope(caller.session, requestId);
+      // this replica's own call stops waiting at once...
+      const local = services.inFlight.cancel(identity.user.id, identity.key.id, scope, requestId);
+      // ...and Odoo, which runs it whichever replica relayed it, stops it and rolls it back, or stops it
+      // before it runs if it has not reached Odoo yet
+      const forwarded = forwardCancellation(services.odoo, caller, requestId, scope, services.log).then((found) => {
         caller.facts.outcome = found ? 'cancelled_call' : local ? 'cancelled_locally' : 'nothing_to_cancel';
       });
       caller.followUps.push(forwarded);
@@ -145,9 +167,10 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       const args = request.params.arguments ?? {};
       caller.facts.mcpMethod = 'tools/call';
       caller.facts.tool = name;
-      const tracked = services.inFlight.track(identity.user.id, identity.key.id, ctx.mcpReq.id);
-      // Aborted by the client going away (the SDK's signal) or by a notifications/cancelled.
-      const signal = AbortSignal.any([ctx.mcpReq.signal, tracked.signal]);
+      const requestId = ctx.mcpReq.id;
+      // what names this call to a cancellation (mcp/cancellation.ts): its session, or a token of its own
+      const scope = era === 'modern' ? callScope() : sessionScope(caller.session, requestId);
+      const tracked = services.inFlight.track(identity.user.id, identity.key.id, scope, requestId);
       // 2026-07-28: the client closing this call's response stream is its cancellation (no notifications/cancelled
       // over HTTP), so Odoo is told to stop it. 2025-era: "disconnection SHOULD NOT be interpreted as the client
       // cancelling its request": Odoo runs it to its end (audited), only this relay is dropped.
@@ -155,9 +178,13 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       if (era === 'modern') {
         ctx.mcpReq.signal.addEventListener('abort', () => {
           // the SDK also aborts the signal once the call is answered: only a call still running is cancelled
-          if (!settled) caller.followUps.push(forwardCancellation(services.odoo, caller, ctx.mcpReq.id, services.log));
+          if (!settled) caller.followUps.push(forwardCancellation(services.odoo, caller, requestId, scope, services.log));
         }, { once: true });
       }
+      // A cancelled call is never withdrawn from Odoo: it still reaches Odoo, which stops it (or, if it has not
+      // started, runs nothing) and audits it once. Only a 2025-era client going away abandons the relay.
+      const relay = new AbortController();
+      if (era !== 'modern') relays.add({ relay, cancelled: tracked.signal });
       // Odoo decides about every call, and audits it: an unknown tool, arguments that fail the schema and a
       // tool outside the key's catalog are all sent, and answered as Odoo answers them. The caller's catalog
       // (usually cached) only supplies the outputSchema the result is checked and projected against; it is
@@ -173,23 +200,27 @@ export function createServerFactory(services: McpServices): McpServerFactory {
         const client = clientOf(ctx, server);
         const protocolVersion = protocolVersionOf(ctx, requestInfo);
         const confirmation = answerOf(ctx);
-        const result = await services.odoo.callTool(
+        const answer = services.odoo.callTool(
           caller.credentials,
           {
             name,
             arguments: args,
             ...(client ? { client } : {}),
-            requestId: String(ctx.mcpReq.id),
+            requestId: String(requestId),
+            ...(scope ? { cancelScope: scope } : {}),
             ...(protocolVersion ? { protocolVersion } : {}),
             ...(confirmation ? { confirmation } : {}),
             // Odoo binds its state to how the person is asked, and then takes no confirmation_token argument
             // (the model's word) in place of the person's own answer
             ...(canAskInBand(ctx) ? { confirmWith: 'elicitation' as const } : {}),
           },
-          signal,
+          relay.signal,
         ).finally(() => {
           settled = true;
         });
+        // Odoo's own answer to a cancelled call (409, audited) is still awaited, as part of this request
+        tracked.signal.addEventListener('abort', () => caller.followUps.push(answer.catch(() => undefined)), { once: true });
+        const result = await untilCancelled(answer, tracked.signal);
         // Odoo ran nothing and asks the person first (mcp/confirmation.ts)
         const question = questionFor(result, ctx);
         if (question) {
@@ -211,11 +242,11 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       } catch (err) {
         settled = true;
         caller.facts.outcome = err instanceof Error ? err.name : 'error';
-        if (err instanceof CallCancelled || (err instanceof RequestCancelled && tracked.signal.aborted)) {
+        if (err instanceof CallCancelled || tracked.signal.aborted) {
           // "Receivers of a cancellation notification SHOULD NOT send a response for the cancelled request":
-          // the call's stream (or JSON answer) is ended with no message; the SDK drops whatever follows.
+          // nothing is sent for it; the other requests of its HTTP exchange (a batch) are still answered.
           caller.facts.outcome = 'cancelled';
-          await server.close();
+          endWithoutAnswer(server, requestId);
           return { content: [], isError: true };
         }
         // The next request then meets the refusal at authentication (HTTP 401), not a cached identity.

@@ -113,6 +113,7 @@ export class OdooClient {
       arguments: call.arguments,
       ...(call.client ? { client: call.client } : {}),
       ...(call.requestId === undefined ? {} : { request_id: call.requestId }),
+      ...(call.cancelScope === undefined ? {} : { cancel_scope: call.cancelScope }),
       ...(call.protocolVersion ? { protocol_version: call.protocolVersion } : {}),
       ...(call.confirmation ? { confirmation: call.confirmation } : {}),
       ...(call.confirmWith ? { confirm_with: call.confirmWith } : {}),
@@ -131,10 +132,12 @@ export class OdooClient {
 
   /**
    * Asks Odoo to stop the caller's own running call with this JSON-RPC id, whichever Odoo worker runs it and
-   * whichever sidecar relayed it (docs/contract.md, `cancel`); answers whether one was running.
+   * whichever sidecar relayed it (docs/contract.md, `cancel`), by its request id and cancellation scope;
+   * answers whether one was running.
    */
-  async cancelCall(credentials: Credentials, requestId: string, signal?: AbortSignal): Promise<CancelAnswer> {
-    return this.request('POST', '/llm_mcp/v1/cancel', credentials, { request_id: requestId }, this.options.timeoutMs, signal, readCancelAnswer);
+  async cancelCall(credentials: Credentials, requestId: string, scope?: string, signal?: AbortSignal): Promise<CancelAnswer> {
+    const body = { request_id: requestId, ...(scope === undefined ? {} : { cancel_scope: scope }) };
+    return this.request('POST', '/llm_mcp/v1/cancel', credentials, body, this.options.timeoutMs, signal, readCancelAnswer);
   }
 
   // -- Resources (docs/contract.md, Resources) ------------------------------------------------------------

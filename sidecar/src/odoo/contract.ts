@@ -54,6 +54,8 @@ export interface ToolCall {
   arguments: Record<string, unknown>;
   client?: { name: string; version: string };
   requestId?: string;
+  /** What the request id is unique within (mcp/cancellation.ts): `cancel` names the call by both. */
+  cancelScope?: string;
   protocolVersion?: string;
   /** The person's answer to a confirmation Odoo asked for (contract "Confirmations"). */
   confirmation?: ConfirmationAnswer;
