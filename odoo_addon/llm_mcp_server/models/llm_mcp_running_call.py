@@ -34,6 +34,7 @@ import socket
 from odoo import api, fields, models
 
 from .. import json_input
+from ..apart_connections import APART
 from ..contract import ContractError
 
 # The registry's own writes need not wait for the disk: a row lives as long as its call, and after a database
@@ -113,8 +114,7 @@ class LlmMcpRunningCall(models.Model):
         # the call's own backend, known to the connection without a round trip
         pid = self.env.cr.connection.info.backend_pid
         subject = _subject(mcp_key)
-        with self._apart() as cr:
-            cr.execute(
+        rows = self._apart(
                 NOT_DURABLE + _LOCK + """;
                 WITH tombstone AS (
                     DELETE FROM llm_mcp_running_call
@@ -131,20 +131,17 @@ class LlmMcpRunningCall(models.Model):
                 [*_lock_args(mcp_key.user_id, subject, scope, request_id),
                  mcp_key.user_id, subject, request_id, scope, TOMBSTONE_SECONDS,
                  mcp_key.user_id, subject, request_id, scope, pid, _HOST, os.getpid()],
-            )
-            row = cr.fetchone()
-        return row[0] if row else CANCELLED_BEFORE_START
+        )
+        return rows[0][0] if rows else CANCELLED_BEFORE_START
 
     @api.model
     def _finish(self, row_id):
         """Remove the call's row; True when its caller cancelled it meanwhile (its work must not be kept)."""
         if not row_id:
             return False
-        with self._apart() as cr:
-            cr.execute(NOT_DURABLE + "DELETE FROM llm_mcp_running_call WHERE id = %s RETURNING cancel_requested",
-                       [row_id])
-            row = cr.fetchone()
-        return bool(row and row[0])
+        rows = self._apart(NOT_DURABLE + "DELETE FROM llm_mcp_running_call WHERE id = %s RETURNING cancel_requested",
+                           [row_id])
+        return bool(rows and rows[0][0])
 
     # -- the cancel route --------------------------------------------------------------------------------------
 
@@ -160,8 +157,7 @@ class LlmMcpRunningCall(models.Model):
         scope = _scope(scope)
         subject = _subject(mcp_key)
         budget = self._cancellation_budget(mcp_key)
-        with self._apart() as cr:
-            cr.execute(
+        rows = self._apart(
                 NOT_DURABLE + _LOCK + """;
                 WITH marked AS (
                     UPDATE llm_mcp_running_call SET cancel_requested = true
@@ -193,8 +189,7 @@ class LlmMcpRunningCall(models.Model):
                  mcp_key.user_id, subject, TOMBSTONE_SECONDS,
                  mcp_key.user_id, subject, TOMBSTONE_SECONDS,
                  mcp_key.user_id, subject, request_id, scope or None, _HOST, os.getpid(), budget],
-            )
-            rows = cr.fetchall()
+        )
         if rows == [(None, None)]:
             raise CancellationsRefused(self.env._(
                 "Too many cancellations of calls that are not running: this key may send %(n)s in %(minutes)s "
@@ -202,16 +197,14 @@ class LlmMcpRunningCall(models.Model):
             ), TOMBSTONE_SECONDS // 4)
         targets = rows
         # the mark is committed first: a call that ends between here and the signal still sees it in _finish
-        if targets:
-            with self._apart() as cr:
-                for pid, started_at in targets:
-                    cr.execute(
-                        """
-                        SELECT pg_cancel_backend(pid) FROM pg_stat_activity
-                         WHERE pid = %s AND pid <> pg_backend_pid() AND xact_start AT TIME ZONE 'UTC' <= %s
-                        """,
-                        [pid, started_at],
-                    )
+        for pid, started_at in targets:
+            self._apart(
+                """
+                SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+                 WHERE pid = %s AND pid <> pg_backend_pid() AND xact_start AT TIME ZONE 'UTC' <= %s
+                """,
+                [pid, started_at],
+            )
         return len(targets)
 
     @api.model
@@ -243,34 +236,20 @@ class LlmMcpRunningCall(models.Model):
         )
         return removed + self.env.cr.rowcount
 
-    def _apart(self):
-        """A connection of its own in autocommit; the request's own transaction in a test's shared one.
+    def _apart(self, query, params):
+        """The rows of ``query`` run apart from the request's transaction, committed at once; in a test's shared
+        transaction (HttpCase: every request shares it, nothing commits), in that transaction.
 
-        Each statement (with its ``SET LOCAL``, sent in the same query string) is then one implicit READ
-        COMMITTED transaction, begun and committed in its own round trip: no BEGIN and COMMIT round trips on
-        every call's hot path (as the rate limits' window, rate_limit.reserve_apart). READ COMMITTED: a finish
-        that meets a concurrent cancellation's mark waits for it and returns it, where REPEATABLE READ would
-        fail with a serialization error. The pool's next borrower gets the connection out of autocommit (Odoo's
-        cursor sets its isolation level when it is made).
+        On a connection kept apart from Odoo's pool, in autocommit (apart_connections.py): each statement (with
+        its ``SET LOCAL``, sent in the same query string) is one implicit READ COMMITTED transaction, begun and
+        committed in its own round trip, with no BEGIN, COMMIT or connection reset on every call's hot path (as
+        the rate limits' window). READ COMMITTED: a finish that meets a concurrent cancellation's mark waits for
+        it and returns it, where REPEATABLE READ would fail with a serialization error.
         """
         if self.env.registry.in_test_mode():
-            return _Shared(self.env.cr)
-        cr = self.env.registry.cursor()
-        cr.connection.autocommit = True
-        return cr
-
-
-class _Shared:
-    """HttpCase: every request shares the test's transaction, so 'apart' is that transaction (nothing commits)."""
-
-    def __init__(self, cr):
-        self.cr = cr
-
-    def __enter__(self):
-        return self.cr
-
-    def __exit__(self, *exc):
-        return False
+            self.env.cr.execute(query, params)
+            return self.env.cr.fetchall() if self.env.cr.description else []
+        return APART.execute(self.env.cr.dbname, query, params)
 
 
 def _scope(scope):

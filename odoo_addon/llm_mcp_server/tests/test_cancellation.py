@@ -3,10 +3,11 @@
 import threading
 import time
 import types
+from unittest.mock import patch
 
 import psycopg2.errors
 
-from odoo import api
+from odoo import api, sql_db
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
@@ -258,3 +259,27 @@ class TestRunningCallRegistry(TransactionCase):
         self.assertEqual(self.cancel(refreshed, "reg-grant"), 1)
         thread.join(10)
         self.assertTrue(outcome["cancelled"])
+
+    def test_the_registry_borrows_no_connection_of_odoos_pool(self):
+        # Odoo's pool resets a connection on every borrow (DISCARD ALL, a round trip): the registry's three
+        # statements per call run on connections kept apart instead (apart_connections.py)
+        borrow = sql_db.ConnectionPool.borrow
+        borrowed = []
+
+        def counting_borrow(pool, *args, **kwargs):
+            borrowed.append(args)
+            return borrow(pool, *args, **kwargs)
+
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, 1, {})
+            cr.execute("SELECT 1")
+            with patch.object(sql_db.ConnectionPool, "borrow", counting_borrow):
+                registry = env["llm.mcp.running.call"]
+                row = registry._start(self.caller, "reg-apart")
+                self.assertEqual(registry._cancel(self.caller, "reg-apart-none"), 0)
+                self.assertFalse(registry._finish(row))
+        self.assertEqual(borrowed, [])
+        # and what they committed was committed: another connection sees the row gone and the tombstone
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT request_id FROM llm_mcp_running_call WHERE request_id LIKE 'reg-apart%%'")
+            self.assertEqual(cr.fetchall(), [("reg-apart-none",)])

@@ -11,6 +11,7 @@ from odoo.tests import Form, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.llm_mcp_server import rate_limit
+from odoo.addons.llm_mcp_server.apart_connections import APART, ApartConnections
 
 from .screens_common import http_request, make_users
 from .test_security import SecurityCase
@@ -293,7 +294,7 @@ class TestRateLimitConcurrency(TransactionCase):
             self.assertEqual(cr.fetchone()[0], 3)
 
     def window(self, query, params=None):
-        return rate_limit.WINDOW_CONNECTIONS.execute(self.registry.db_name, query, params)
+        return APART.execute(self.registry.db_name, query, params)
 
     def test_the_window_keeps_its_connection_between_checks_without_a_reset(self):
         # Odoo's pool resets a connection on every borrow (DISCARD ALL: one more round trip, and the function's
@@ -331,8 +332,8 @@ class TestRateLimitConcurrency(TransactionCase):
         limits = rate_limit.Limits(key_calls=1000)
         results = self.run_parallel(16, lambda i: self.reserve_apart("key:many", False, limits))
         self.assertEqual(results, [None] * 16)
-        idle = rate_limit.WINDOW_CONNECTIONS._idle.get(self.registry.db_name, [])
-        self.assertLessEqual(len(idle), rate_limit.WindowConnections.IDLE_MAX)
+        idle = APART._idle.get(self.registry.db_name, [])
+        self.assertLessEqual(len(idle), ApartConnections.IDLE_MAX)
         self.assertTrue(all(not cnx.closed and cnx.autocommit for cnx in idle))
 
     def test_the_check_is_cheap_and_prints_its_cost(self):
