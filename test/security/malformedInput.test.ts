@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { ALICE_KEY, type AuditRow } from '../support/odooStandIn.js';
 import { NGINX, rawRequest, startProxy, type RunningProxy } from '../support/nginxProxy.js';
-import { legacy, META_2026, post, type RawAnswer } from '../support/rawMcp.js';
+import { legacy, META_2026, modern, post, type RawAnswer } from '../support/rawMcp.js';
 import { sidecarOnStandIn } from '../support/sidecarHarness.js';
 
 describe('attacks with hostile characters and nesting in JSON-RPC messages', () => {
@@ -97,6 +97,41 @@ describe('attacks with hostile characters and nesting in JSON-RPC messages', () 
     assert.equal(rows.length, 0);
     await stillServes();
   });
+});
+
+describe('spec requests whose params break the spec schema', () => {
+  const stack = sidecarOnStandIn();
+  const broken: [string, Record<string, unknown>, RegExp][] = [
+    ['resources/read', { uri: 5 }, /uri: .*expected string/],
+    ['resources/read', {}, /uri: /],
+    ['tools/list', { cursor: 5 }, /cursor: .*expected string/],
+    ['prompts/list', { cursor: {} }, /cursor: /],
+    ['resources/list', { cursor: [] }, /cursor: /],
+    ['resources/templates/list', { cursor: 7 }, /cursor: /],
+    ['completion/complete', { ref: 5, argument: {} }, /ref: .*argument\.name: /],
+    ['tools/call', { name: 5 }, /name: .*expected string/],
+    ['tools/call', { name: 'whoami', arguments: 'x' }, /arguments: /],
+  ];
+
+  const titles = {
+    '2026-07-28': "answers them with -32602 naming the field, never -32603 or the validator's dump (2026-07-28)",
+    '2025-11-25': "answers them with -32602 naming the field, never -32603 or the validator's dump (2025-11-25)",
+  };
+  for (const era of ['2026-07-28', '2025-11-25'] as const) {
+    it(titles[era], async () => {
+      for (const [method, params, field] of broken) {
+        const [body, headers] = era === '2026-07-28'
+          ? modern(ALICE_KEY, 9, method, params)
+          : [{ jsonrpc: '2.0', id: 9, method, params }, legacy(ALICE_KEY, era)];
+        const answer = await post(stack.sidecar.mcpUrl, body, headers);
+        const label = `${method} ${JSON.stringify(params)}: ${answer.text.slice(0, 300)}`;
+        assert.equal(answer.json?.error?.code, -32602, label);
+        assert.match(answer.json.error.message, new RegExp(`^Invalid params for ${method}: `), label);
+        assert.match(answer.json.error.message, field, label);
+        assert.doesNotMatch(answer.text, /invalid_type|"path"|"expected"|\\n/, `a validator dump reached the client: ${label}`);
+      }
+    });
+  }
 });
 
 describe('HTTP requests that Node cannot parse', () => {

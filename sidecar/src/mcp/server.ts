@@ -8,7 +8,7 @@ import {
   PROTOCOL_VERSION_META_KEY,
   ProtocolError,
   ProtocolErrorCode,
-  Server,
+  type Server,
   type CallToolResult,
   type InputRequiredResult,
   type McpServerFactory,
@@ -38,6 +38,7 @@ import { endWithoutAnswer } from './unanswered.js';
 import { promptCapabilities, registerPrompts } from './prompts.js';
 import type { ToolCatalog } from './toolCatalog.js';
 import { registerResourceHandlers, RESOURCES_CAPABILITY } from './resources.js';
+import { SpecParamsServer } from './specParams.js';
 
 export interface McpServices {
   odoo: OdooClient;
@@ -106,7 +107,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
   return ({ authInfo, requestInfo, era }) => {
     const caller = callerOf(authInfo);
     const { identity } = caller;
-    const server = new Server(
+    const server = new SpecParamsServer(
       { name: identity.server.name, version: services.version },
       {
         capabilities: {
