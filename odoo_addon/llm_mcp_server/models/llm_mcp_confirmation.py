@@ -353,7 +353,8 @@ def _preview_create(builtin, arguments):
 def _preview_call_method(builtin, arguments):
     Model = builtin._tool_model(arguments["model"], write=True)
     method = arguments["method"]
-    builtin._tool_callable_method(Model, method, arguments.get("kwargs"))  # what the tool would refuse, refused now
+    # what the tool would refuse, refused now
+    builtin._tool_callable_method(Model, method, arguments.get("kwargs"), arguments.get("args"))
     env = builtin.env
     if arguments.get("ids"):
         records = builtin._tool_existing(Model, arguments["ids"])

@@ -62,6 +62,34 @@ class TestDomainBounds(McpHttpCase):
         self.assertRefusedAsInvalid(self.search(["!"] * (DOMAIN_MAX_OPERATORS + 1) + [["id", "=", 1]]))
         self.assertRefusedAsInvalid(self.search(["|"] * 5000 + conditions(1)))
 
+    def test_odoo_call_method_bounds_the_domains_its_arguments_hold(self):
+        # red team 2026-12-01: search_panel_select_multi_range(search_domain=<11,000 conditions>) held a worker
+        partner = self.env["res.partner"].create({"name": "Bounded Call Ltd"})
+        over = DOMAIN_MAX_CONDITIONS + 1
+        for where in ({"kwargs": {"search_domain": ["|"] * DOMAIN_MAX_CONDITIONS + conditions(over)}},
+                      {"args": [[["parent_id", "any", conditions(60)]], conditions(60)]},
+                      {"kwargs": {"x": {"y": [1, "=", 1]}, "z": [[i, "=", i] for i in range(over)]}}):
+            with self.subTest(where=list(where)):
+                response = self.call(self.admin_key, "odoo_call_method", {
+                    "model": "res.partner", "method": "action_archive", "ids": [partner.id], **where})
+                answer = response.json()
+                self.assertTrue(answer["isError"], answer)
+                self.assertIn(f"at most {DOMAIN_MAX_CONDITIONS} domain conditions", answer["content"][0]["text"])
+                self.assertEqual(self.audit_rows()[-1].outcome, "invalid")
+        self.assertTrue(partner.active, "the method ran")
+        # a few conditions in a method's arguments are not refused by the bound (the method decides on them)
+        response = self.call(self.admin_key, "odoo_call_method", {
+            "model": "res.partner", "method": "action_archive", "ids": [partner.id], "kwargs": {}})
+        self.assertFalse(response.json()["isError"], response.text)
+
+    def test_the_search_panel_is_not_a_business_method(self):
+        for method in ("search_panel_select_multi_range", "search_panel_select_range"):
+            with self.subTest(method=method):
+                answer = self.call(self.admin_key, "odoo_call_method", {
+                    "model": "res.partner", "method": method, "args": ["category_id"]}).json()
+                self.assertTrue(answer["isError"], answer)
+                self.assertIn("is not a business method", answer["content"][0]["text"])
+
     def test_an_export_resource_with_a_huge_domain_is_a_resource_error(self):
         domain = quote(json.dumps(conditions(DOMAIN_MAX_CONDITIONS + 1)))
         uri = f"odoo://export/res.partner.csv?domain={domain}&fields=%5B%22name%22%5D"

@@ -67,6 +67,8 @@ GENERIC_ORM_METHODS = frozenset({
     "search_count", "search_fetch", "fetch", "read_group", "web_read", "web_search_read", "web_save",
     "web_save_multi", "web_read_group", "read_progress_bar", "name_search", "web_name_search", "export_data",
     "load", "onchange", "default_get", "web_resequence", "browse", "exists",
+    # the web client's search panel: a read_group and a search of any domain (red team, 2026-12-01)
+    "search_panel_select_range", "search_panel_select_multi_range",
 })
 _AGGREGATE_FUNCTIONS = {"sum", "avg", "min", "max", "count", "count_distinct", "bool_and", "bool_or"}
 _DOMAIN_OPERATORS = {"&", "|", "!"}
@@ -405,7 +407,7 @@ class LlmToolBuiltin(models.AbstractModel):
         """Call a public business method of an Odoo model, as a button in the web client would: confirm a
         quotation, post an invoice, validate a transfer. Methods starting with '_' cannot be called."""
         Model = self._tool_model(model, write=True)
-        function = self._tool_callable_method(Model, method, kwargs)
+        function = self._tool_callable_method(Model, method, kwargs, args)
         call_args = list(args or [])
         if getattr(function, "_api", None):
             if ids:
@@ -421,8 +423,9 @@ class LlmToolBuiltin(models.AbstractModel):
     # -- helpers ------------------------------------------------------------------------------------------
 
     @api.model
-    def _tool_callable_method(self, Model, method, kwargs=None):
-        """The public business method ``method`` of ``Model`` odoo_call_method may call; refuses any other."""
+    def _tool_callable_method(self, Model, method, kwargs=None, args=None):
+        """The public business method ``method`` of ``Model`` odoo_call_method may call; refuses any other, and
+        arguments over the domain bound (_tool_check_call_domains)."""
         if not isinstance(method, str) or CREDENTIAL_METHOD.search(method):
             raise AccessError(_("%(method)r manages credentials or identities: it cannot be called through MCP "
                                 "tools.", method=method))
@@ -432,6 +435,7 @@ class LlmToolBuiltin(models.AbstractModel):
         if kwargs and "context" in kwargs:
             # context keys such as default_<field> would reach every record the method creates, past the checks
             raise UserError(_("A context cannot be passed through odoo_call_method."))
+        self._tool_check_call_domains(args, kwargs)
         try:
             return get_public_method(Model, method)
         except AttributeError as exc:
@@ -642,6 +646,34 @@ class LlmToolBuiltin(models.AbstractModel):
                     "domain: at most %(conditions)s conditions and %(operators)s operators ('&', '|', '!') are "
                     "accepted, sub-domains included; this one has more. Narrow the search, or use 'in' with a "
                     "list of values instead of many '|' conditions on one field.",
+                    conditions=DOMAIN_MAX_CONDITIONS, operators=DOMAIN_MAX_OPERATORS,
+                ))
+
+    @api.model
+    def _tool_check_call_domains(self, *values):
+        """odoo_call_method: the domain bound on whatever its arguments hold. A public method may take a domain
+        anywhere (``search_domain=``, a positional filter) and build it in Python before any statement runs (the
+        red team's 11,000 conditions held a worker for 16 s, within the Longest call): every condition-like item
+        (``[field, operator, value]``) and domain operator in the arguments, at any depth, counts against one
+        domain's limits. Counted without recursion."""
+        conditions = operators = 0
+        pending = list(values)
+        while pending:
+            value = pending.pop()
+            if isinstance(value, dict):
+                pending.extend(value.values())
+            elif isinstance(value, (list, tuple)):
+                if len(value) == 3 and isinstance(value[1], str):
+                    conditions += 1
+                for item in value:
+                    if isinstance(item, str):
+                        operators += item in _DOMAIN_OPERATORS
+                    elif isinstance(item, (list, tuple, dict)):
+                        pending.append(item)
+            if conditions > DOMAIN_MAX_CONDITIONS or operators > DOMAIN_MAX_OPERATORS:
+                raise ToolInputError(_(
+                    "args, kwargs: at most %(conditions)s domain conditions and %(operators)s operators ('&', '|', "
+                    "'!') are accepted in the arguments of a method; these hold more.",
                     conditions=DOMAIN_MAX_CONDITIONS, operators=DOMAIN_MAX_OPERATORS,
                 ))
 
