@@ -6,6 +6,7 @@ import { connect, MODERN_VERSION, textOf, type McpSession } from './clients.js';
 import { fixtures } from './fixtures.js';
 import { mcpUrl, orm } from './stack.js';
 import { modern, post } from '../support/rawMcp.js';
+import { MAX_NESTING } from '../../sidecar/src/http/mcpRoute.js';
 
 interface LimitedKey { key: string; rowId: number }
 
@@ -74,7 +75,10 @@ result({'tool': env['llm.tool'].search([('name', '=', 'odoo_delete')]).id,
     const json = JSON.stringify(base);
     bodies['NUL in the id'] = json.replace('"id":1', '"id":"a\\u0000b"');
     bodies['lone surrogate in an argument'] = json.replace('"model":"res.partner"', '"model":"res.partner","domain":[["name","=","\\ud800"]]');
-    bodies['600 deep'] = json.replace('"model":"res.partner"', `"model":"res.partner","domain":${'['.repeat(600)}${']'.repeat(600)}`);
+    // at the sidecar's nesting limit (the message, params and arguments are three levels): Odoo reads it and
+    // audits it (red team 2026-12-01: 995 levels passed the sidecar, Odoo could not parse them, no audit row)
+    const deepest = MAX_NESTING - 3;
+    bodies['at the nesting limit'] = json.replace('"model":"res.partner"', `"model":"res.partner","domain":${'['.repeat(deepest)}${']'.repeat(deepest)}`);
     for (const [attack, body] of Object.entries(bodies)) {
       const before = await auditCount();
       const answer = await post(mcpUrl, body, headers);

@@ -1,7 +1,7 @@
 // JSON-RPC messages that are valid JSON but hostile: NUL characters and lone surrogates in ids, tool names,
 // client names and arguments, bytes that are not UTF-8, and arguments nested hundreds or hundreds of thousands
 // of levels deep. The sidecar answers each with JSON-RPC, never crashes, and relays every call it can read to
-// Odoo, which audits it; what it cannot safely read (nesting beyond 1000 levels) it refuses as a transport
+// Odoo, which audits it; what it cannot safely read (nesting beyond 512 levels) it refuses as a transport
 // limit, like an oversized body.
 
 import assert from 'node:assert/strict';
@@ -69,21 +69,21 @@ describe('attacks with hostile characters and nesting in JSON-RPC messages', () 
 
   const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
-  it('relays arguments nested 600 levels deep to Odoo, which audits them once', async () => {
-    const { answer, rows } = await send(callText('5', '"test_simple_text"', `{"deep":${nested(600)}}`));
+  it('relays arguments nested 500 levels deep to Odoo, which audits them once', async () => {
+    const { answer, rows } = await send(callText('5', '"test_simple_text"', `{"deep":${nested(500)}}`));
     assert.equal(answer.json.result.isError, false, answer.text.slice(0, 200));
     assert.deepEqual(rows.map((r) => [r.tool, r.outcome]), [['test_simple_text', 'ok']]);
   });
 
-  it('relays a message nested exactly 1000 levels deep, and refuses one level more with HTTP 400', async () => {
+  it('relays a message nested exactly 512 levels deep, and refuses one level more with HTTP 400', async () => {
     // The message's own object, params and arguments are three levels.
-    const atLimit = await send(callText('6', '"test_simple_text"', `{"deep":${nested(997)}}`));
+    const atLimit = await send(callText('6', '"test_simple_text"', `{"deep":${nested(509)}}`));
     assert.equal(atLimit.answer.json.result.isError, false, atLimit.answer.text.slice(0, 200));
     assert.equal(atLimit.rows.length, 1);
-    const over = await send(callText('7', '"test_simple_text"', `{"deep":${nested(998)}}`));
+    const over = await send(callText('7', '"test_simple_text"', `{"deep":${nested(510)}}`));
     assert.equal(over.answer.status, 400);
     assert.equal(over.answer.json.error.code, -32600);
-    assert.match(over.answer.json.error.message, /deeper than 1000 levels/);
+    assert.match(over.answer.json.error.message, /deeper than 512 levels/);
     assert.equal(over.answer.json.id, null);
     assert.equal(over.rows.length, 0);
     await stillServes();

@@ -284,11 +284,14 @@ describe('two sidecars on one Odoo', () => {
       assert.equal(answer.status, 400);
       assert.equal(answer.json.error.code, -32600);
       assert.match(answer.json.error.message, /same id \("twice"\)/);
-      // 7 and "7" are two ids: that batch is served
+      // 7 and "7" are two JSON-RPC ids, but one in the audit (and on real Odoo neither could then be cancelled)
       const mixed = await post(a.mcpUrl, [call(7, 10), call('7', 10)], legacy(ALICE_KEY, v));
-      assert.equal(mixed.status, 200, mixed.text);
+      assert.equal(mixed.status, 400, mixed.text);
+      assert.match(mixed.json.error.message, /same id \("7"\)/);
+      const distinct = await post(a.mcpUrl, [call(8, 10), call('9', 10)], legacy(ALICE_KEY, v));
+      assert.equal(distinct.status, 200, distinct.text);
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal(odoo.calls.filter((c) => c.request_id === 'twice').length, 0);
+      assert.equal(odoo.calls.filter((c) => c.request_id === 'twice' || c.request_id === '7').length, 0);
       assert.equal(odoo.audit.filter((r) => r.request_id === 'twice').length, 0);
     });
   });

@@ -39,12 +39,14 @@ const VERSIONS_WITHOUT_BATCHES = new Set(['2025-06-18', '2025-11-25']);
 export const MAX_BATCH_MESSAGES = 16;
 
 /**
- * Deepest nesting of arrays and objects a request may have. Every call is relayed to Odoo, re-encoded by
- * JSON.stringify, which recurses and fails some thousands of levels down; 1000 leaves it room, and is about
- * what Python's json in Odoo parses. Like the body size, a transport limit: such a request is refused
- * before it is read as MCP, and reaches no audit log.
+ * Deepest nesting of arrays and objects a request may have. Every call is relayed to Odoo, whose Python json
+ * parser recurses: in an Odoo worker it fails from about 970 levels (a body Odoo cannot read leaves no audit
+ * row, red team 2026-12-01: 995 levels answered -32603 and were not audited), and JSON.stringify here fails
+ * some thousands down. 512 stays well inside both, so every call within it reaches Odoo's audit (Odoo itself
+ * refuses arguments nested over 64 levels, audited as invalid). Like the body size, a transport limit: a
+ * deeper request is refused before it is read as MCP, and reaches no audit log.
  */
-export const MAX_NESTING = 1000;
+export const MAX_NESTING = 512;
 
 /** Whether arrays and objects in a JSON text nest deeper than `limit` (a byte scan that skips strings). */
 function nestsDeeperThan(body: Buffer, limit: number): boolean {
@@ -94,7 +96,9 @@ function peek(body: Buffer, facts: RequestFacts, protocolVersion: string | undef
 
 /**
  * Refuses a batch naming one request id twice (JSON-RPC: the id "MUST" let the client tell the answers apart;
- * the SDK would run both and answer one). 204 and "204" are two ids. Before anything runs, so nothing is audited.
+ * the SDK would run both and answer one). 204 and "204" count as one id here: JSON-RPC tells them apart, but
+ * the audit names a call by its id as text, and with both in one batch neither could be cancelled on real Odoo
+ * (red team 2026-12-01). Before anything runs, so nothing is audited.
  */
 function refuseDuplicateIds(batch: unknown[]): void {
   const seen = new Set<string>();
@@ -102,7 +106,7 @@ function refuseDuplicateIds(batch: unknown[]): void {
     if (typeof m !== 'object' || m === null || typeof (m as { method?: unknown }).method !== 'string') continue;
     const id = (m as { id?: unknown }).id;
     if (typeof id !== 'string' && typeof id !== 'number') continue;
-    const key = `${typeof id}:${String(id)}`;
+    const key = String(id);
     if (seen.has(key)) throw new BatchDuplicateIds(id);
     seen.add(key);
   }
