@@ -305,6 +305,8 @@ start_sidecar() { # index
             cd "$REPO"
             export ODOO_URL="http://127.0.0.1:$ODOO_PORT" ODOO_DB="$DB" HOST=127.0.0.1 PORT="$port" \
                 MCP_ALLOWED_HOSTS="${MCP_ALLOWED_HOSTS:-$hosts}" LOG_LEVEL="$LOG_LEVEL"
+            # prefork: cancellations to the gevent process, served while every HTTP worker is busy
+            ((ODOO_WORKERS == 0)) || export ODOO_CANCEL_URL="http://127.0.0.1:$GEVENT_PORT"
             [[ -z "${MCP_ALLOWED_ORIGINS:-}" ]] || export MCP_ALLOWED_ORIGINS
             supervise "$name" "$pidfile" "$log" npm start --silent
         )

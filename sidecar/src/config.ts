@@ -7,6 +7,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export interface Config {
   /** Base URL of Odoo; the only place a caller's key is ever sent. */
   odooUrl: string;
+  /** Where cancellations go (ODOO_CANCEL_URL): Odoo's gevent port under prefork, else ODOO_URL. */
+  odooCancelUrl: string;
   /** When set, the database Odoo reports in `identity` must be this one. */
   odooDb: string | undefined;
   host: string;
@@ -135,8 +137,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (maxRequestBytesInFlight < maxBodyBytes) {
     throw new ConfigError(`MAX_REQUEST_BYTES_IN_FLIGHT=${maxRequestBytesInFlight} is less than MAX_BODY_BYTES=${maxBodyBytes}: no request of the largest size would fit`);
   }
+  // Under prefork a cancellation sent to ODOO_URL waits for a free HTTP worker, behind the very call it
+  // cancels when every worker is busy; Odoo's gevent process (gevent_port) serves any route at once.
+  const odooCancelUrl = env.ODOO_CANCEL_URL?.trim() ? httpUrl('ODOO_CANCEL_URL', env.ODOO_CANCEL_URL.trim()) : odooUrl;
   return {
     odooUrl,
+    odooCancelUrl,
     odooDb,
     host,
     port: integer(env, 'PORT', 0, 65535),

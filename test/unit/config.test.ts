@@ -5,6 +5,7 @@ describe('config', () => {
   it('has defaults that work on a laptop', () => {
     const c = loadConfig({});
     assert.equal(c.odooUrl, 'http://127.0.0.1:8069');
+    assert.equal(c.odooCancelUrl, c.odooUrl);
     assert.equal(c.host, '127.0.0.1');
     assert.equal(c.port, 8765);
     assert.equal(c.odooDb, undefined);
@@ -22,6 +23,7 @@ describe('config', () => {
   it('reads every documented variable', () => {
     const c = loadConfig({
       ODOO_URL: 'https://erp.example.com/',
+      ODOO_CANCEL_URL: 'https://erp.example.com:8072/',
       ODOO_DB: 'prod',
       HOST: '0.0.0.0',
       PORT: '9000',
@@ -39,6 +41,7 @@ describe('config', () => {
       LOG_LEVEL: 'DEBUG',
     });
     assert.equal(c.odooUrl, 'https://erp.example.com');
+    assert.equal(c.odooCancelUrl, 'https://erp.example.com:8072');
     assert.equal(c.odooDb, 'prod');
     assert.equal(c.port, 9000);
     assert.deepEqual(c.allowedOrigins, ['claude.ai', 'app.example.com']);
@@ -65,6 +68,7 @@ describe('config', () => {
     [{ ODOO_URL: 'not a url' }, /ODOO_URL.*not a URL/],
     [{ ODOO_URL: 'ftp://odoo' }, /ODOO_URL.*http/],
     [{ ODOO_URL: 'http://admin:secret@odoo' }, /ODOO_URL must not carry credentials/],
+    [{ ODOO_CANCEL_URL: 'ftp://odoo:8072' }, /ODOO_CANCEL_URL.*http/],
     [{ PORT: 'eighty' }, /PORT="eighty" is not a whole number/],
     [{ PORT: '70000' }, /PORT=70000 must be between 0 and 65535/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL.*must be one of debug, info, warn, error, silent/],

@@ -113,3 +113,43 @@ describe('Odoo client: bounded concurrency', () => {
     await busy;
   });
 });
+
+describe('Odoo client: where cancellations go', () => {
+  it("sends a cancellation to cancelUrl (Odoo's gevent port) with the caller's key, while every call waits at baseUrl", async () => {
+    const workers = holdingOdoo(); // every HTTP worker busy: nothing sent there is answered
+    const seen: Array<{ url?: string; authorization?: string; body: string }> = [];
+    const gevent = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      req.on('end', () => {
+        seen.push({ url: req.url, authorization: req.headers.authorization, body });
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ contract: fixture('health').response.body.contract, cancelled: true }));
+      });
+    });
+    await new Promise<void>((r) => workers.server.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => gevent.listen(0, '127.0.0.1', r));
+    const baseUrl = `http://127.0.0.1:${(workers.server.address() as AddressInfo).port}`;
+    const cancelUrl = `http://127.0.0.1:${(gevent.address() as AddressInfo).port}`;
+    const client = new OdooClient({ baseUrl, cancelUrl, timeoutMs: 3000, toolCallTimeoutMs: 5000, maxConcurrency: 4, maxConcurrencyPerKey: 4, maxAnswerBytes: 1 << 20 });
+    try {
+      const call = client.callTool({ key: 'alice-key' }, { name: 't', arguments: {}, requestId: '7' });
+      await until(() => workers.waiting === 1);
+      assert.deepEqual(await client.cancelCall({ key: 'alice-key' }, '7', 'session:s|n'), { cancelled: true });
+      assert.equal(workers.received, 1, 'the cancellation went to the busy workers');
+      assert.equal(seen.length, 1);
+      const [cancel] = seen as [(typeof seen)[number]];
+      assert.equal(cancel.url, '/llm_mcp/v1/cancel');
+      assert.equal(cancel.authorization, 'Bearer alice-key');
+      assert.deepEqual(JSON.parse(cancel.body), { request_id: '7', cancel_scope: 'session:s|n' });
+      workers.releaseAll();
+      await call;
+    } finally {
+      workers.releaseAll();
+      workers.server.closeAllConnections();
+      gevent.closeAllConnections();
+      await new Promise((r) => workers.server.close(r));
+      await new Promise((r) => gevent.close(r));
+    }
+  });
+});

@@ -39,6 +39,7 @@ function methodNotAllowed(): never {
 export function createSidecar(config: Config, log: Logger, version: string): Sidecar {
   const odoo = new OdooClient({
     baseUrl: config.odooUrl,
+    cancelUrl: config.odooCancelUrl,
     timeoutMs: config.odooTimeoutMs,
     toolCallTimeoutMs: config.toolCallTimeoutMs,
     maxConcurrency: config.odooMaxConcurrency,

@@ -60,6 +60,8 @@ export function keyHash(key: string): string {
 
 export interface OdooClientOptions {
   baseUrl: string;
+  /** Where cancellations go (default baseUrl): Odoo's gevent port, free while every HTTP worker is busy. */
+  cancelUrl?: string;
   /** For health, identity and tools. */
   timeoutMs: number;
   /** For one tool call. */
@@ -137,7 +139,8 @@ export class OdooClient {
    */
   async cancelCall(credentials: Credentials, requestId: string, scope?: string, signal?: AbortSignal): Promise<CancelAnswer> {
     const body = { request_id: requestId, ...(scope === undefined ? {} : { cancel_scope: scope }) };
-    return this.request('POST', '/llm_mcp/v1/cancel', credentials, body, this.options.timeoutMs, signal, readCancelAnswer);
+    return this.request('POST', '/llm_mcp/v1/cancel', credentials, body, this.options.timeoutMs, signal, readCancelAnswer,
+      false, this.options.cancelUrl);
   }
 
   // -- Resources (docs/contract.md, Resources) ------------------------------------------------------------
@@ -212,8 +215,10 @@ export class OdooClient {
     read: (v: unknown) => T,
     /** Resource requests: a 4xx with a contract error (after 401, 403 mcp_disabled) is a refusal, not trouble. */
     refusals = false,
+    /** Another configured Odoo address for this request (cancellations: ODOO_CANCEL_URL). */
+    baseUrl = this.options.baseUrl,
   ): Promise<T> {
-    const url = new URL(this.options.baseUrl + path);
+    const url = new URL(baseUrl + path);
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
     const headers: Record<string, string> = { Accept: 'application/json' };
