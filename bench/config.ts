@@ -17,6 +17,8 @@ export interface BenchConfig {
   callsPerRound: number;
   sweep: number[];       // concurrency levels
   sweepSeconds: number;
+  /** Requests of each profiled path (bench/profile.ts). */
+  profileCalls: number;
   /** Odoo's log file (per-request query counts and times); optional. */
   odooLog: string | undefined;
   /** Pid files of the stack's components (a supervisor, nginx's master, postmaster.pid), for CPU and connection figures. */
@@ -65,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     callsPerRound: int('BENCH_CALLS', '40'),
     sweep: get('BENCH_SWEEP', '1,8,32,128').split(',').map(Number),
     sweepSeconds: int('BENCH_SWEEP_SECONDS', '5'),
+    profileCalls: int('BENCH_PROFILE_CALLS', '300'),
     odooLog: env.BENCH_ODOO_LOG ?? file.BENCH_ODOO_LOG,
     pidFiles: {
       odoo: env.BENCH_ODOO_PID_FILE ?? file.BENCH_ODOO_PID_FILE,

@@ -6,6 +6,7 @@ import { loadConfig, type BenchConfig } from './config.js';
 import { judge, type Goal, type Ratios } from './goals.js';
 import { closeConnections } from './http.js';
 import { measureLatency, type LatencyFigures } from './latency.js';
+import { profiles } from './profile.js';
 import { rssMb, sampleRss, sidecarProcess } from './memory.js';
 import { logMark, routeCosts } from './odooLog.js';
 import { coresUsed, cpuSeconds, pidFromFile } from './processes.js';
@@ -113,7 +114,9 @@ async function fullRun(cfg: BenchConfig) {
   }
 
   const sizes = await responseSizes(targets.mcp_call_proxy!, cfg.odooUrl, cookie);
-  const goals = judge({ latency, ratios, sweeps, cpu, odooCosts, rssPeak, sizeRatio: sizes.ratio, maxConnections });
+  // last: its Odoo and sidecar of their own would otherwise take cores from the timed paths
+  const profile = await profiles(cfg, targets, cfg.profileCalls);
+  const goals = judge({ latency, ratios, sweeps, cpu, odooCosts, rssPeak, sizeRatio: sizes.ratio, maxConnections, profile });
   const report = {
     when: new Date().toISOString(),
     setup: { rounds: cfg.rounds, tools_call_users: cfg.userKeys.length, calls_per_round: cfg.callsPerRound, sweep: cfg.sweep, sweep_seconds: cfg.sweepSeconds,
@@ -127,6 +130,7 @@ async function fullRun(cfg: BenchConfig) {
     response_size: sizes,
     targets: Object.fromEntries(goals.map((g) => [g.target, g.met])),
     goals,
+    profile,
   };
   process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   printTable(latency, ratios, goals);
@@ -136,11 +140,18 @@ function printTable(latency: Record<string, LatencyFigures>, ratios: Record<stri
   const rows = Object.entries(latency).map(([name, f]) =>
     `${name.padEnd(26)} ${String(f.p50).padStart(8)} ${String(f.p95).padStart(8)} ${String(ratios[name]!.vs_floor).padStart(9)} ${String(ratios[name]!.vs_standalone).padStart(11)} ${String(ratios[name]!.vs_standalone_cached).padStart(11)} ${String(f.errors).padStart(6)}`);
   process.stderr.write(['', `${'path'.padEnd(26)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'x floor'.padStart(9)} ${'x rpc+login'.padStart(11)} ${'x rpc+uid'.padStart(11)} ${'errors'.padStart(6)}`, ...rows, '',
-    ...goals.flatMap((g) => [`${g.met ? 'met ' : 'MISS'}  ${g.target}: ${g.figure}`, ...(g.why ? [`        why: ${g.why}`] : [])]), ''].join('\n'));
+    ...goals.flatMap((g) => [`${g.met ? 'met ' : 'MISS'}  ${g.target}: ${g.figure}`, ...(g.why ? [`        why: ${g.why}`] : []),
+      ...(g.profile ?? []).map((line) => `        profile: ${line}`), ...(g.would_close ? [`        would close it: ${g.would_close}`] : [])]), ''].join('\n'));
+}
+
+/** The profiles alone (one JSON document): for A/B runs of a change without the whole bench. */
+async function profileOnly(cfg: BenchConfig) {
+  const { targets } = await prepared(cfg);
+  process.stdout.write(JSON.stringify(await profiles(cfg, targets, cfg.profileCalls), null, 2) + '\n');
 }
 
 const cfg = loadConfig();
-(process.argv.includes('--topology') ? topologyCell(cfg) : fullRun(cfg)).then(() => closeConnections(), (e) => {
+(process.argv.includes('--topology') ? topologyCell(cfg) : process.argv.includes('--profile') ? profileOnly(cfg) : fullRun(cfg)).then(() => closeConnections(), (e) => {
   process.stderr.write(`bench: ${(e as Error).message}\n`);
   closeConnections();
   process.exitCode = 1;

@@ -127,7 +127,16 @@ if [[ -n "$SOAK" ]]; then
     exit
 fi
 
+# Odoo's profile (bench/profile.ts): an Odoo of its own in bench/profile_odoo.py, with the stack's configuration
+# and Python, its log apart from the stack's (whose lines the latency rounds read).
+ODOO_SRC_OF_STACK="$(sed -n 's/^addons_path = \([^,]*\)\/addons,.*/\1/p' "$STATE/odoo/odoo.conf")"
+export BENCH_ODOO_PROFILE="PYTHONPATH='$ODOO_SRC_OF_STACK' '${STACK_PYTHON:-/usr/bin/python3}' bench/profile_odoo.py -c '$STATE/odoo/odoo.conf' -d '$DB' --logfile='$STATE/logs/odoo-profile.log'"
+
 topology_env "${STACK_SIDECARS:-1}"
+if [[ "${1:-}" == --profile ]]; then  # the profiles alone, for an A/B of one change
+    node --import tsx bench/run.ts --profile
+    exit
+fi
 MAIN_REPORT="$STATE/bench-report.json"
 TOPOLOGY_CELLS="$STATE/bench-topology.jsonl"
 node --import tsx bench/run.ts >"$MAIN_REPORT"
