@@ -77,7 +77,8 @@ export function partOf(url: string, functionName: string): string | undefined {
   if (url.includes('/node_modules/@modelcontextprotocol/')) return 'MCP SDK';
   if (url.includes('/node_modules/zod/')) return "zod (the SDK's schemas)";
   if (/\/node_modules\/(koa|@koa\/|koa-)/.test(url)) return 'Koa';
-  if (url.includes('undici')) return 'HTTP client to Odoo (undici)';
+  // Node's fetch and its WHATWG Request/Response/Headers (what the SDK's web-standard transport builds per request)
+  if (url.includes('undici')) return "undici (the SDK's web Request/Response, fetch to Odoo)";
   const ours = /\/sidecar\/src\/(.+)$/.exec(url);
   if (ours) return `our code: ${ours[1]}`;
   if (/^node:(_http|http|internal\/http|net|internal\/streams|stream|internal\/stream_base|internal\/net)/.test(url)) return "Node's HTTP server and streams";

@@ -11,6 +11,7 @@ each statement is its own transaction and its ``SET LOCAL`` ends with it.
 
 import logging
 import os
+import re
 import threading
 
 import psycopg2
@@ -18,6 +19,27 @@ import psycopg2
 from odoo import sql_db
 
 _logger = logging.getLogger(__name__)
+_NAMED_PARAM = re.compile(r"%\((\w+)\)s")
+
+
+class _Connection(psycopg2.extensions.connection):
+    """A connection that remembers the statements prepared in its session (``execute_prepared``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prepared = set()
+
+
+def _as_prepared(query):
+    """``query`` with its ``%(name)s`` parameters as ``$1, $2, ...`` (PREPARE's), and their names in order."""
+    names = []
+
+    def number(match):
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return _NAMED_PARAM.sub(number, query.replace("%%", "%")).replace("%", "%%"), names
 
 
 class ApartConnections:
@@ -39,6 +61,7 @@ class ApartConnections:
         self._idle = {}  # database name -> [connection]
         self._pid = os.getpid()
         self._inherited = []  # a forked parent's connections: never used, never closed (see _take)
+        self._prepared_texts = {}  # statement name -> (PREPARE's text, parameter names)
 
     def _take(self, db_name):
         with self._lock:
@@ -61,11 +84,23 @@ class ApartConnections:
     @staticmethod
     def _connect(db_name):
         _db, info = sql_db.connection_info_for(db_name)
-        cnx = psycopg2.connect(**info)
+        cnx = psycopg2.connect(connection_factory=_Connection, **info)
         cnx.autocommit = True
         return cnx
 
-    def execute(self, db_name, query, params=None):
+    def execute_prepared(self, db_name, name, query, params):
+        """The rows of ``query`` (``%(name)s`` parameters, one statement) as a statement prepared once per
+        connection: PostgreSQL plans it once per session instead of on every call (a query joining several
+        tables costs more to plan than to run). A connection of Odoo's pool could not keep it: the pool's
+        reset (``DISCARD ALL``) drops prepared statements on every borrow."""
+        text, names = self._prepared_texts.get(name) or self._prepared_texts.setdefault(name, _as_prepared(query))
+        execute = f"EXECUTE {name}({', '.join(['%s'] * len(names))})" if names else f"EXECUTE {name}"
+        values = [params[n] for n in names]
+        return self.execute(
+            db_name, lambda cnx: execute if name in cnx.prepared else f"PREPARE {name} AS {text}; {execute}",
+            values, prepared=name)
+
+    def execute(self, db_name, query, params=None, prepared=None):
         """The rows of ``query``, run in autocommit on one of ``db_name``'s connections kept apart.
 
         An idle connection the server closed meanwhile (a restart, Odoo's drop of the database's sessions)
@@ -80,8 +115,10 @@ class ApartConnections:
                 cnx = self._connect(db_name)
             try:
                 with cnx.cursor() as cr:
-                    cr.execute(query, params)
+                    cr.execute(query(cnx) if callable(query) else query, params)
                     rows = cr.fetchall() if cr.description else []
+                if prepared:
+                    cnx.prepared.add(prepared)
             except (psycopg2.OperationalError, psycopg2.InterfaceError):
                 cnx.close()
                 cnx = None

@@ -9,7 +9,7 @@ describe('bench profile: the sidecar CPU summary', () => {
     assert.equal(partOf('file:///w/node_modules/zod/v4/core/schemas.js', 'parse'), "zod (the SDK's schemas)");
     assert.equal(partOf('file:///w/node_modules/koa/lib/application.js', 'handle'), 'Koa');
     assert.equal(partOf('file:///w/sidecar/src/mcp/server.ts', 'x'), 'our code: mcp/server.ts');
-    assert.equal(partOf('node:internal/deps/undici/undici', 'fetch'), 'HTTP client to Odoo (undici)');
+    assert.equal(partOf('node:internal/deps/undici/undici', 'fetch'), "undici (the SDK's web Request/Response, fetch to Odoo)");
     assert.equal(partOf('node:_http_server', 'resOnFinish'), "Node's HTTP server and streams");
     assert.equal(partOf('', '(idle)'), undefined);
   });

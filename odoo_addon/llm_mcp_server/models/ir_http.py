@@ -27,7 +27,7 @@ class IrHttp(models.AbstractModel):
             raise werkzeug.exceptions.MethodNotAllowed(valid_methods=["POST"], response=error_response(error))
         match = _BEARER.match(httprequest.headers.get("Authorization") or "")
         mcp_key = match and request.env["res.users.apikeys"]._llm_mcp_authenticate(
-            match.group(1), httprequest.headers.get(TOKEN_HEADER)
+            match.group(1), httprequest.headers.get(TOKEN_HEADER), apart=True
         )
         if not mcp_key:
             error = ContractError(

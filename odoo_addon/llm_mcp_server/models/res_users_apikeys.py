@@ -13,6 +13,7 @@ from odoo import api, models
 from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
 from odoo.tools import SQL
 
+from ..apart_connections import APART
 from ..contract import MCP_KEY_SCOPE, TOKEN_HMAC_SCOPE, TOKEN_TTL_SECONDS
 
 _logger = logging.getLogger(__name__)
@@ -64,27 +65,34 @@ class ResUsersApikeys(models.Model):
     _inherit = "res.users.apikeys"
 
     @api.model
-    def _llm_mcp_authenticate(self, key, token=None):
+    def _llm_mcp_authenticate(self, key, token=None, apart=False):
         """The McpKey for ``key`` (an MCP-scoped or global key of an active user), or None.
 
         A valid fast-path ``token`` for this very key skips the pbkdf2 hash; the key row is still looked
         up, so revocation, expiry and user deactivation apply at once.
+
+        ``apart``: look the key up on a connection kept apart from Odoo's pool, as a statement prepared once
+        per connection (apart_connections.py), for the check that begins every MCP request (ir_http.py): the
+        lookup joins five tables, and planning it cost more than running it on every call (docs/benchmarks.md).
+        It reads what is committed, as the request's own first statement would; callers that look up a key
+        their own transaction may have just made (OAuth) keep the default.
         """
         if not key or not isinstance(key, str) or len(key) > 256:
             return None
         key_sha256 = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
         claimed = _token_claims(token) if token else None
         rows = []
+        apart = apart and not self.env.registry.in_test_mode()
+        select = self._llm_mcp_key_rows if apart else self._llm_mcp_key_rows_here
         if claimed:
-            self.env.cr.execute(
-                _KEY_SELECT + " AND k.id = %(id)s AND k.user_id = %(uid)s",
-                {"scope": MCP_KEY_SCOPE, "id": claimed[0], "uid": claimed[1]},
-            )
-            rows = [row for row in self.env.cr.fetchall() if _token_valid(token, claimed, row[8], key_sha256)]
+            rows = [row for row in select("llm_mcp_key_by_token",
+                                          _KEY_SELECT + " AND k.id = %(id)s AND k.user_id = %(uid)s",
+                                          {"scope": MCP_KEY_SCOPE, "id": claimed[0], "uid": claimed[1]})
+                    if _token_valid(token, claimed, row[8], key_sha256)]
         if not rows:
-            self.env.cr.execute(_KEY_SELECT + " AND k.index = %(index)s",
-                                {"scope": MCP_KEY_SCOPE, "index": key[:INDEX_SIZE]})
-            rows = [row for row in self.env.cr.fetchall() if KEY_CRYPT_CONTEXT.verify(key, row[8])]
+            rows = [row for row in select("llm_mcp_key_by_index", _KEY_SELECT + " AND k.index = %(index)s",
+                                          {"scope": MCP_KEY_SCOPE, "index": key[:INDEX_SIZE]})
+                    if KEY_CRYPT_CONTEXT.verify(key, row[8])]
         if not rows:
             return None
         (apikey_id, user_id, name, scope, mcp_key_id, read_only, allowed, stale, key_hash, oauth_client_id,
@@ -106,6 +114,13 @@ class ResUsersApikeys(models.Model):
             writes_per_minute=writes_per_minute,
             oauth_grant_id=oauth_grant_id,
         )
+
+    def _llm_mcp_key_rows_here(self, _name, query, params):
+        self.env.cr.execute(query, params)
+        return self.env.cr.fetchall()
+
+    def _llm_mcp_key_rows(self, name, query, params):
+        return APART.execute_prepared(self.env.cr.dbname, name, query, params)
 
     @api.model
     def _llm_mcp_touch(self, mcp_key_id):

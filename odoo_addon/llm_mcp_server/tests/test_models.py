@@ -1,12 +1,15 @@
 import re
+import time
 from datetime import timedelta
+from unittest.mock import patch
 
-from odoo import fields
+from odoo import fields, sql_db
 from odoo.exceptions import AccessError
 from odoo.service.model import get_public_method
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.llm_mcp_server.apart_connections import APART
 from odoo.addons.llm_mcp_server.models.res_users_apikeys import McpKey
 
 
@@ -155,3 +158,80 @@ class TestSettings(TransactionCase):
         Config.get_config().enabled = False
         self.assertFalse(Config._mcp_settings()["enabled"])
         self.assertTrue(re.match(r"^[0-9a-f]{64}$", Config._mcp_fingerprint({})))
+
+
+@tagged("post_install", "-at_install")
+class TestKeyCheckApart(TransactionCase):
+    """The check that begins every MCP request (``apart=True``) on a connection kept apart from Odoo's pool, as
+    a statement prepared once per connection; a key and its revocation are seen once committed."""
+
+    def setUp(self):
+        super().setUp()
+        expiry = fields.Datetime.now() + timedelta(days=1)
+        # committed: the connections kept apart see only what is (the test's own transaction is not)
+        with self.registry.cursor() as cr:
+            env = self.env(cr=cr, user=self.env.ref("base.user_admin"))
+            self.secret = env["llm.mcp.key"]._make_mcp_key("apart", expiry)
+            self.apikey_id = env["res.users.apikeys"]._llm_mcp_key_id_for(self.secret)
+        self.assertTrue(self.apikey_id)
+        self.addCleanup(self.revoke)
+
+    def revoke(self):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM res_users_apikeys WHERE id = %s", [self.apikey_id])
+
+    def check(self, token=None):
+        return self.env["res.users.apikeys"]._llm_mcp_authenticate(self.secret, token, apart=True)
+
+    def test_the_check_is_prepared_once_per_connection_and_borrows_nothing_from_odoos_pool(self):
+        borrow = sql_db.ConnectionPool.borrow
+        borrowed, sent = [], []
+        execute = APART.execute
+
+        def counting_borrow(pool, *args, **kwargs):
+            borrowed.append(args)
+            return borrow(pool, *args, **kwargs)
+
+        def recording_execute(db_name, query, params=None, prepared=None):
+            sent.append(query)
+            return execute(db_name, query, params, prepared)
+
+        with patch.object(sql_db.ConnectionPool, "borrow", counting_borrow), \
+                patch.object(APART, "execute", recording_execute):
+            first = self.check()
+            token, _expires = self.env["res.users.apikeys"]._llm_mcp_make_token(first)
+            by_token = [self.check(token) for _i in range(3)]
+        self.assertEqual(first.apikey_id, self.apikey_id)
+        self.assertEqual({k.apikey_id for k in by_token}, {self.apikey_id})
+        self.assertEqual(borrowed, [])
+        # the same connection is taken back each time, so the token's statement is prepared on its first use only
+        cnx = APART._idle[self.registry.db_name][-1]
+        self.assertIn("llm_mcp_key_by_token", cnx.prepared)
+        texts = [q(cnx) if callable(q) else q for q in sent]
+        self.assertEqual([t.startswith("EXECUTE llm_mcp_key_by_token") for t in texts[1:]], [True, True, True])
+
+    def test_a_revoked_key_is_refused_at_once_even_with_a_valid_token(self):
+        token, _expires = self.env["res.users.apikeys"]._llm_mcp_make_token(self.check())
+        self.assertIsNotNone(self.check(token))
+        self.revoke()
+        self.assertIsNone(self.check(token))
+        self.assertIsNone(self.check())
+
+    def test_a_bad_key_or_forged_token_is_refused(self):
+        self.assertIsNone(self.env["res.users.apikeys"]._llm_mcp_authenticate("0" * 40, None, apart=True))
+        forged = f"{self.apikey_id}.2.{int(time.time()) + 60}.{'0' * 64}"
+        self.assertIsNone(self.env["res.users.apikeys"]._llm_mcp_authenticate("0" * 40, forged, apart=True))
+
+    def test_a_closed_connection_prepares_the_statement_again_on_the_next(self):
+        self.assertIsNotNone(self.check())
+        cnx = APART._idle[self.registry.db_name][-1]
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT pg_terminate_backend(%s)", [cnx.info.backend_pid])
+        time.sleep(0.2)
+        self.assertEqual(self.check().apikey_id, self.apikey_id)
+
+    def test_a_key_of_the_callers_own_uncommitted_transaction_is_seen_by_the_default_check_only(self):
+        secret = self.env["llm.mcp.key"].with_user(self.env.ref("base.user_admin"))._make_mcp_key(
+            "uncommitted", fields.Datetime.now() + timedelta(days=1))
+        self.assertIsNotNone(self.env["res.users.apikeys"]._llm_mcp_authenticate(secret))
+        self.assertIsNone(self.env["res.users.apikeys"]._llm_mcp_authenticate(secret, None, apart=True))
