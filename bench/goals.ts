@@ -102,11 +102,11 @@ export function judge(f: RunFigures): Goal[] {
     const odooRatio = round(route / floor, 3);
     const ours = round(call - route, 2);
     const costs = q?.mcp_call && q.floor
-      ? ` Odoo's log: ${q.mcp_call.queries} queries per call against the floor's ${q.floor.queries} (the key's check, the running-call registry's INSERT and DELETE, the audit row's INSERT; the rate-limit window's reservation runs on a connection of its own and is not in this count), ${q.mcp_call.sql_ms} ms in SQL against ${q.floor.sql_ms} ms, ${q.mcp_call.other_ms} ms of Python against ${q.floor.other_ms} ms.`
+      ? ` Odoo's log: ${q.mcp_call.queries} queries per call against the floor's ${q.floor.queries} (the audit row's INSERT and the Longest call's SET LOCAL; the key check, the rate-limit window's reservation and the running-call registry run on connections of their own and are not in this count), ${q.mcp_call.sql_ms} ms in SQL against ${q.floor.sql_ms} ms, ${q.mcp_call.other_ms} ms of Python against ${q.floor.other_ms} ms.`
       : '';
     g1.why = `Odoo's own /llm_mcp/v1/call, straight to Odoo, is ${odooRatio} x the floor (${route} ms).${costs} The sidecar and nginx add ${ours} ms (${round(ours / floor, 3)} x the floor). ` +
       (odooRatio >= 1.3
-        ? 'Odoo\'s half alone is over the target: only fewer round trips inside Odoo would close it (e.g. the running-call registry\'s statements on connections kept without the pool\'s reset, as the rate-limit window\'s are, or its INSERT and the window\'s reservation in one round trip), not sidecar work.'
+        ? 'Odoo\'s half alone is over the target: no sidecar work can close it; the profile below names Odoo\'s phases beyond the floor\'s.'
         : `Closing it needs the sidecar and proxy under ${round((1.3 - odooRatio) * floor, 2)} ms, or fewer round trips inside Odoo.`);
   }
   if (!g1.met) {

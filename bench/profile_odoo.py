@@ -34,10 +34,10 @@ MODEL_PHASES = [
     ("rate window", "llm.mcp.rate.limit", "_check_call"),
     ("running-call registry", "llm.mcp.running.call", "_start"),
     ("running-call registry", "llm.mcp.running.call", "_finish"),
-    ("the tool's ORM work", "llm.tool", "_run_tool_entry"),
+    ("the tool (its checks and ORM work)", "llm.tool", "_run_tool_entry"),
     ("audit row", "llm.mcp.call", "_log_call"),
 ]
-OTHER = "Odoo's request handling (routing, session, JSON, response)"
+OTHER = "request handling (Odoo's routing, session, JSON, response)"
 
 totals = {}  # phase -> [seconds, statements, sql seconds]
 _stack = []  # [phase, seconds spent in nested phases]
@@ -95,7 +95,7 @@ def instrument(registry):
     from odoo.addons.llm_mcp_server.models import llm_mcp_call
     from odoo.addons.web.controllers import dataset
 
-    wrap_function(dataset, "call_kw", "the tool's ORM work")  # the floor's search_read
+    wrap_function(dataset, "call_kw", "the tool (its checks and ORM work)")  # the floor's search_read
     wrap_function(llm_mcp_call.json_input, "problem_of", "settings and tool policy")
     wrap_function(llm_mcp_call, "fit", "answer (result budget, JSON)")
     wrap_function(controllers, "respond", "answer (result budget, JSON)")

@@ -58,8 +58,8 @@ describe('bench goals: every target measured, and a miss explained from the prof
     f.latency.mcp_tools_list = lat(1.5); // 0.5 ms over 0.2 x the floor
     f.profile = {
       skipped: [],
-      odoo: { floor_call_kw: odoo([phase('commit', 0.3), phase("the tool's ORM work", 3)]),
-        odoo_mcp_route: odoo([phase('commit', 0.4), phase("the tool's ORM work", 3), phase('key check', 2), phase('audit row', 1.6), phase('rate window', 0.2)]) },
+      odoo: { floor_call_kw: odoo([phase('commit', 0.3), phase('the tool (its checks and ORM work)', 3)]),
+        odoo_mcp_route: odoo([phase('commit', 0.4), phase('the tool (its checks and ORM work)', 3), phase('key check', 2), phase('audit row', 1.6), phase('rate window', 0.2)]) },
       sidecar: { tools_call: sidecar([['MCP SDK', 1], ['Koa', 0.1]]), tools_list: sidecar([['MCP SDK', 0.8]]) },
     };
     const goals = judge(f);
