@@ -10,11 +10,10 @@
 // the sidecar's real relay path, and Carol's `odoo_delete`, a tool a person confirms (contract
 // "Confirmations": preview, signed single-use state bound to key, tool and arguments, outcomes).
 
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { isDeepStrictEqual } from 'node:util';
-import { answerOf, errorMessage, fixture, resultText, toolSnapshots, type Exchange } from './contractFiles.js';
+import { answerOf, errorMessage, fixture, fixtureNames, resultText, toolSnapshots, type Exchange } from './contractFiles.js';
 import { argumentProblem } from './odooArguments.js';
 
 export interface StandInUser {
@@ -32,9 +31,6 @@ export interface StandInKey {
   scope: 'mcp' | null;
   readOnly: boolean;
   allowedTools: string[] | null;
-  /** The key's own rate limits (calls per minute; absent or 0: the stand-in's `rateLimits`). */
-  callsPerMinute?: number;
-  writesPerMinute?: number;
 }
 
 interface ToolSpec {
@@ -224,9 +220,6 @@ export const TOOLS: Record<string, ToolSpec> = {
   }),
 };
 
-/** Tools a person confirms before each call (the addon's llm.tool.requires_confirmation); run by the instance. */
-export const CONFIRMED_TOOLS: Record<string, Record<string, unknown>> = { odoo_delete: BUILTIN.odoo_delete! };
-
 // -- Resources (docs/contract.md, Resources): the addon's odoo:// resources for the stand-in's users, and the
 // conformance suite's fixtures (test://static-text, test://static-binary, test://template/{id}/data).
 
@@ -292,6 +285,30 @@ function readStandInResource(uri: string, user: StandInUser): Contents {
   return { uri, mimeType: 'application/json', text: JSON.stringify({ id: partner.id, display_name: partner.name, name: partner.name }) };
 }
 
+/** What a call fixture's request asks (the call's own facts, such as its id and client, aside). */
+function requestOf(body: unknown): string {
+  const { name, arguments: args, confirm_with: confirmWith, confirmation } = body as Record<string, unknown>;
+  return JSON.stringify(sortedKeys({ name, arguments: args ?? {}, confirm_with: confirmWith, confirmation }));
+}
+
+function sortedKeys(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sortedKeys(v)]));
+}
+
+/** The call fixtures by the request they record; one request recorded with several answers (the same call
+ * accepted, expired, or refused over a rate limit) is looked up in none: a test chooses its answer (serve). */
+const RECORDED = (() => {
+  const found = new Map<string, string | null>();
+  for (const name of fixtureNames()) {
+    const { request } = fixture(name);
+    if (request.path !== '/llm_mcp/v1/call' || typeof (request.body as { name?: unknown } | undefined)?.name !== 'string') continue;
+    const asked = requestOf(request.body);
+    found.set(asked, found.has(asked) ? null : name);
+  }
+  return new Map([...found].filter((e): e is [string, string] => e[1] !== null));
+})();
+
 export const USERS: StandInUser[] = [
   { id: 2, login: 'alice', name: 'Alice Admin', tools: Object.keys(TOOLS) },
   { id: 6, login: 'bob', name: 'Bob Sales', tools: ['odoo_search', 'whoami'] },
@@ -315,19 +332,6 @@ export const BOB_KEY = KEYS[2]!.key;
 export const CAROL_KEY = KEYS[3]!.key;
 export const CAROL_SECOND_KEY = KEYS[4]!.key;
 export const DORA_KEY = KEYS[5]!.key;
-
-/** The contacts Carol may delete, by id (a fresh copy per stand-in). */
-const CAROL_RECORDS: Record<number, string> = { 41: 'Azure Interior', 42: 'Deco Addict', 43: 'Gemini Furniture' };
-
-/** A confirmation the stand-in asked for (the addon signs its claims into the state; the stand-in, whose states are
- * opaque to the sidecar as Odoo's are, keeps them): whose, for which arguments, through which channel. */
-interface AskedConfirmation {
-  keyId: number;
-  arguments: Record<string, unknown>;
-  channel: 'token' | 'elicitation';
-  expiresAt: number;
-  answered: boolean;
-}
 
 export interface StandInCounts {
   health: number;
@@ -370,17 +374,8 @@ export class OdooStandIn {
   /** Added to every tool list (changes the fingerprint), to test cache invalidation. */
   extraToolDescription = '';
   mcpEnabled = true;
-  /** The settings' rate limits, calls per minute (0: none, the default here so other tests never meet them). */
-  rateLimits = { keyCalls: 0, keyWrites: 0, userCalls: 0 };
-  /** Calls let through in the last minute (the addon's llm_mcp_rate_event); refused calls add nothing. */
-  private readonly rateWindow: Array<{ userId: number; keyId: number; write: boolean; at: number }> = [];
   /** The health answer's OAuth hint (docs/contract.md, OAuth); null: OAuth off. */
   oauth: { resource_metadata: string; scope: string } | null = null;
-  /** Carol's contacts still there (odoo_delete removes them once confirmed). */
-  readonly records = new Map<number, string>(Object.entries(CAROL_RECORDS).map(([id, name]) => [Number(id), name]));
-  /** How long a confirmation state lives (the addon: 5 minutes). */
-  confirmationTtlMs = 300_000;
-  private readonly asked = new Map<string, AskedConfirmation>();
   private readonly keys: StandInKey[];
   private readonly secret = 'stand-in-database-secret';
   private server: Server | undefined;
@@ -425,38 +420,21 @@ export class OdooStandIn {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Answers chosen by a test for the next calls of `tool`, in order: Odoo's recorded answers (fixture names). */
+  private readonly chosen = new Map<string, string[]>();
+  serve(tool: string, ...fixtures: string[]): void {
+    this.chosen.set(tool, [...(this.chosen.get(tool) ?? []), ...fixtures]);
+  }
+
   revoke(key: string): void {
     const i = this.keys.findIndex((k) => k.key === key);
     if (i >= 0) this.keys.splice(i, 1);
   }
 
-  /** The addon's rate_limit.reserve: undefined and the call counted, or the refusal's message and wait. */
-  private reserve(key: StandInKey, write: boolean): { message: string; retryAfter: number } | undefined {
-    const now = Date.now();
-    const windowMs = 60_000;
-    while (this.rateWindow.length > 0 && this.rateWindow[0]!.at <= now - windowMs) this.rateWindow.shift();
-    const mine = this.rateWindow.filter((e) => e.userId === key.userId);
-    // each limit's refusal is Odoo's (the contract fixture of a limit of 1 reached, its wait the window's 60 s)
-    const limits: Array<[number, typeof mine, string]> = [
-      [key.callsPerMinute || this.rateLimits.keyCalls, mine.filter((e) => e.keyId === key.id), 'call-rate-limited-key'],
-      [write ? key.writesPerMinute || this.rateLimits.keyWrites : 0, mine.filter((e) => e.keyId === key.id && e.write), 'call-rate-limited-writes'],
-      [this.rateLimits.userCalls, mine, 'call-rate-limited-user'],
-    ];
-    const met = limits.filter(([allowed, used]) => allowed > 0 && used.length >= allowed);
-    if (met.length === 0) {
-      this.rateWindow.push({ userId: key.userId, keyId: key.id, write, at: now });
-      return undefined;
-    }
-    const waits = met.map(([allowed, used]) => Math.max(1, Math.ceil((used[used.length - allowed]!.at + windowMs - now) / 1000)));
-    const retryAfter = Math.max(...waits);
-    const [allowed, , refusal] = met[waits.indexOf(retryAfter)]!;
-    return { message: errorMessage(refusal, { 'make 1 calls': `make ${allowed} calls`, 'Retry in 60 s': `Retry in ${retryAfter} s` }), retryAfter };
-  }
-
   private toolsFor(key: StandInKey): Record<string, unknown>[] {
     const user = USERS.find((u) => u.id === key.userId)!;
     return user.tools
-      .map((name) => TOOLS[name]?.definition ?? CONFIRMED_TOOLS[name] ?? BUILTIN[name]!)
+      .map((name) => TOOLS[name]?.definition ?? BUILTIN[name]!)
       .filter((d) => !key.readOnly || (d.annotations as { readOnlyHint?: boolean } | undefined)?.readOnlyHint === true)
       .filter((d) => !key.allowedTools || key.allowedTools.includes(d.name as string))
       .map((d) => (this.extraToolDescription ? { ...d, description: `${String(d.description)} ${this.extraToolDescription}` } : d))
@@ -549,68 +527,6 @@ export class OdooStandIn {
     } catch {
       return undefined;
     }
-  }
-
-  private confirmedSpec(name: string): ToolSpec {
-    return {
-      definition: CONFIRMED_TOOLS[name]!,
-      run: (args) => {
-        const ids = args.ids as number[];
-        const missing = ids.filter((id) => !this.records.has(id));
-        if (missing.length) throw new ToolFailure(resultText('confirmation-missing-record', { 999999999: missing.join(', ') }));
-        for (const id of ids) this.records.delete(id);
-        const done = answerOf('confirmation-accepted', { '[41]': JSON.stringify(ids), '"deleted": 1': `"deleted": ${ids.length}` }).body;
-        return { __content: done.content as unknown[], __structured: done.structuredContent };
-      },
-    };
-  }
-
-  /** The addon's confirmation gate (contract "Confirmations") for Carol's odoo_delete, in Odoo's words (the
-   * confirmation-* fixtures), its checks in the addon's order. */
-  private gate(
-    key: StandInKey,
-    tool: string,
-    given: Record<string, unknown>,
-    confirmation: unknown,
-    confirmWith: unknown,
-  ): { arguments: Record<string, unknown> } | { answer: Record<string, unknown>; outcome: AuditRow['outcome']; message: string } {
-    const { confirmation_token: givenToken, ...args } = given;
-    // a client that asks the person itself: only their answer (`confirmation`) counts, never the model's token
-    const channel = confirmWith === 'elicitation' ? 'elicitation' : 'token';
-    const token = channel === 'elicitation' ? undefined : givenToken;
-    const refuse = (fixtureName: string, outcome: AuditRow['outcome'], put: Record<string, string> = {}) => {
-      const answer = answerOf(fixtureName, put).body;
-      return { answer, outcome, message: (answer.content as Array<{ text: string }>)[0]!.text };
-    };
-    if (confirmation === undefined && token === undefined) {
-      const ids = args.ids as number[];
-      const missing = ids.filter((id) => !this.records.has(id));
-      if (missing.length) return refuse('confirmation-missing-record', 'tool_error', { 999999999: missing.join(', ') });
-      const state = randomUUID();
-      const expiresAt = Date.now() + this.confirmationTtlMs;
-      this.asked.set(state, { keyId: key.id, arguments: structuredClone(args), channel, expiresAt, answered: false });
-      // the fixtures' preview names the contact TestContractFixtures deletes
-      const { answer } = refuse(channel === 'elicitation' ? 'confirmation-requested-elicitation' : 'confirmation-requested',
-        'confirmation_requested', { '“Stand-in Contact” (#41)': ids.map((id) => `“${this.records.get(id)}” (#${id})`).join(', '),
-          '1 record': `${ids.length} record${ids.length === 1 ? '' : 's'}`, '<state>': state });
-      const asking = answer.confirmation as { message: string; expires_at: string };
-      asking.expires_at = new Date(expiresAt).toISOString().replace(/\.\d+Z$/, 'Z');
-      return { answer, outcome: 'confirmation_requested', message: asking.message };
-    }
-    const c = (confirmation ?? { state: token, answer: 'accept' }) as { state?: unknown; answer?: unknown };
-    if (typeof c !== 'object' || c === null || !['accept', 'decline', 'cancel'].includes(String(c.answer))) {
-      return refuse('confirmation-malformed', 'invalid');
-    }
-    const asked = typeof c.state === 'string' ? this.asked.get(c.state) : undefined;
-    // a state the addon did not sign for this key (altered, forged, another key's) fails its signature check
-    if (!asked || asked.keyId !== key.id) return refuse('confirmation-other-key', 'invalid');
-    if (!isDeepStrictEqual(asked.arguments, args)) return refuse('confirmation-other-arguments', 'invalid');
-    if (confirmation === undefined && asked.channel !== 'token') return refuse('confirmation-person-only', 'invalid');
-    if (asked.expiresAt < Date.now()) return refuse('confirmation-expired', 'expired');
-    if (asked.answered) return refuse('confirmation-used', 'invalid');
-    asked.answered = true;
-    if (c.answer !== 'accept') return refuse(c.answer === 'decline' ? 'confirmation-declined' : 'confirmation-cancelled', 'declined');
-    return { arguments: args };
   }
 
   /** Every resources/read the stand-in answered: the URI and who read it (audited like calls). */
@@ -770,34 +686,26 @@ export class OdooStandIn {
       ...(call.confirmation === undefined ? {} : { confirmation: call.confirmation }),
       ...(call.confirm_with === undefined ? {} : { confirm_with: call.confirm_with }), userId: user.id });
     const visible = this.toolsFor(key).some((d) => d.name === name);
-    const spec = Object.hasOwn(TOOLS, name) ? TOOLS[name] : Object.hasOwn(CONFIRMED_TOOLS, name) ? this.confirmedSpec(name) : undefined;
-    if (!visible || !spec) {
+    if (!visible) {
       // The tool exists but this user or key may not run it: `denied`; no such tool: `invalid`. Same answer.
-      audit({ tool: name, outcome: spec ? 'denied' : 'invalid', ...facts });
+      audit({ tool: name, outcome: Object.hasOwn(TOOLS, name) || Object.hasOwn(BUILTIN, name) ? 'denied' : 'invalid', ...facts });
       return this.refuseAs(res, 'call-unknown-tool', { "'no_such_tool'": `'${name}'` });
     }
-    const annotations = spec.definition.annotations as { readOnlyHint?: boolean } | undefined;
-    const refused = this.reserve(key, annotations?.readOnlyHint !== true);
-    if (refused) {
-      audit({ tool: name, outcome: 'rate_limited', message: refused.message, ...facts });
-      return this.send(res, 429, { contract: 1, error: { code: 'rate_limited', message: refused.message, retry_after: refused.retryAfter } },
-        { 'Retry-After': String(refused.retryAfter) });
+    // Odoo's recorded answer: the one a test chose for this call, or the fixture recorded for this very request
+    const recorded = this.chosen.get(name)?.shift() ?? RECORDED.get(requestOf(call));
+    if (recorded) {
+      const { response } = fixture(recorded);
+      const b = response.body as { error?: { message: string }; isError?: boolean; confirmation?: unknown; content?: Array<{ text: string }> };
+      const outcome = response.status === 429 ? 'rate_limited' : b.confirmation ? 'confirmation_requested' : b.error ? 'invalid' : b.isError ? 'tool_error' : 'ok';
+      audit({ tool: name, outcome, message: b.error?.message ?? b.content?.[0]?.text, ...facts });
+      return this.send(res, response.status, response.body, response.headers);
     }
+    const spec = TOOLS[name];
+    if (!spec) throw new Error(`no recorded answer for ${JSON.stringify(requestOf(call))}: choose one with serve()`);
     const problem = argumentProblem(spec.definition.inputSchema as object, args);
     if (problem) {
       audit({ tool: name, outcome: 'invalid', message: problem, ...facts });
       return this.send(res, 200, { contract: 1, content: [{ type: 'text', text: problem }], isError: true });
-    }
-    let outcomeOnSuccess: AuditRow['outcome'] = 'ok';
-    if (Object.hasOwn(CONFIRMED_TOOLS, name)) {
-      const gate = this.gate(key, name, args as Record<string, unknown>, call.confirmation, call.confirm_with);
-      if ('answer' in gate) {
-        audit({ tool: name, outcome: gate.outcome, message: gate.message, ...facts });
-        return this.send(res, 200, { contract: 1, ...gate.answer });
-      }
-      outcomeOnSuccess = 'confirmed';
-      for (const k of Object.keys(args)) delete (args as Record<string, unknown>)[k];
-      Object.assign(args, gate.arguments);
     }
     const abort = new AbortController();
     res.on('close', () => {
@@ -819,7 +727,7 @@ export class OdooStandIn {
     try {
       const value = await spec.run(args as Record<string, unknown>, user, AbortSignal.any([abort.signal, run.stop.signal]));
       if (run.cancelled) return cancelledAnswer();
-      audit({ tool: name, outcome: outcomeOnSuccess, ...facts });
+      audit({ tool: name, outcome: 'ok', ...facts });
       if ((value as { __endless?: boolean } | undefined)?.__endless) return this.streamEndlessly(res);
       const custom = (value as { __content?: unknown[] } | undefined)?.__content;
       const customStructured = (value as { __structured?: unknown } | undefined)?.__structured;
