@@ -122,3 +122,38 @@ export function protocolErrorFor(err: unknown): ProtocolError {
   if (err instanceof RequestCancelled) return new ProtocolError(ProtocolErrorCode.InternalError, err.message);
   return new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error');
 }
+
+const NAMED_ISSUES = 3;
+const PART_MAX_CHARS = 100;
+
+interface Issue {
+  path: unknown[];
+  message: string;
+}
+
+/** The SDK's schema failure as -32602 naming its fields; any other error unchanged. */
+export function invalidParamsOr(method: string, err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  // the dump comes as a plain Error (before the handler) or as tools/call's -32602 "Invalid tools/call request:
+  // <dump>"; the SDK's other errors (ProtocolError, SdkError) and ours never hold one
+  const invalidParams = err instanceof ProtocolError && err.code === (ProtocolErrorCode.InvalidParams as number);
+  if (err.constructor !== Error && !invalidParams) return err;
+  const dump = err.message.slice(Math.max(err.message.indexOf('['), 0));
+  let issues: unknown;
+  try {
+    issues = JSON.parse(dump);
+  } catch {
+    return err;
+  }
+  if (!Array.isArray(issues) || issues.length === 0 || !issues.every(isIssue)) return err;
+  const named = issues.slice(0, NAMED_ISSUES).map((issue) => {
+    const path = issue.path.filter((part) => part !== 'params').map(String).join('.').slice(0, PART_MAX_CHARS);
+    return `${path || 'params'}: ${issue.message.slice(0, PART_MAX_CHARS)}`;
+  });
+  return new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid params for ${method}: ${named.join('; ')}.`);
+}
+
+function isIssue(value: unknown): value is Issue {
+  const issue = value as Partial<Issue> | null;
+  return typeof issue === 'object' && issue !== null && Array.isArray(issue.path) && typeof issue.message === 'string';
+}

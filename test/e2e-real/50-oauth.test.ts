@@ -126,6 +126,18 @@ async function connectWith(provider: MemoryProvider) {
   return { client, transport };
 }
 
+/** What a token granted read-only on the consent page gives either SDK client: read-only tools, and a search. */
+async function searchesReadOnly(client: {
+  listTools(): Promise<{ tools: Array<{ name: string; annotations?: { readOnlyHint?: boolean } }> }>;
+  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+}): Promise<void> {
+  const tools = (await client.listTools()).tools;
+  assert.ok(tools.some((t) => t.name === SEARCH_TOOL));
+  assert.ok(tools.every((t) => t.annotations?.readOnlyHint === true), 'read-only was chosen on the consent page');
+  const result = await client.callTool({ name: SEARCH_TOOL, arguments: DEMO_COMPANIES }) as { isError?: boolean };
+  assert.equal(result.isError, false, JSON.stringify(result).slice(0, 300));
+}
+
 function launchBrowser() {
   return puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
 }
@@ -250,11 +262,7 @@ describe('OAuth: a client that knows only the URL (2.x SDK client, DCR, Odoo log
 
     const { client } = await connectWith(p);
     try {
-      const tools = (await client.listTools()).tools;
-      assert.ok(tools.some((t) => t.name === SEARCH_TOOL));
-      assert.ok(tools.every((t) => t.annotations?.readOnlyHint === true), 'read-only was chosen on the consent page');
-      const result = await client.callTool({ name: SEARCH_TOOL, arguments: DEMO_COMPANIES });
-      assert.equal(result.isError, false, JSON.stringify(result).slice(0, 300));
+      await searchesReadOnly(client);
     } finally {
       await client.close();
     }
@@ -396,11 +404,7 @@ describe('OAuth with the 1.x SDK client (@modelcontextprotocol/sdk 1.32.2: DCR, 
     await client.connect(transport);
     try {
       assert.equal(transport.protocolVersion, '2025-11-25');
-      const tools = (await client.listTools()).tools;
-      assert.ok(tools.some((t) => t.name === SEARCH_TOOL));
-      assert.ok(tools.every((t) => t.annotations?.readOnlyHint === true), 'read-only was chosen on the consent page');
-      const result = await client.callTool({ name: SEARCH_TOOL, arguments: DEMO_COMPANIES });
-      assert.equal(result.isError, false, JSON.stringify(result).slice(0, 300));
+      await searchesReadOnly(client);
     } finally {
       await client.close();
     }

@@ -69,7 +69,7 @@ describe('attacks with oversized request bodies', function () {
     if (!proxy) this.skip();
     const res = await rawRequest(proxy.port, 'POST', '/mcp', { headers: MCP_HEADERS, body: bodyOf(LIMIT - 16) });
     assert.equal(res.status, 200, res.text.slice(0, 300));
-    assert.match(res.text, /Unknown argument 'pad'/);
+    assert.match(res.text, /"login":\s*"alice"/, 'relayed to Odoo and answered'); // the stand-in's whoami takes any arguments
   });
 
   it('answers an 8 MB body sent straight to the sidecar with a JSON 413', async () => {

@@ -1,12 +1,15 @@
 // Confirmations through the sidecar (docs/contract.md "Confirmations"): Odoo's "ask the person first" becomes an
 // MRTR elicitation for 2026-07-28 clients that declare it, and a tool result with a confirmation token for every
-// other client; the retry is relayed to Odoo, which alone decides. The stand-in plays the addon's part.
+// other client; the retry is relayed to Odoo, which alone decides (its rules: the addon's TestConfirmations).
+// The stand-in answers each step with Odoo's recorded answer (the confirmation-* fixtures), chosen by each test
+// as the sequence Odoo gave (`serve`); what the sidecar relayed is read from `odoo.calls`.
 
 import assert from 'node:assert/strict';
 import { Client as Client2, StreamableHTTPClientTransport as Transport2 } from '@modelcontextprotocol/client';
 import { after, before, describe, it } from 'mocha';
 import { connect1x } from '../support/clients.js';
-import { CAROL_KEY, CAROL_SECOND_KEY } from '../support/odooStandIn.js';
+import { fixture } from '../support/contractFiles.js';
+import { CAROL_KEY } from '../support/odooStandIn.js';
 import { modern, post } from '../support/rawMcp.js';
 import { sidecarOnStandIn, startSidecar, type RunningSidecar } from '../support/sidecarHarness.js';
 import { startBundledSidecar, type SidecarProcess } from '../support/sidecarProcess.js';
@@ -41,40 +44,45 @@ describe('confirmations', function () {
   const stack = sidecarOnStandIn();
 
   const outcomes = (from: number) => stack.odoo.audit.slice(from).map((r) => r.outcome);
+  /** The state Odoo issued in its recorded question (the fixtures keep it as a placeholder). */
+  const STATE = (fixture('confirmation-requested').response.body.confirmation as { state: string }).state;
+  const PREVIEW = (fixture('confirmation-requested').response.body.confirmation as { message: string }).message;
+  const DELETE_41 = { model: 'res.partner', ids: [41] };
 
   describe('a 2026-07-28 client that declares elicitation gets input_required (MRTR)', () => {
     it('asks the person with the preview and deletes once they accept', async () => {
       const asked: string[] = [];
       const client = await client2(stack.sidecar.mcpUrl, '2026-07-28', { action: 'accept', content: { confirm: true } }, asked);
       const from = stack.odoo.audit.length;
-      const result = await client.callTool({ name: 'odoo_delete', arguments: { model: 'res.partner', ids: [41] } });
+      stack.odoo.serve('odoo_delete', 'confirmation-requested-elicitation', 'confirmation-accepted');
+      const result = await client.callTool({ name: 'odoo_delete', arguments: DELETE_41 });
       await client.close();
       assert.equal(result.isError, false, textOf(result));
       assert.deepEqual(result.structuredContent, { deleted: 1, ids: [41] });
       assert.equal(asked.length, 1);
-      assert.match(asked[0]!, /Delete 1 record of Contact \(res\.partner\): “Azure Interior” \(#41\)/);
-      assert.equal(stack.odoo.records.has(41), false);
-      assert.deepEqual(outcomes(from), ['confirmation_requested', 'confirmed']);
-      // the retry carried the person's answer to Odoo, with the state Odoo issued
+      assert.ok(asked[0]!.includes(PREVIEW), asked[0]);
+      assert.deepEqual(outcomes(from), ['confirmation_requested', 'ok']);
+      // the retry carried the person's answer to Odoo, with the state Odoo issued, and the same arguments
       const retry = stack.odoo.calls.at(-1)!;
-      assert.equal((retry.confirmation as { answer: string }).answer, 'accept');
+      assert.deepEqual(retry.confirmation, { state: STATE, answer: 'accept' });
+      assert.deepEqual(retry.arguments, DELETE_41);
     });
 
-    const refusals: Array<[string, Answer]> = [
-      ['deletes nothing on decline', { action: 'decline' }],
-      ['deletes nothing on cancel', { action: 'cancel' }],
-      ['deletes nothing on accept with "no"', { action: 'accept', content: { confirm: false } }],
+    // the person's answer goes to Odoo as it is (an accept with "no" as decline); Odoo's refusal comes back
+    const refusals: Array<[string, Answer, string, string]> = [
+      ['deletes nothing on decline', { action: 'decline' }, 'decline', 'confirmation-declined'],
+      ['deletes nothing on cancel', { action: 'cancel' }, 'cancel', 'confirmation-cancelled'],
+      ['deletes nothing on accept with "no"', { action: 'accept', content: { confirm: false } }, 'decline', 'confirmation-declined'],
     ];
-    for (const [title, answer] of refusals) {
+    for (const [title, answer, relayed, odoo] of refusals) {
       it(title, async () => {
         const client = await client2(stack.sidecar.mcpUrl, '2026-07-28', answer);
-        const from = stack.odoo.audit.length;
-        const result = await client.callTool({ name: 'odoo_delete', arguments: { model: 'res.partner', ids: [42] } });
+        stack.odoo.serve('odoo_delete', 'confirmation-requested-elicitation', odoo);
+        const result = await client.callTool({ name: 'odoo_delete', arguments: DELETE_41 });
         await client.close();
         assert.equal(result.isError, true);
-        assert.match(textOf(result), /^The person (declined|cancelled) the call of odoo_delete: nothing was done\. Do not retry it unless they ask you to\.$/);
-        assert.equal(stack.odoo.records.has(42), true);
-        assert.deepEqual(outcomes(from), ['confirmation_requested', 'declined']);
+        assert.equal(textOf(result), (fixture(odoo).response.body.content as Array<{ text: string }>)[0]!.text);
+        assert.deepEqual(stack.odoo.calls.at(-1)!.confirmation, { state: STATE, answer: relayed });
       });
     }
   });
@@ -88,25 +96,22 @@ describe('confirmations', function () {
       () => client2(stack.sidecar.mcpUrl, '2025-11-25', { action: 'accept', content: { confirm: true } }, asked2025), () => asked2025]);
     cases.push(['the 1.x client: runs only on the second call that carries the token',
       () => connect1x(stack.sidecar.mcpUrl, CAROL_KEY, '2025-11-25') as never, () => []]);
-    cases.forEach(([title, connect, asked], i) => {
+    cases.forEach(([title, connect, asked]) => {
       it(title, async () => {
-        const id = 70 + i;
-        stack.odoo.records.set(id, `Record ${id}`);
         const client = await connect();
-        const from = stack.odoo.audit.length;
-        const first = await client.callTool({ name: 'odoo_delete', arguments: { model: 'res.partner', ids: [id] } });
+        stack.odoo.serve('odoo_delete', 'confirmation-requested', 'confirmation-accepted');
+        const first = await client.callTool({ name: 'odoo_delete', arguments: DELETE_41 });
         assert.equal(first.isError, true);
         assert.match(textOf(first), /Confirmation needed — nothing was done yet/);
-        assert.match(textOf(first), new RegExp(`“Record ${id}” \\(#${id}\\)`));
-        assert.equal(stack.odoo.records.has(id), true, 'nothing deleted by the first call');
+        assert.ok(textOf(first).includes(PREVIEW), textOf(first));
+        assert.equal(stack.odoo.calls.at(-1)!.confirm_with, undefined, 'Odoo was told the client asks no one');
         assert.deepEqual(asked(), [], 'no elicitation/create is sent on a 2025-era connection');
         const token = tokenIn(textOf(first));
-        assert.ok(token, textOf(first));
-        const second = await client.callTool({ name: 'odoo_delete', arguments: { model: 'res.partner', ids: [id], confirmation_token: token } });
+        assert.equal(token, STATE, textOf(first));
+        const second = await client.callTool({ name: 'odoo_delete', arguments: { ...DELETE_41, confirmation_token: token } });
         await client.close();
         assert.equal(second.isError, false, textOf(second));
-        assert.equal(stack.odoo.records.has(id), false);
-        assert.deepEqual(outcomes(from), ['confirmation_requested', 'confirmed']);
+        assert.deepEqual(stack.odoo.calls.at(-1)!.arguments, { ...DELETE_41, confirmation_token: STATE }, 'the token went to Odoo as an argument');
       });
     });
   });
@@ -145,46 +150,27 @@ describe('confirmations', function () {
     }
 
     it('is accepted by another sidecar than the one that issued it, once', async () => {
-      stack.odoo.records.set(50, 'Moved Replica Ltd');
-      const state = await ask(stack.sidecar.mcpUrl, [50]);
-      const done = await retry(other.mcpUrl, [50], state);
+      // once is Odoo's rule (TestConfirmations.test_a_replayed_state_is_refused): the replay goes to Odoo, whose refusal comes back
+      stack.odoo.serve('odoo_delete', 'confirmation-requested-elicitation', 'confirmation-accepted', 'confirmation-used');
+      const state = await ask(stack.sidecar.mcpUrl, [41]);
+      const done = await retry(other.mcpUrl, [41], state);
       assert.equal(done.isError, false, JSON.stringify(done));
-      assert.equal(stack.odoo.records.has(50), false);
-      stack.odoo.records.set(50, 'Moved Replica Ltd');
-      const replay = await retry(stack.sidecar.mcpUrl, [50], state);
+      assert.deepEqual(stack.odoo.calls.at(-1)!.confirmation, { state: STATE, answer: 'accept' }, 'the other sidecar relayed the state Odoo issued');
+      const replay = await retry(stack.sidecar.mcpUrl, [41], state);
       assert.equal(replay.isError, true);
       assert.match(replay.content[0]!.text, /already used/);
-      assert.equal(stack.odoo.records.has(50), true);
-      assert.equal(stack.odoo.audit.at(-1)!.outcome, 'invalid');
-    });
-
-    it('is refused for other arguments, another key, and once expired', async () => {
-      stack.odoo.records.set(51, 'Bound Ltd');
-      stack.odoo.records.set(52, 'Other Ltd');
-      const state = await ask(stack.sidecar.mcpUrl, [51]);
-      assert.match((await retry(stack.sidecar.mcpUrl, [52], state)).content[0]!.text, /other arguments/);
-      assert.match((await retry(stack.sidecar.mcpUrl, [51], state, CAROL_SECOND_KEY)).content[0]!.text, /not valid for this key/);
-      assert.match((await retry(stack.sidecar.mcpUrl, [51], `${state.slice(0, -2)}00`)).content[0]!.text, /not valid/);
-      stack.odoo.confirmationTtlMs = -1000;
-      try {
-        const stale = await ask(stack.sidecar.mcpUrl, [51]);
-        assert.match((await retry(stack.sidecar.mcpUrl, [51], stale)).content[0]!.text, /expired/);
-        assert.equal(stack.odoo.audit.at(-1)!.outcome, 'expired');
-      } finally {
-        stack.odoo.confirmationTtlMs = 300_000;
-      }
-      assert.ok(stack.odoo.records.has(51) && stack.odoo.records.has(52), 'nothing was deleted');
+      assert.deepEqual(stack.odoo.calls.at(-1)!.confirmation, { state: STATE, answer: 'accept' }, 'the replay was relayed, not answered by the sidecar');
     });
 
     it('asks again when a retry carries the state but no answer', async () => {
-      stack.odoo.records.set(53, 'Unanswered Ltd');
-      const state = await ask(stack.sidecar.mcpUrl, [53]);
-      const [body, headers] = modern(CAROL_KEY, 3, 'tools/call', { name: 'odoo_delete', arguments: { model: 'res.partner', ids: [53] }, requestState: state });
+      stack.odoo.serve('odoo_delete', 'confirmation-requested-elicitation', 'confirmation-requested-elicitation');
+      const state = await ask(stack.sidecar.mcpUrl, [41]);
+      const [body, headers] = modern(CAROL_KEY, 3, 'tools/call', { name: 'odoo_delete', arguments: DELETE_41, requestState: state });
       const params = (body as { params: { _meta: Record<string, unknown> } }).params;
       params._meta = { ...params._meta, 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} } }; // a copy: rawMcp shares _meta
       const again = await post(stack.sidecar.mcpUrl, body, headers);
       assert.equal(again.json.result.resultType, 'input_required', again.text);
-      assert.equal(stack.odoo.records.has(53), true);
+      assert.equal(stack.odoo.calls.at(-1)!.confirmation, undefined, 'a state without an answer is no confirmation');
     });
   });
 
@@ -200,39 +186,38 @@ describe('confirmations', function () {
     }
 
     it('a model that passes the requestState as confirmation_token gets the person asked, and deletes nothing', async () => {
-      stack.odoo.records.set(54, 'Skipped Person Ltd');
-      const asked = await elicitingCall(11, [54]);
+      stack.odoo.serve('odoo_delete', 'confirmation-requested-elicitation', 'confirmation-requested-elicitation');
+      const asked = await elicitingCall(11, [41]);
       assert.equal(asked.resultType, 'input_required');
       const state = asked.requestState!;
       assert.equal(stack.odoo.calls.at(-1)!.confirm_with, 'elicitation', 'Odoo is told the person is asked through elicitation');
       // the model copies the question's state into its arguments, with no answer from the person
       const from = stack.odoo.audit.length;
-      const again = await elicitingCall(12, [54], { confirmation_token: state });
+      const again = await elicitingCall(12, [41], { confirmation_token: state });
       assert.equal(again.resultType, 'input_required', JSON.stringify(again));
-      assert.equal(stack.odoo.records.has(54), true, 'nothing deleted');
       const relayed = stack.odoo.calls.at(-1)!;
       assert.equal(relayed.confirmation, undefined, 'a model-supplied token is never relayed as the person\'s answer');
+      assert.equal(relayed.confirm_with, 'elicitation', 'Odoo is told the person is asked, so it takes no token (TestConfirmations.test_a_token_does_not_skip_the_person_whose_client_asks_them)');
       assert.deepEqual(outcomes(from), ['confirmation_requested']);
-      // nor does it count as a token on a call that has no elicitation
-      const [body, headers] = modern(CAROL_KEY, 13, 'tools/call', { name: 'odoo_delete', arguments: { model: 'res.partner', ids: [54], confirmation_token: state } });
+      // nor does it count as a token on a call that has no elicitation: Odoo refuses it, and its words come back
+      stack.odoo.serve('odoo_delete', 'confirmation-person-only');
+      const [body, headers] = modern(CAROL_KEY, 13, 'tools/call', { name: 'odoo_delete', arguments: { ...DELETE_41, confirmation_token: state } });
       const plain = (await post(stack.sidecar.mcpUrl, body, headers)).json.result as { isError?: boolean; content: Array<{ text: string }> };
       assert.equal(plain.isError, true);
       assert.match(plain.content[0]!.text, /answered only by the person/);
-      assert.equal(stack.odoo.records.has(54), true, 'nothing deleted');
-      assert.equal(stack.odoo.audit.at(-1)!.outcome, 'invalid');
     });
 
     it('a valid confirmation_token from a call without elicitation does not skip the question', async () => {
-      stack.odoo.records.set(55, 'Token Elsewhere Ltd');
-      const [body, headers] = modern(CAROL_KEY, 14, 'tools/call', { name: 'odoo_delete', arguments: { model: 'res.partner', ids: [55] } });
+      stack.odoo.serve('odoo_delete', 'confirmation-requested', 'confirmation-requested-elicitation');
+      const [body, headers] = modern(CAROL_KEY, 14, 'tools/call', { name: 'odoo_delete', arguments: DELETE_41 });
       const first = (await post(stack.sidecar.mcpUrl, body, headers)).json.result as { content: Array<{ text: string }> };
       assert.equal(stack.odoo.calls.at(-1)!.confirm_with, undefined, 'no elicitation: the token channel');
       const token = tokenIn(first.content[0]!.text);
       assert.ok(token);
       const from = stack.odoo.audit.length;
-      const asked = await elicitingCall(15, [55], { confirmation_token: token });
+      const asked = await elicitingCall(15, [41], { confirmation_token: token });
       assert.equal(asked.resultType, 'input_required', JSON.stringify(asked));
-      assert.equal(stack.odoo.records.has(55), true, 'nothing deleted');
+      assert.equal(stack.odoo.calls.at(-1)!.confirm_with, 'elicitation', 'Odoo is told the person is asked, so it takes no token');
       assert.deepEqual(outcomes(from), ['confirmation_requested']);
     });
   });
@@ -248,7 +233,7 @@ describe('confirmations', function () {
     after(async () => Promise.all([a?.stop(), b?.stop()]));
 
     it('a 2026-07-28 client asked by one process is served its retry by the other', async () => {
-      stack.odoo.records.set(60, 'Two Processes Ltd');
+      stack.odoo.serve('odoo_delete', 'confirmation-requested-elicitation', 'confirmation-accepted');
       // the 2.x client's own MRTR driver; its tools/call requests go to process A, then B, in turn
       const served: string[] = [];
       const alternate: typeof fetch = (input, init) => {
@@ -265,11 +250,11 @@ describe('confirmations', function () {
       client.setRequestHandler('elicitation/create', () => Promise.resolve({ action: 'accept' as const, content: { confirm: true } }));
       await client.connect(transport);
       const from = stack.odoo.audit.length;
-      const result = await client.callTool({ name: 'odoo_delete', arguments: { model: 'res.partner', ids: [60] } });
+      const result = await client.callTool({ name: 'odoo_delete', arguments: DELETE_41 });
       await client.close();
       assert.equal(result.isError, false, textOf(result));
-      assert.equal(stack.odoo.records.has(60), false);
-      assert.deepEqual(outcomes(from), ['confirmation_requested', 'confirmed']);
+      assert.deepEqual(stack.odoo.calls.at(-1)!.confirmation, { state: STATE, answer: 'accept' });
+      assert.deepEqual(outcomes(from), ['confirmation_requested', 'ok']);
       assert.deepEqual(served, ['A', 'B'], 'asked by process A, confirmed through process B');
     });
   });

@@ -285,11 +285,11 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
     it("relays Odoo's refusal of bad arguments as an isError result naming the argument", async () => {
       const a = await post(
         stack.sidecar.mcpUrl,
-        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'odoo_search', arguments: { model: 'res.partner', colour: 1 } } },
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'odoo_search', arguments: { limit: 5 } } }, // fixture call-invalid-arguments
         legacy(ALICE_KEY),
       );
       assert.equal(a.json.result.isError, true);
-      assert.match(a.json.result.content[0].text, /Unknown argument 'colour'/);
+      assert.match(a.json.result.content[0].text, /^Missing required argument 'model'\.$/);
     });
 
     it("relays a tool's own failure as an isError result", async () => {

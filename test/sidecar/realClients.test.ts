@@ -94,7 +94,7 @@ describe('real MCP clients from npm', function () {
         assert.deepEqual(call.result.structuredContent, { user_id: 2, login: 'alice' });
         assert.equal(stack.odoo.calls.length, before + 1);
         assert.equal(stack.odoo.calls.at(-1)!.protocol_version, wire);
-        const bad = await session.request(4, 'tools/call', { name: 'odoo_search', arguments: {} });
+        const bad = await session.request(4, 'tools/call', { name: 'odoo_search', arguments: { limit: 5 } }); // fixture call-invalid-arguments
         assert.equal(bad.result.isError, true);
         assert.match(bad.result.content[0].text, /Missing required argument 'model'/);
         assert.ok(!session.stderr().includes(ALICE_KEY), 'mcp-remote must not print the key');

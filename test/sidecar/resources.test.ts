@@ -3,8 +3,9 @@
 // hints, capabilities in both eras, and tool results carrying resource_link content.
 
 import assert from 'node:assert/strict';
-import { ALICE_KEY, ALICE_READ_ONLY_KEY, BOB_KEY, OdooStandIn, STAND_IN_FILE_CAP, TINY_PDF } from '../support/odooStandIn.js';
-import { sidecarOnStandIn, startSidecar } from '../support/sidecarHarness.js';
+import { ALICE_KEY, ALICE_READ_ONLY_KEY, BOB_KEY } from '../support/odooStandIn.js';
+import { errorMessage } from '../support/contractFiles.js';
+import { sidecarOnStandIn } from '../support/sidecarHarness.js';
 import { VERSIONS, connect1x, connect2x } from '../support/clients.js';
 import { META_2026, post } from '../support/rawMcp.js';
 
@@ -39,7 +40,6 @@ describe('MCP resources', function () {
         const pdf = await client.readResource({ uri: 'odoo://report/sale.report_saleorder/1' });
         const bytes = Buffer.from((pdf.contents[0] as { blob: string }).blob, 'base64');
         assert.ok(bytes.subarray(0, 5).equals(Buffer.from('%PDF-')));
-        assert.ok(bytes.equals(TINY_PDF));
       } finally {
         await client.close();
       }
@@ -77,7 +77,7 @@ describe('MCP resources', function () {
     assert.equal(rows.length, 1);
     assert.deepEqual([rows[0]!.tool, rows[0]!.outcome, rows[0]!.userId], ['resources/read', 'ok', 6]);
     assert.equal(typeof rows[0]!.request_id, 'string');
-    assert.deepEqual(stack.odoo.resourceReads.at(-1), { uri: 'odoo://res.partner/9', userId: 6, keyId: 21 });
+    assert.deepEqual([rows[0]!.uri, rows[0]!.keyId], ['odoo://res.partner/9', 21]);
   });
 
   it('answers an unknown or hidden resource with -32602 naming the URI (SEP-2164), audited by Odoo', async () => {
@@ -97,31 +97,13 @@ describe('MCP resources', function () {
   it('refuses a file over the cap with a message naming the cap', async () => {
     const answer = await raw(ALICE_KEY, 'resources/read', { uri: 'odoo://ir.attachment/2' });
     assert.equal(answer.json.error.code, -32602);
-    assert.match(answer.json.error.message, new RegExp(`limit of ${STAND_IN_FILE_CAP} bytes`));
+    assert.equal(answer.json.error.message, errorMessage('resource-too-large'));
     assert.equal(answer.json.error.data.reason, 'resource_too_large');
   });
 
-  it("a read-only key reads resources; a key limited to other tools reads and lists none", async () => {
+  it('a read-only key reads resources', async () => {
     const readOnly = await raw(ALICE_READ_ONLY_KEY, 'resources/read', { uri: 'odoo://res.partner/1' });
     assert.equal(readOnly.json.result.contents[0].uri, 'odoo://res.partner/1');
-    const limited = new OdooStandIn({
-      keys: [{ key: 'c0ffee0000000000000000000000000000000001', id: 31, userId: 2, name: 'whoami only', scope: 'mcp', readOnly: false, allowedTools: ['whoami'] }],
-    });
-    await limited.start();
-    const other = await startSidecar(limited.url);
-    try {
-      const headers = { Authorization: 'Bearer c0ffee0000000000000000000000000000000001', 'MCP-Protocol-Version': '2026-07-28' };
-      const list = await post(other.mcpUrl, { jsonrpc: '2.0', id: 1, method: 'resources/list', params: { _meta: META_2026 } }, { ...headers, 'Mcp-Method': 'resources/list' });
-      assert.deepEqual(list.json.result.resources, []);
-      const read = await post(other.mcpUrl, { jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: 'odoo://res.partner/1', _meta: META_2026 } },
-        { ...headers, 'Mcp-Method': 'resources/read', 'Mcp-Name': 'odoo://res.partner/1' });
-      assert.equal(read.json.error.code, -32602);
-      assert.match(read.json.error.message, /do not allow the tool/);
-      assert.deepEqual(limited.audit.map((r) => [r.tool, r.outcome]), [['resources/read', 'denied']]);
-    } finally {
-      await other.close();
-      await limited.stop();
-    }
   });
 
   it('passes a bad cursor on to Odoo and answers its refusal with -32602', async () => {

@@ -42,12 +42,6 @@ export function reworded(text: string, put: Record<string, string>): string {
   return out;
 }
 
-/** Odoo's answer in fixture `name`, its texts changed as `reworded` does (inside the JSON: values are escaped). */
-export function answerOf(name: string, put: Record<string, string> = {}): Exchange['response'] {
-  const escaped = Object.fromEntries(Object.entries(put).map(([from, to]) => [JSON.stringify(from).slice(1, -1), JSON.stringify(to).slice(1, -1)]));
-  return JSON.parse(reworded(JSON.stringify(fixture(name).response), escaped)) as Exchange['response'];
-}
-
 /** The names of every fixture file. */
 export function fixtureNames(): string[] {
   return readdirSync(new URL('fixtures/', CONTRACT)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
@@ -56,11 +50,6 @@ export function fixtureNames(): string[] {
 /** The error message Odoo answers in fixture `name` (its texts changed as `reworded` does). */
 export function errorMessage(name: string, put: Record<string, string> = {}): string {
   return reworded((fixture(name).response.body.error as { message: string }).message, put);
-}
-
-/** The text of the tool result Odoo answers in fixture `name` (its texts changed as `reworded` does). */
-export function resultText(name: string, put: Record<string, string> = {}): string {
-  return reworded((fixture(name).response.body.content as Array<{ text: string }>)[0]!.text, put);
 }
 
 /** Every built-in tool's definition as Odoo gives it to clients, by name (docs/contract/toolsnaps/, TestToolSnapshots). */

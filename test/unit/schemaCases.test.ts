@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { compileResultCheck } from '../../sidecar/src/mcp/schemaChecks.js';
 import { argumentProblem } from '../support/odooArguments.js';
-import { CONFIRMED_TOOLS, TOOLS } from '../support/odooStandIn.js';
+import { TOOLS } from '../support/odooStandIn.js';
 
 // One table, both halves: Odoo's validator (the authority, TestSchemaCases in the addon) and, here, the sidecar's
-// Ajv (same verdicts) and the contract stand-in (same messages) on every case of docs/contract/schema-cases.json.
+// Ajv (same verdicts) and its wording of a problem in Odoo's words (same messages) on every case of docs/contract/schema-cases.json.
 interface Case { title: string; schema: object; arguments: unknown; valid: boolean; message?: string; path?: string }
 const table = JSON.parse(readFileSync(new URL('../../docs/contract/schema-cases.json', import.meta.url), 'utf8')) as {
   validated: string[]; outside_subset: string[]; cases: Case[];
@@ -27,14 +27,14 @@ describe('tool schemas: one validation story (docs/contract/schema-cases.json)',
       const check = compileResultCheck(c.schema);
       assert.ok(check, 'Ajv compiles the schema');
       assert.equal(check(c.arguments).length === 0, c.valid, `the sidecar's Ajv: ${check(c.arguments).join('; ')}`);
-      assert.equal(argumentProblem(c.schema, c.arguments), c.valid ? undefined : c.message, "the stand-in's words");
+      assert.equal(argumentProblem(c.schema, c.arguments), c.valid ? undefined : c.message, "Odoo's words");
       // a result's problem inside it reads as the argument's does, naming the result (schemaWords.ts)
       if (!c.valid && c.message!.startsWith("Argument '")) assert.equal(check(c.arguments)[0], c.message!.replace(/^Argument '/, "Result '"));
     });
   }
 
   it("the stand-in's tools stay within the subset, as Odoo's do", () => {
-    const definitions = [...Object.values(TOOLS).map((t) => t.definition), ...Object.values(CONFIRMED_TOOLS)];
+    const definitions = Object.values(TOOLS);
     const outside = definitions.flatMap((d) => [...outsideSubset(d.inputSchema), ...outsideSubset(d.outputSchema)].map((w) => `${String(d.name)} ${w}`));
     assert.deepEqual(outside, []);
   });

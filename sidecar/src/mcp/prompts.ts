@@ -13,7 +13,6 @@ import {
 import type { Caller } from '../caller.js';
 import type { Credentials } from '../odoo/client.js';
 import { paginate } from './pagination.js';
-import { promptGetParams } from './promptParams.js';
 import { failRequest, type McpServices } from './server.js';
 
 /** Pages of Odoo's prompt list followed at most: a list longer than this is an Odoo bug, not data. */
@@ -59,8 +58,9 @@ export function registerPrompts(server: Server, services: McpServices, facts: Pr
     }
   });
 
-  server.setRequestHandler('prompts/get', { params: promptGetParams }, async (params, ctx): Promise<GetPromptResult> => {
-    const { name } = params;
+  // the SDK checks the params against the spec's schema (arguments are text); SpecParamsServer words its verdict
+  server.setRequestHandler('prompts/get', async (request, ctx): Promise<GetPromptResult> => {
+    const { name, arguments: args = {} } = request.params;
     caller.facts.mcpMethod = 'prompts/get';
     caller.facts.tool = name;
     try {
@@ -71,7 +71,7 @@ export function registerPrompts(server: Server, services: McpServices, facts: Pr
         caller.credentials,
         {
           name,
-          arguments: params.arguments,
+          arguments: args,
           ...(client ? { client } : {}),
           requestId: String(ctx.mcpReq.id),
           ...(protocolVersion ? { protocolVersion } : {}),
