@@ -77,6 +77,24 @@ describe('rate limits (Odoo counts; the sidecar maps its 429)', () => {
     assert.equal(stack.odoo.audit.filter((r) => r.outcome === 'rate_limited').length, 9);
   });
 
+  it("relays Odoo's refusal of a call over its user's calls running at once: HTTP 429, Retry-After, -32005, one audit row each", async () => {
+    stack.odoo.runningPerUser = 2;
+    const slow = (key: string, id: number) => post(stack.sidecar.mcpUrl, ...modern(key, id, 'tools/call', { name: 'slow_echo', arguments: { ms: 700 } }));
+    // Alice's two keys, three calls at once (within each key's share of the sidecar): Odoo runs two
+    const answers = await Promise.all([slow(KEYS[0]!.key, 1), slow(KEYS[0]!.key, 2), slow(LIMITED.key, 3)]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 429], answers.map((a) => a.text).join('\n'));
+    const refused = answers.find((a) => a.status === 429)!;
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal(refused.json.error.code, RATE_LIMITED);
+    assert.deepEqual(refused.json.error.data, { reason: 'rate_limited', retryAfter: 1, name: 'slow_echo' });
+    assert.match(refused.json.error.message, /^You already have 2 calls running at once, the most allowed here: this call was not run\./);
+    assert.deepEqual(stack.odoo.audit.map((r) => r.outcome).sort(), ['ok', 'ok', 'too_many_running']);
+    // another user meanwhile, and Alice once her calls ended
+    const [bob] = await Promise.all([slow(OTHER.key, 4), slow(KEYS[0]!.key, 5), slow(KEYS[0]!.key, 6)]);
+    assert.equal(bob.status, 200, bob.text);
+    assert.equal((await slow(KEYS[0]!.key, 7)).status, 200);
+  });
+
   it('bounds the wait it passes on to the 60 s window, whatever Odoo sends', async () => {
     const { readErrorBody } = await import('../../sidecar/src/odoo/contract.js');
     assert.equal(readErrorBody({ error: { code: 'rate_limited', message: 'x', retry_after: 1e9 } })?.retryAfter, 60);

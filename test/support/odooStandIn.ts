@@ -47,7 +47,7 @@ export interface AuditRow {
   /** A prompts/get is audited too (the addon's `kind` "prompt"); absent: a tool call. */
   kind?: 'prompt';
   tool: string | undefined;
-  outcome: 'ok' | 'tool_error' | 'invalid' | 'denied' | 'rate_limited' | 'confirmation_requested' | 'confirmed' | 'declined' | 'expired'
+  outcome: 'ok' | 'tool_error' | 'invalid' | 'denied' | 'rate_limited' | 'too_many_running' | 'confirmation_requested' | 'confirmed' | 'declined' | 'expired'
     | 'cancelled';
   userId: number;
   keyId: number;
@@ -372,6 +372,8 @@ export class OdooStandIn {
   mcpEnabled = true;
   /** The settings' rate limits, calls per minute (0: none, the default here so other tests never meet them). */
   rateLimits = { keyCalls: 0, keyWrites: 0, userCalls: 0 };
+  /** The settings' calls running at once per user (0: none, the default here). */
+  runningPerUser = 0;
   /** Calls let through in the last minute (the addon's llm_mcp_rate_event); refused calls add nothing. */
   private readonly rateWindow: Array<{ userId: number; keyId: number; write: boolean; at: number }> = [];
   /** The health answer's OAuth hint (docs/contract.md, OAuth); null: OAuth off. */
@@ -815,7 +817,13 @@ export class OdooStandIn {
     };
     // cancelled before it got here (while it waited for a worker): runs nothing
     if (run.scope && this.tombstones.delete(JSON.stringify([user.id, key.id, run.scope, run.requestId]))) return cancelledAnswer();
-    if (run.requestId) this.running.add(run);
+    // the addon's cap counts every call of the user, with a request id or not
+    if (this.runningPerUser > 0 && [...this.running].filter((r) => r.userId === user.id).length >= this.runningPerUser) {
+      audit({ tool: name, outcome: 'too_many_running', ...facts });
+      const refused = answerOf('call-too-many-running', { 'have 2 calls': `have ${this.runningPerUser} calls` });
+      return this.send(res, refused.status, refused.body, refused.headers);
+    }
+    this.running.add(run);
     try {
       const value = await spec.run(args as Record<string, unknown>, user, AbortSignal.any([abort.signal, run.stop.signal]));
       if (run.cancelled) return cancelledAnswer();
