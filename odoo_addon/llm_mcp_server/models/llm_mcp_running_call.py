@@ -26,6 +26,13 @@ so a tombstone cannot stop another, legitimate call; an unscoped cancellation's 
 cancellation and a start of the same (caller, scope, id) are serialised by an advisory lock taken in the same
 round trip, so either the cancellation sees the registered call or the call sees the tombstone. Fruitless
 cancellations are bounded per key by those rows (``_cancellation_budget``).
+
+The same rows bound the **calls one user runs at once** (the settings' ``running_calls_per_user``; each holds an
+Odoo worker): ``_start`` counts the user's rows whose backend still runs the transaction that registered them
+(so a dead worker's rows count no more) and refuses the call (TooManyRunning) at the cap, in the statement that
+would register it, after a per-user advisory lock: two workers registering calls of one user in the same instant
+are counted one after the other. Per user, not per key: a user can make keys (and each OAuth refresh makes one),
+which would multiply a cap per key.
 """
 
 import os
