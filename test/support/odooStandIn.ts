@@ -817,13 +817,13 @@ export class OdooStandIn {
     };
     // cancelled before it got here (while it waited for a worker): runs nothing
     if (run.scope && this.tombstones.delete(JSON.stringify([user.id, key.id, run.scope, run.requestId]))) return cancelledAnswer();
-    // the addon's cap counts every call of the user, with a request id or not
-    if (this.runningPerUser > 0 && [...this.running].filter((r) => r.userId === user.id).length >= this.runningPerUser) {
+    // the addon's cap counts the user's registered calls
+    if (run.requestId && this.runningPerUser > 0 && [...this.running].filter((r) => r.userId === user.id).length >= this.runningPerUser) {
       audit({ tool: name, outcome: 'too_many_running', ...facts });
       const refused = answerOf('call-too-many-running', { 'have 2 calls': `have ${this.runningPerUser} calls` });
       return this.send(res, refused.status, refused.body, refused.headers);
     }
-    this.running.add(run);
+    if (run.requestId) this.running.add(run);
     try {
       const value = await spec.run(args as Record<string, unknown>, user, AbortSignal.any([abort.signal, run.stop.signal]));
       if (run.cancelled) return cancelledAnswer();

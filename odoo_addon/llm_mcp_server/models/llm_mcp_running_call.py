@@ -124,16 +124,18 @@ class LlmMcpRunningCall(models.Model):
 
     @api.model
     def _start(self, mcp_key, request_id, scope=None):
-        """Register the call that this request's transaction is about to run; returns its row id or
-        CANCELLED_BEFORE_START (its caller cancelled it before it got here: run nothing); raises TooManyRunning
-        when its user already runs the settings' most calls at once (run nothing).
+        """Register the call that this request's transaction is about to run; returns its row id, None (not
+        registered) or CANCELLED_BEFORE_START (its caller cancelled it before it got here: run nothing); raises
+        TooManyRunning when its user already runs the settings' most calls at once (run nothing).
 
         Committed before the tool runs, so a cancellation served by any other worker sees it, and so does the
-        next call of the user (the cap). A call without a request id counts too, under an empty id no
-        cancellation names. One round trip: the locks, the tombstone's removal, the count and the INSERT are one
-        implicit transaction.
+        next call of the user (the cap). A call without a request id cannot be named by a cancellation and is
+        not registered (nor counted: the sidecar sends every call's JSON-RPC id). One round trip: the locks, the
+        tombstone's removal, the count and the INSERT are one implicit transaction.
         """
-        request_id = json_input.storable(request_id[:REQUEST_ID_MAX_CHARS]) if isinstance(request_id, str) else ""
+        if not isinstance(request_id, str) or not request_id:
+            return None
+        request_id = json_input.storable(request_id[:REQUEST_ID_MAX_CHARS])
         scope = _scope(scope)
         # the call's own backend, known to the connection without a round trip
         pid = self.env.cr.connection.info.backend_pid

@@ -127,8 +127,3 @@ class TestRunningCallCapRegistry(TransactionCase):
             cr.rollback()
         except psycopg2.Error:
             pass
-
-    def test_calls_without_a_request_id_count_too(self):
-        for n in range(CAP):
-            self.assertTrue(self.start(self.begin(), self.user, None))
-        self.assertIsInstance(self.start(self.begin(), self.user, "cap-none-over"), ContractError)
