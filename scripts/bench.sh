@@ -61,8 +61,10 @@ import datetime
 import os
 admin = env.ref('base.user_admin')
 config = env['llm.mcp.config'].get_config()
-before = config.rate_user_calls_per_minute
-config.rate_user_calls_per_minute = 0
+# the per-user rate limit and calls running at once, as they were (put back afterwards): the benchmark is one
+# heavy user, or a few
+before = '%d,%d' % (config.rate_user_calls_per_minute, config.running_calls_per_user)
+config.write({'rate_user_calls_per_minute': 0, 'running_calls_per_user': 0})
 expires = datetime.datetime.now() + datetime.timedelta(days=1)
 key = env['llm.mcp.key'].with_user(admin)._make_mcp_key(
     os.environ['BENCH_KEY_NAME'], expires, calls_per_minute=1000000, writes_per_minute=1000000)
@@ -78,7 +80,7 @@ for n in range(1, int(os.environ['BENCH_USERS']) + 1):
         '%s user %d' % (os.environ['BENCH_KEY_NAME'], n), expires, calls_per_minute=1000000, writes_per_minute=1000000))
 env.cr.commit()
 env.registry.signal_changes()
-print('BENCH_LIMITS=%d %s %s' % (before, key, ','.join(users_keys) or '-'))
+print('BENCH_LIMITS=%s %s %s' % (before, key, ','.join(users_keys) or '-'))
 PY
 )"
 [[ -n "$limits" ]] || { echo "bench.sh: could not set up the benchmark's rate limits" >&2; exit 1; }
@@ -88,7 +90,8 @@ BENCH_KEY="${rest%% *}"
 BENCH_USER_KEYS="${rest#* }"; [[ "$BENCH_USER_KEYS" != - ]] || BENCH_USER_KEYS=""
 restore_user_limit() {
     bash scripts/stack.sh shell >/dev/null 2>&1 <<PY || echo "bench.sh: could not put the per-user rate limit back to $USER_LIMIT_BEFORE" >&2
-env['llm.mcp.config'].get_config().rate_user_calls_per_minute = $USER_LIMIT_BEFORE
+calls, running = '$USER_LIMIT_BEFORE'.split(',')
+env['llm.mcp.config'].get_config().write({'rate_user_calls_per_minute': int(calls), 'running_calls_per_user': int(running)})
 env.cr.commit()
 env.registry.signal_changes()
 PY

@@ -14,7 +14,7 @@ import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.j
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallLoad, parseAccessLog, throughRestart, type CallRecord } from './callLoad.js';
 import { LEGACY_VERSIONS, MODERN_VERSION, textOf, type CallResult } from './clients.js';
-import { fixtures } from './fixtures.js';
+import { fixtures, removeServerActionFixture, type ServerActionFixture } from './fixtures.js';
 import { post } from '../support/rawMcp.js';
 import { e2e, mcpUrl, orm, root, runCommand, stackEnv } from './stack.js';
 
@@ -307,6 +307,69 @@ result([env['res.partner'].create({'name': 'E2E replicas confirm %d %d' % (i, ti
         assert.equal(refused.status, 429);
         assert.match(JSON.stringify(refused.json), /Rate limit reached/);
       }
+    });
+  });
+
+  describe("one user's calls running at once", () => {
+    let slow: ServerActionFixture;
+
+    before(async function () {
+      this.timeout(120_000);
+      slow = await orm<ServerActionFixture>(`
+import time
+stamp = '%d' % (time.time() * 1000)
+partner = env['res.partner'].create({'name': 'E2E cap target %s' % stamp})
+action = env['ir.actions.server'].create({
+    'name': 'E2E slow look %s' % stamp, 'model_id': env.ref('base.model_res_partner').id, 'state': 'code',
+    # holds an Odoo worker for 4 s inside the database, as a slow search would
+    'code': "env.cr.execute('SELECT pg_sleep(4)')\\naction = {'done': True}",
+})
+opened = action.with_user(env.ref('base.user_admin')).action_llm_tool_create()
+tool = env['llm.tool'].browse(opened['res_id'])
+tool.write({'description': 'Look slowly.', 'destructive_hint': False, 'open_world_hint': False, 'requires_confirmation': False})
+# the suite runs with no cap (admin is its one heavy user): one call at once, less than the two workers
+env['llm.mcp.config'].get_config().running_calls_per_user = 1
+result({'tool': tool.name, 'toolId': tool.id, 'actionId': action.id, 'partnerId': partner.id})
+`);
+    });
+
+    after(async function () {
+      this.timeout(120_000);
+      await orm("env['llm.mcp.config'].get_config().running_calls_per_user = 0\nresult(True)");
+      await removeServerActionFixture(slow);
+    });
+
+    it("runs one of admin's four calls sent at once through nginx to both sidecars, refuses three with 429 and audits each once; another user's call passes meanwhile", async function () {
+      this.timeout(120_000);
+      const prefix = `r95-cap-${Date.now()}`;
+      const accessFrom = statSync(logs('nginx-access.log')).size;
+      const call = (key: string, id: string, name: string, args: object) => post(mcpUrl,
+        { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args,
+          _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN_VERSION, 'io.modelcontextprotocol/clientCapabilities': {} } } },
+        { Authorization: `Bearer ${key}`, 'MCP-Protocol-Version': MODERN_VERSION, 'Mcp-Method': 'tools/call', 'Mcp-Name': name });
+      const admins = Array.from({ length: 4 }, (_, n) => call(fixtures.admin.key, `${prefix}-${n}`, slow.tool,
+        { record_ids: [slow.partnerId] }));
+      await sleep(1500);
+      const started = Date.now();
+      const other = await call(fixtures.restricted.key, `${prefix}-other`, 'odoo_count', { model: 'res.partner' });
+      const otherMs = Date.now() - started;
+      assert.equal(other.status, 200, other.text);
+      assert.equal(other.json.result.isError, false, other.text);
+      const answers = await Promise.all(admins);
+      assert.deepEqual(answers.map((a) => a.status).sort(), [200, 429, 429, 429], answers.map((a) => `${a.status} ${a.text.slice(0, 200)}`).join('\n'));
+      for (const refused of answers.filter((a) => a.status === 429)) {
+        assert.equal(refused.headers.get('retry-after'), '1');
+        assert.match(refused.json.error.message, /You already have 1 calls running at once/);
+      }
+      assert.ok(otherMs < 3000, `the other user's call took ${otherMs} ms while admin's call ran`);
+      const outcomes = await orm<string[]>(`
+rows = env['llm.mcp.call'].search([('request_id', '=like', '${prefix}-%')], order='request_id')
+result(rows.mapped(lambda r: '%s %s' % (r.request_id, r.outcome)))`);
+      assert.deepEqual(outcomes.map((o) => o.split(' ')[1]).sort(), ['ok', 'ok', 'too_many_running', 'too_many_running', 'too_many_running'], outcomes.join('\n'));
+      assert.equal(new Set(outcomes.map((o) => o.split(' ')[0])).size, 5, 'a call audited twice');
+      const upstreams = new Set(parseAccessLog(logSince(logs('nginx-access.log'), accessFrom)).filter((l) => l.path === '/mcp')
+        .map((l) => l.upstreams.at(-1)));
+      assert.ok(sidecarPorts.every((port) => upstreams.has(`127.0.0.1:${port}`)), `not both sidecars: ${[...upstreams].join(', ')}`);
     });
   });
 

@@ -22,6 +22,7 @@ export interface Fixtures {
   revocable: KeyFixture;
   /** the per-user rate limit before the run (put back by restoreRateLimits) */
   userCallsPerMinuteBefore: number;
+  runningCallsPerUserBefore: number;
 }
 
 export const fixtures = {} as Fixtures;
@@ -62,6 +63,9 @@ env['llm.tool'].search([('name', '=', 'odoo_call_method')]).write({'group_ids': 
 config = env['llm.mcp.config'].get_config()
 user_calls_before = config.rate_user_calls_per_minute
 config.rate_user_calls_per_minute = 0
+# and admin runs many calls at once (the replicas' load: 128 clients); the cap's own test sets it for its calls
+running_before = config.running_calls_per_user
+config.running_calls_per_user = 0
 SUITE_LIMITS = {'calls_per_minute': 100000, 'writes_per_minute': 100000}
 
 def make_key(user, label, **restrictions):
@@ -83,15 +87,19 @@ result({
     'readOnly': make_key(admin, 'read-only', read_only=True),
     'revocable': make_key(admin, 'revocable'),
     'userCallsPerMinuteBefore': user_calls_before,
+    'runningCallsPerUserBefore': running_before,
 })
 `));
 }
 
-/** Puts the per-user rate limit back as it was before createFixtures. */
+/** Puts the per-user rate limit and calls running at once back as they were before createFixtures. */
 export async function restoreRateLimits(): Promise<void> {
   if (fixtures.userCallsPerMinuteBefore === undefined) return;
   await orm(`
-env['llm.mcp.config'].get_config().rate_user_calls_per_minute = ${Number(fixtures.userCallsPerMinuteBefore)}
+env['llm.mcp.config'].get_config().write({
+    'rate_user_calls_per_minute': ${Number(fixtures.userCallsPerMinuteBefore)},
+    'running_calls_per_user': ${Number(fixtures.runningCallsPerUserBefore ?? 2)},
+})
 result(True)
 `);
 }

@@ -68,6 +68,18 @@ describe('rate limits (Odoo counts; the sidecar maps its 429)', () => {
     assert.equal(stack.odoo.audit.filter((r) => r.outcome === 'rate_limited').length, 9);
   });
 
+  it("relays Odoo's refusal of a call over its user's calls running at once: HTTP 429, Retry-After 1, -32005, one audit row", async () => {
+    // how many run and whose calls count is Odoo's (TestRunningCap, e2e 95-replicas); the sidecar relays the refusal
+    stack.odoo.serve('whoami', 'call-too-many-running');
+    const refused = await post(stack.sidecar.mcpUrl, ...whoami(ALICE_KEY, 3));
+    assert.equal(refused.status, 429, refused.text);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal(refused.json.error.code, RATE_LIMITED);
+    assert.deepEqual(refused.json.error.data, { reason: 'rate_limited', retryAfter: 1, name: 'whoami' });
+    assert.equal(refused.json.error.message, errorMessage('call-too-many-running'));
+    assert.equal(stack.odoo.audit.length, 1);
+  });
+
   it('bounds the wait it passes on to the 60 s window, whatever Odoo sends', async () => {
     const { readErrorBody } = await import('../../sidecar/src/odoo/contract.js');
     assert.equal(readErrorBody({ error: { code: 'rate_limited', message: 'x', retry_after: 1e9 } })?.retryAfter, 60);

@@ -125,7 +125,7 @@ class LlmMcpCall(models.Model):
     arguments = fields.Text(readonly=True, help="The call's arguments as JSON, secrets redacted, size-capped.")
     outcome = fields.Selection(
         [("ok", "OK"), ("tool_error", "Tool error"), ("invalid", "Invalid"), ("denied", "Denied"),
-         ("rate_limited", "Rate limited"),
+         ("rate_limited", "Rate limited"), ("too_many_running", "Too many running"),
          ("confirmation_requested", "Confirmation requested"), ("confirmed", "Confirmed"), ("declined", "Declined"),
          ("expired", "Confirmation expired"), ("cancelled", "Cancelled"), ("timed_out", "Timed out")],
         required=True, readonly=True, index=True,

@@ -26,6 +26,10 @@ RESOURCE_MAX_MAX = 1500 * 1024
 # key's slow searches cannot hold the workers that serve everyone else.
 CALL_MAX_SECONDS_DEFAULT = 30
 CALL_MAX_SECONDS_MAX = 3600
+# Calls running at once per user (the running-call registry's cap): each holds an Odoo worker while it runs. Odoo
+# sizes prefork at 2 workers per core plus one (5 on 2 cores); 2 leaves most of them to the others, and lets a
+# model run two tools side by side.
+RUNNING_CALLS_PER_USER_DEFAULT = 2
 # Test Connection: short, the person is waiting on the button.
 _TEST_TIMEOUT_SECONDS = 5
 
@@ -86,6 +90,12 @@ class LlmMcpConfig(models.Model):
              "the call fails with a message naming this limit, nothing it did is kept, and it is audited as timed "
              "out. Keeps one client's slow searches from holding the Odoo workers others need.",
     )
+    running_calls_per_user = fields.Integer(
+        string="Calls running at once per user", default=RUNNING_CALLS_PER_USER_DEFAULT,
+        help="Most tool calls one user runs at the same time, over all their keys and connected apps and every "
+             "sidecar; a further call is refused before it runs (HTTP 429, retry in 1 s) and audited as too many "
+             "running. Each running call holds an Odoo worker: keep this below the number of workers. 0: no limit.",
+    )
 
     oauth_enabled = fields.Boolean(
         string="OAuth sign-in", default=True,
@@ -119,6 +129,9 @@ class LlmMcpConfig(models.Model):
         "rate_limits_not_negative",
         "CHECK(rate_key_calls_per_minute >= 0 AND rate_key_writes_per_minute >= 0 AND rate_user_calls_per_minute >= 0)",
         "Rate limits are numbers of calls per minute (0: no limit).",
+    ), (
+        "running_calls_per_user_not_negative", "CHECK(running_calls_per_user >= 0)",
+        "Calls running at once per user is a number of calls (0: no limit).",
     ), (
         "resource_max_bytes_range", f"CHECK(resource_max_bytes BETWEEN 1024 AND {RESOURCE_MAX_MAX})",
         f"The largest file must be between 1 KB and {RESOURCE_MAX_MAX // 1024} KB.",
@@ -185,6 +198,7 @@ class LlmMcpConfig(models.Model):
             "result_max_bytes": config.result_max_bytes or RESULT_BUDGET_DEFAULT,
             "resource_max_bytes": config.resource_max_bytes or RESOURCE_MAX_DEFAULT,
             "call_max_seconds": config.call_max_seconds or CALL_MAX_SECONDS_DEFAULT,
+            "running_calls_per_user": config.running_calls_per_user,
             # opt-out of the faster, non-durable commit of read-only calls' audit rows (see llm.mcp.call)
             "durable_read_audit": self.env["ir.config_parameter"].sudo().get_param(
                 "llm_mcp_server.durable_read_audit", "False"

@@ -26,6 +26,13 @@ so a tombstone cannot stop another, legitimate call; an unscoped cancellation's 
 cancellation and a start of the same (caller, scope, id) are serialised by an advisory lock taken in the same
 round trip, so either the cancellation sees the registered call or the call sees the tombstone. Fruitless
 cancellations are bounded per key by those rows (``_cancellation_budget``).
+
+The same rows bound the **calls one user runs at once** (the settings' ``running_calls_per_user``; each holds an
+Odoo worker): ``_start`` counts the user's rows whose backend still runs the transaction that registered them
+(so a dead worker's rows count no more) and refuses the call (TooManyRunning) at the cap, in the statement that
+would register it, after a per-user advisory lock: two workers registering calls of one user in the same instant
+are counted one after the other. Per user, not per key: a user can make keys (and each OAuth refresh makes one),
+which would multiply a cap per key.
 """
 
 import os
@@ -51,8 +58,14 @@ _LOCK_CLASS = 7305
 _HOST = socket.gethostname()[:64]
 # Serialises a cancellation and a start of one (caller, scope, request id); held to the implicit transaction's end.
 _LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
+# Serialises the starts of one user's calls (the cap counts them); taken before _LOCK, which nothing holds while
+# waiting for this one, so the two never deadlock. Another class than the rate limits' per-user lock.
+_USER_LOCK_CLASS = 7306
+_USER_LOCK = "SELECT pg_advisory_xact_lock(%s, %s); "
 # What _start returns for a call whose caller cancelled it before it started.
 CANCELLED_BEFORE_START = "cancelled before start"
+# What a call over the cap is told to wait: most calls end within a second, and none is known to end sooner.
+RETRY_AFTER_SECONDS = 1
 # A key with no calls limit still has a budget of fruitless cancellations.
 UNLIMITED_CALLS_PER_MINUTE = 600
 
@@ -65,6 +78,17 @@ class CancellationsRefused(ContractError):
     def __init__(self, message, retry_after):
         super().__init__(429, "rate_limited", message, headers={"Retry-After": str(retry_after)},
                          details={"retry_after": retry_after})
+
+
+class TooManyRunning(ContractError):
+    """429 ``rate_limited`` on ``call``: its user already runs the most calls at once the settings allow (any
+    key, any sidecar, any Odoo worker); nothing ran. A slot frees when one of those calls ends."""
+
+    outcome = "too_many_running"
+
+    def __init__(self, message):
+        super().__init__(429, "rate_limited", message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                         details={"retry_after": RETRY_AFTER_SECONDS})
 
 
 class LlmMcpRunningCall(models.Model):
@@ -101,11 +125,13 @@ class LlmMcpRunningCall(models.Model):
     @api.model
     def _start(self, mcp_key, request_id, scope=None):
         """Register the call that this request's transaction is about to run; returns its row id, None (not
-        registered) or CANCELLED_BEFORE_START (its caller cancelled it before it got here: run nothing).
+        registered) or CANCELLED_BEFORE_START (its caller cancelled it before it got here: run nothing); raises
+        TooManyRunning when its user already runs the settings' most calls at once (run nothing).
 
-        Committed before the tool runs, so a cancellation served by any other worker sees it. A call without a
-        request id cannot be named by a cancellation and is not registered. One round trip: the lock, the
-        tombstone's removal and the INSERT are one implicit transaction.
+        Committed before the tool runs, so a cancellation served by any other worker sees it, and so does the
+        next call of the user (the cap). A call without a request id cannot be named by a cancellation and is
+        not registered (nor counted: the sidecar sends every call's JSON-RPC id). One round trip: the locks, the
+        tombstone's removal, the count and the INSERT are one implicit transaction.
         """
         if not isinstance(request_id, str) or not request_id:
             return None
@@ -114,25 +140,45 @@ class LlmMcpRunningCall(models.Model):
         # the call's own backend, known to the connection without a round trip
         pid = self.env.cr.connection.info.backend_pid
         subject = _subject(mcp_key)
+        cap = self.env["llm.mcp.config"]._mcp_settings()["running_calls_per_user"]
         rows = self._apart(
-                NOT_DURABLE + _LOCK + """;
-                WITH tombstone AS (
-                    DELETE FROM llm_mcp_running_call
-                     WHERE user_id = %s AND subject = %s AND request_id = %s AND scope = %s AND backend_pid IS NULL
-                       AND started_at > (now() AT TIME ZONE 'UTC') - make_interval(secs => %s)
-                 RETURNING id
-                )
+            NOT_DURABLE + (_USER_LOCK if cap else "") + _LOCK + """;
+            WITH tombstone AS (
+                DELETE FROM llm_mcp_running_call
+                 WHERE user_id = %s AND subject = %s AND request_id = %s AND scope = %s AND backend_pid IS NULL
+                   AND started_at > (now() AT TIME ZONE 'UTC') - make_interval(secs => %s)
+             RETURNING id
+            ), running AS (
+                -- the user's calls whose backend still runs the transaction that registered them: the rows of a
+                -- worker killed mid-call (its backend gone, or serving a later request) count no more
+                SELECT count(*) AS n FROM llm_mcp_running_call r
+                 WHERE %s > 0 AND r.user_id = %s AND r.backend_pid IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM pg_stat_get_activity(r.backend_pid) a
+                                WHERE a.xact_start AT TIME ZONE 'UTC' <= r.started_at)
+            ), registered AS (
                 INSERT INTO llm_mcp_running_call (user_id, subject, request_id, scope, backend_pid, odoo_host,
                                                   odoo_pid, started_at, cancel_requested)
                 SELECT %s, %s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC', false
-                 WHERE NOT EXISTS (SELECT 1 FROM tombstone)
+                 WHERE NOT EXISTS (SELECT 1 FROM tombstone) AND (%s = 0 OR (SELECT n FROM running) < %s)
                 RETURNING id
-                """,
-                [*_lock_args(mcp_key.user_id, subject, scope, request_id),
-                 mcp_key.user_id, subject, request_id, scope, TOMBSTONE_SECONDS,
-                 mcp_key.user_id, subject, request_id, scope, pid, _HOST, os.getpid()],
+            )
+            SELECT (SELECT id FROM registered), EXISTS (SELECT 1 FROM tombstone)
+            """,
+            [*([_USER_LOCK_CLASS, mcp_key.user_id] if cap else []),
+             *_lock_args(mcp_key.user_id, subject, scope, request_id),
+             mcp_key.user_id, subject, request_id, scope, TOMBSTONE_SECONDS,
+             cap, mcp_key.user_id,
+             mcp_key.user_id, subject, request_id, scope, pid, _HOST, os.getpid(), cap, cap],
         )
-        return rows[0][0] if rows else CANCELLED_BEFORE_START
+        row_id, cancelled = rows[0]
+        if row_id:
+            return row_id
+        if cancelled:
+            return CANCELLED_BEFORE_START
+        raise TooManyRunning(self.env._(
+            "You already have %(n)s calls running at once, the most allowed here: this call was not run. Retry "
+            "when one of them has finished.", n=cap,
+        ))
 
     @api.model
     def _finish(self, row_id):
@@ -158,37 +204,37 @@ class LlmMcpRunningCall(models.Model):
         subject = _subject(mcp_key)
         budget = self._cancellation_budget(mcp_key)
         rows = self._apart(
-                NOT_DURABLE + _LOCK + """;
-                WITH marked AS (
-                    UPDATE llm_mcp_running_call SET cancel_requested = true
-                     WHERE user_id = %s AND subject = %s AND request_id = %s AND scope IS NOT DISTINCT FROM %s
-                       AND backend_pid IS NOT NULL AND NOT cancel_requested
-                 RETURNING backend_pid, started_at
-                ), expired AS (
-                    DELETE FROM llm_mcp_running_call
-                     WHERE user_id = %s AND subject = %s AND backend_pid IS NULL
-                       AND started_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => %s)
-                ), fruitless AS (
-                    SELECT count(*) AS n FROM llm_mcp_running_call
-                     WHERE user_id = %s AND subject = %s AND backend_pid IS NULL
-                       AND started_at > (now() AT TIME ZONE 'UTC') - make_interval(secs => %s)
-                ), tombstone AS (
-                    INSERT INTO llm_mcp_running_call (user_id, subject, request_id, scope, odoo_host, odoo_pid,
-                                                      started_at, cancel_requested)
-                    SELECT %s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC', true
-                     WHERE NOT EXISTS (SELECT 1 FROM marked) AND (SELECT n FROM fruitless) < %s
-                 RETURNING id
-                )
-                SELECT backend_pid, started_at FROM marked
-                 UNION ALL
-                SELECT NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM marked) AND NOT EXISTS (SELECT 1 FROM tombstone)
-                """,
-                # an unscoped cancellation's row has scope NULL: it counts, and no call's start ever matches it
-                [*_lock_args(mcp_key.user_id, subject, scope, request_id),
-                 mcp_key.user_id, subject, request_id, scope,
-                 mcp_key.user_id, subject, TOMBSTONE_SECONDS,
-                 mcp_key.user_id, subject, TOMBSTONE_SECONDS,
-                 mcp_key.user_id, subject, request_id, scope or None, _HOST, os.getpid(), budget],
+            NOT_DURABLE + _LOCK + """;
+            WITH marked AS (
+                UPDATE llm_mcp_running_call SET cancel_requested = true
+                 WHERE user_id = %s AND subject = %s AND request_id = %s AND scope IS NOT DISTINCT FROM %s
+                   AND backend_pid IS NOT NULL AND NOT cancel_requested
+             RETURNING backend_pid, started_at
+            ), expired AS (
+                DELETE FROM llm_mcp_running_call
+                 WHERE user_id = %s AND subject = %s AND backend_pid IS NULL
+                   AND started_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => %s)
+            ), fruitless AS (
+                SELECT count(*) AS n FROM llm_mcp_running_call
+                 WHERE user_id = %s AND subject = %s AND backend_pid IS NULL
+                   AND started_at > (now() AT TIME ZONE 'UTC') - make_interval(secs => %s)
+            ), tombstone AS (
+                INSERT INTO llm_mcp_running_call (user_id, subject, request_id, scope, odoo_host, odoo_pid,
+                                                  started_at, cancel_requested)
+                SELECT %s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC', true
+                 WHERE NOT EXISTS (SELECT 1 FROM marked) AND (SELECT n FROM fruitless) < %s
+             RETURNING id
+            )
+            SELECT backend_pid, started_at FROM marked
+             UNION ALL
+            SELECT NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM marked) AND NOT EXISTS (SELECT 1 FROM tombstone)
+            """,
+            # an unscoped cancellation's row has scope NULL: it counts, and no call's start ever matches it
+            [*_lock_args(mcp_key.user_id, subject, scope, request_id),
+             mcp_key.user_id, subject, request_id, scope,
+             mcp_key.user_id, subject, TOMBSTONE_SECONDS,
+             mcp_key.user_id, subject, TOMBSTONE_SECONDS,
+             mcp_key.user_id, subject, request_id, scope or None, _HOST, os.getpid(), budget],
         )
         if rows == [(None, None)]:
             raise CancellationsRefused(self.env._(

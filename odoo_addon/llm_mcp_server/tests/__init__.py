@@ -14,3 +14,4 @@ from . import test_toolsnaps
 from . import test_contract_fixtures
 from . import test_cancellation
 from . import test_call_bounds
+from . import test_running_cap

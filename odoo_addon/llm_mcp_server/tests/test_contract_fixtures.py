@@ -70,6 +70,7 @@ STEPPED = {
     "call-rate-limited-key": "_rate_limited_key",
     "call-rate-limited-writes": "_rate_limited_writes",
     "call-rate-limited-user": "_rate_limited_user",
+    "call-too-many-running": "_too_many_running",
     "call-tool-refused": "_call_tool_refused",
     "resource-report-refused": "_resource_report_refused",
     "confirmation-requested": "_confirmation_requested",
@@ -177,8 +178,10 @@ class TestContractFixtures(McpHttpCase):
         found = {}
         if isinstance(body.get("confirmation"), dict) and body["confirmation"].get("state"):
             found[body["confirmation"]["state"]] = STATE
-        wait = body.get("error", {}).get("retry_after") if isinstance(body.get("error"), dict) else None
-        if isinstance(wait, int):
+        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        wait = error.get("retry_after")
+        # a rate limit's wait depends on when the window's calls were made; the cap's is always the same
+        if isinstance(wait, int) and f"Retry in {wait} s" in error.get("message", ""):
             found.update({f"Retry in {wait} s": "Retry in 60 s", f'"retry_after": {wait}': '"retry_after": 60',
                           f'"Retry-After": "{wait}"': '"Retry-After": "60"'})
         return found
@@ -244,6 +247,17 @@ class TestContractFixtures(McpHttpCase):
     def _rate_limited_user(self):
         self.env["llm.mcp.config"].get_config().rate_user_calls_per_minute = 1  # the loop sets it back
         return self._rate_limited(self.make_key(self.admin, "Another app"), "odoo_count", {"model": "res.partner"})
+
+    def _too_many_running(self):
+        """A call of a user who already runs the settings' most calls at once (2): those two are registered as the
+        call route registers its calls, in this test's transaction and on its backend, so they count as running."""
+        runner = new_test_user(self.env, login="fixture_runner", name="Fixture Runner", groups="base.group_user")
+        key = self.make_key(runner, "Runner's key")
+        mcp_key = self.env["res.users.apikeys"]._llm_mcp_authenticate(key, None)
+        for request_id in ("40", "41"):
+            self.env["llm.mcp.running.call"]._start(mcp_key, request_id)
+        body = {"name": "odoo_count", "arguments": {"model": "res.partner"}, "request_id": "42"}
+        return key, "POST", CALL, body, [], {}
 
     def _confirming_key(self, name="Confirms"):
         self.env["llm.tool"].search([("name", "=", "odoo_delete")]).requires_confirmation = True

@@ -36,6 +36,9 @@ function methodNotAllowed(): never {
   throw new MethodNotAllowed('POST');
 }
 
+/** JSON-RPC "Method not found", which MCP 2026-07-28 also answers with HTTP 404. */
+const NOT_FOUND = -32601;
+
 export function createSidecar(config: Config, log: Logger, version: string): Sidecar {
   const odoo = new OdooClient({
     baseUrl: config.odooUrl,
@@ -103,5 +106,10 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
   router.all('/mcp', guard, methodNotAllowed);
   app.use(router.routes());
   app.use(router.allowedMethods());
+  // any other path (`/mcp//`, `/mcp/x`): a JSON-RPC error body like every other answer here, not Koa's text
+  app.use((ctx) => {
+    ctx.status = 404;
+    ctx.body = { jsonrpc: '2.0', id: null, error: { code: NOT_FOUND, message: 'Not found: this server answers MCP at /mcp' } };
+  });
   return { app, mcp, odoo, identities, catalog, inFlight, budget };
 }
