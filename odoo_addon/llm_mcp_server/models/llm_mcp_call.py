@@ -272,23 +272,26 @@ class LlmMcpCall(models.Model):
         if gate.answer is not None:
             return gate.outcome, Answer(gate.answer), gate.message
         Running = self.env["llm.mcp.running.call"]
-        # registered (and committed) before the tool runs, so its caller can cancel it from any worker
-        running = Running._start(mcp_key, audit.request_id, body.get("cancel_scope"))
-        if running == CANCELLED_BEFORE_START:
-            # cancelled while it waited for an Odoo worker (or before it got here): nothing ran, nothing to undo
-            return self._cancelled_answer()
         failure = None
         longest = settings["call_max_seconds"]
         subject = f"call {name!r}" + (f" (request {audit.request_id!r})" if audit.request_id else "")
-        try:
-            # this request's transaction holds nothing but the tool's work: no savepoint needed, a
-            # failed tool is undone by rolling the whole transaction back, then the audit row is written
-            with call_bounds.bounded(self.env.cr, longest, subject):
+        # the bound's SET LOCAL begins this request's transaction before the call is registered: the registry
+        # tells a running call from a dead worker's row by its backend's transaction start (the cap of calls
+        # running at once, cancellations), and the key check no longer runs on this cursor to begin it
+        with call_bounds.bounded(self.env.cr, longest, subject):
+            # registered (and committed) before the tool runs, so its caller can cancel it from any worker
+            running = Running._start(mcp_key, audit.request_id, body.get("cancel_scope"))
+            if running == CANCELLED_BEFORE_START:
+                # cancelled while it waited for an Odoo worker (or before it got here): nothing ran, nothing to undo
+                return self._cancelled_answer()
+            try:
+                # this request's transaction holds nothing but the tool's work: no savepoint needed, a
+                # failed tool is undone by rolling the whole transaction back, then the audit row is written
                 result = self.env["llm.tool"]._run_tool_entry(entry, gate.arguments, savepoint=False)
-        except (ToolInputError, ToolExecutionError, psycopg2.errors.QueryCanceled) as exc:
-            failure = exc
-        finally:
-            cancelled = Running._finish(running)
+            except (ToolInputError, ToolExecutionError, psycopg2.errors.QueryCanceled) as exc:
+                failure = exc
+            finally:
+                cancelled = Running._finish(running)
         if cancelled:
             # whatever the tool did or returned: its caller said the result is unused (a tool busy in Python
             # when the cancellation came finishes, and is rolled back here)
