@@ -14,6 +14,7 @@
 # Settings (environment): ODOO_SRC (default as scripts/stack.sh: /opt/odoo, else the cache folder),
 # LLM_TEST_HTTP_PORT (default: 8170, or the next free one), LLM_TEST_EXTRA_MODULES (default sale,stock,crm:
 # the apps of the built-in prompts),
+# LLM_TEST_TAGS (default: all four addons' tests; e.g. "/llm_mcp_server:TestContractFixtures" for one class),
 # LLM_TEST_KEEP_DB=1 keeps the work folder (cluster, database, log) for inspection.
 set -euo pipefail
 
@@ -26,6 +27,7 @@ EXTRA_MODULES="${LLM_TEST_EXTRA_MODULES-sale,stock,crm}"
 PYTHON=/usr/bin/python3
 MODULES="llm,llm_tool,llm_mcp_server"
 TEST_ADDONS="test_llm_tool"  # test-only tool modules (odoo_addon/test_llm_tool): installed and tested here only
+TEST_TAGS="${LLM_TEST_TAGS:-/llm,/llm_tool,/llm_mcp_server,/$TEST_ADDONS}"
 
 if ! odoo_tree_ok "$ODOO_SRC"; then
   echo "SKIPPED: Odoo addon tests — no Odoo 18 tree at $ODOO_SRC (scripts/stack.sh up fetches one, or set ODOO_SRC)"
@@ -74,7 +76,7 @@ for attempt in 1 2 3 4 5; do
   log "database $DB: installing $INSTALL and running the tests of $MODULES on port $port (log: $LOG)"
   set +e
   "$PYTHON" "$ODOO_SRC/odoo-bin" -c "$WORK/odoo.conf" -d "$DB" -i "$INSTALL" \
-    --test-enable --test-tags "/llm,/llm_tool,/llm_mcp_server,/$TEST_ADDONS" --stop-after-init --log-level=info >"$LOG" 2>&1
+    --test-enable --test-tags "$TEST_TAGS" --stop-after-init --log-level=info >"$LOG" 2>&1
   status=$?
   set -e
   # another run on this machine may take the port between our check and Odoo's bind: pick another, retry
