@@ -36,6 +36,7 @@ _TEST_TIMEOUT_SECONDS = 5
 
 class LlmMcpConfig(models.Model):
     _name = "llm.mcp.config"
+    _inherit = ["llm.registry.cache.mixin"]  # _mcp_settings is cached for the whole registry
     _description = "MCP Server Settings"
 
     name = fields.Char(compute="_compute_name")
@@ -169,17 +170,6 @@ class LlmMcpConfig(models.Model):
         """The OAuth URLs (issuer, resource, endpoints, metadata), derived from the public MCP URL."""
         self.ensure_one()
         return oauth.public_urls(self.get_public_url())
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return records
-
-    def write(self, vals):
-        result = super().write(vals)
-        self.env.registry.clear_cache()
-        return result
 
     # -- what the MCP endpoints obey ------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ import time
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import fields, sql_db
+from odoo import SUPERUSER_ID, api, fields, sql_db
 from odoo.exceptions import AccessError
 from odoo.service.model import get_public_method
 from odoo.tests import TransactionCase, new_test_user, tagged
@@ -158,6 +158,25 @@ class TestSettings(TransactionCase):
         Config.get_config().enabled = False
         self.assertFalse(Config._mcp_settings()["enabled"])
         self.assertTrue(re.match(r"^[0-9a-f]{64}$", Config._mcp_fingerprint({})))
+
+    def test_settings_another_request_cached_before_the_commit_are_cleared_by_it(self):
+        # real transactions (this test's own never commits): the writer, and a request served meanwhile
+        def settings(cr):
+            return api.Environment(cr, SUPERUSER_ID, {})["llm.mcp.config"]._mcp_settings()["server_name"]
+
+        with self.registry.cursor() as cr:
+            config = api.Environment(cr, SUPERUSER_ID, {})["llm.mcp.config"].get_config()
+            before = config.server_name
+            self.addCleanup(self._commit_server_name, before)
+            config.write({"server_name": "Renamed by the writer"})
+            with self.registry.cursor() as meanwhile:
+                self.assertEqual(settings(meanwhile), before, "the other request sees the committed settings")
+        with self.registry.cursor() as after:
+            self.assertEqual(settings(after), "Renamed by the writer")
+
+    def _commit_server_name(self, name):
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["llm.mcp.config"].get_config().write({"server_name": name})
 
 
 @tagged("post_install", "-at_install")

@@ -1,3 +1,4 @@
+from . import llm_registry_cache_mixin
 from . import llm_tool
 from . import llm_tool_builtin
 from . import llm_tool_chatter

@@ -52,6 +52,7 @@ class ToolEntry:
 
 class LlmTool(models.Model):
     _name = "llm.tool"
+    _inherit = ["llm.registry.cache.mixin"]  # _tool_catalog is cached for the whole registry
     _description = "LLM Tool"
     _order = "name"
 
@@ -150,24 +151,6 @@ class LlmTool(models.Model):
                 raise ValidationError(_(
                     "The input schema of %(name)s uses keywords outside the subset MCP tools may use "
                     "(docs/contract.md, Schemas): %(where)s.", name=tool.name, where=", ".join(outside)))
-
-    # -- cache invalidation: the catalog below is cached for the whole registry ---------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return records
-
-    def write(self, vals):
-        result = super().write(vals)
-        self.env.registry.clear_cache()
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()
-        return result
 
     # -- registration of @llm_tool methods -----------------------------------------------------------------
 
