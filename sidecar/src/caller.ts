@@ -1,6 +1,7 @@
 // The authenticated party of one HTTP request, handed from the auth middleware to the MCP layer.
 // It lives only as long as the request: the key is needed to relay the call to Odoo and is kept nowhere else.
 
+import type { AuthError } from './errors.js';
 import type { Identity } from './odoo/contract.js';
 import type { Credentials } from './odoo/client.js';
 
@@ -14,6 +15,8 @@ export interface RequestFacts {
   outcome?: string;
   /** Set when Odoo refused the request's tools/call over a rate limit: seconds until a call would pass. */
   retryAfterSeconds?: number;
+  /** Set when Odoo refused the key the identity cache still held (http/refusalStatus.ts: the answer's 401). */
+  keyRefused?: AuthError;
   /** A failure the sidecar's administrator should see (Odoo in trouble), with its internal detail. */
   error?: string;
 }

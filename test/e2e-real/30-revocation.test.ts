@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { connect } from './clients.js';
 import { fixtures } from './fixtures.js';
-import { e2e, orm } from './stack.js';
+import { e2e, mcpUrl, orm } from './stack.js';
+import { modern, post } from '../support/rawMcp.js';
 
 describe('key revocation', () => {
   it(`locks the client out within the configured cache time (${e2e.authCacheTtlMs} ms)`, async () => {
@@ -37,5 +38,26 @@ result(env['res.users.apikeys'].search_count([('id', '=', ${fixtures.revocable.a
     } finally {
       await session.close().catch(() => undefined);
     }
+  });
+
+  it('answers the first 2026-07-28 call after its key was deleted with HTTP 401 and the challenge; nothing ran', async () => {
+    const made = await orm<{ key: string; stamp: string }>(`
+import datetime, time
+stamp = '%d' % (time.time() * 1000)
+expiry = datetime.datetime.now() + datetime.timedelta(days=1)
+result({'key': env['llm.mcp.key'].with_user(env.ref('base.user_admin')).create_mcp_key('e2e deleted ' + stamp, expiry),
+        'stamp': stamp})
+`);
+    const create = (id: number) => modern(made.key, id, 'tools/call',
+      { name: 'odoo_create', arguments: { model: 'res.partner', values: { name: `e2e deleted ${made.stamp} ${id}` } } });
+    assert.equal((await post(mcpUrl, ...create(1))).json?.result?.isError, false); // the identity is now cached
+    await orm(`env['llm.mcp.key'].search([('name', '=', 'e2e deleted ${made.stamp}')]).apikey_id.unlink()\nresult(1)`);
+    const refused = await post(mcpUrl, ...create(2));
+    assert.equal(refused.status, 401, refused.text);
+    assert.equal(refused.json?.error?.code, -32001);
+    assert.match(refused.headers.get('www-authenticate') ?? '', /^Bearer .*error="invalid_token"/);
+    const made2 = await orm<number>(`result(env['res.partner'].search_count([('name', '=like', 'e2e deleted ${made.stamp} %')]))`);
+    assert.equal(made2, 1, 'only the call made before the deletion created a contact');
+    assert.equal((await post(mcpUrl, ...create(3))).status, 401, 'then refused at authentication');
   });
 });

@@ -99,6 +99,28 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
       }
     });
 
+    it('answers a 2026-07-28 request whose cached key Odoo refused with HTTP 401 and the challenge, as authentication does', async () => {
+      const odoo2 = new OdooStandIn();
+      await odoo2.start();
+      const fresh = await startSidecar(odoo2.url);
+      try {
+        const [call, headers] = modern(BOB_KEY, 7, 'tools/call', { name: 'whoami', arguments: {} });
+        assert.equal((await post(fresh.mcpUrl, call, headers)).json.result.isError, false);
+        odoo2.revoke(BOB_KEY);
+        const refused = await post(fresh.mcpUrl, call, headers);
+        assert.equal(refused.status, 401, refused.text);
+        assert.equal(refused.json.id, 7);
+        assert.equal(refused.json.error.code, -32001);
+        const challenge = refused.headers.get('www-authenticate') ?? '';
+        assert.match(challenge, /^Bearer realm="odoo-mcp", error="invalid_token", error_description="/);
+        const atAuthentication = await post(fresh.mcpUrl, call, headers);
+        assert.deepEqual([atAuthentication.status, atAuthentication.headers.get('www-authenticate')], [401, challenge]);
+      } finally {
+        await fresh.close();
+        await odoo2.stop();
+      }
+    });
+
     it('never writes a key to its logs', async () => {
       await post(stack.sidecar.mcpUrl, listTools, legacy('c0ffee0000000000000000000000000000000000'));
       const all = stack.sidecar.logs.join('');

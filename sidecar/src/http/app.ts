@@ -101,8 +101,9 @@ export function createSidecar(config: Config, log: Logger, version: string): Sid
   const guard = originAndHostGuard(config.allowedOrigins, config.allowedHosts);
   const cors = corsForAllowedOrigins(config.allowedOrigins);
   router.options('/mcp', guard, cors, methodNotAllowed);
-  router.post('/mcp', guard, cors, authenticate(identities, new OAuthChallenge(odoo)), admit(budget, config.maxBodyBytes),
-    mcpRoute(mcp, config.maxBodyBytes, log));
+  const challenge = new OAuthChallenge(odoo);
+  router.post('/mcp', guard, cors, authenticate(identities, challenge), admit(budget, config.maxBodyBytes),
+    mcpRoute(mcp, config.maxBodyBytes, challenge, log));
   router.all('/mcp', guard, methodNotAllowed);
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -11,7 +11,8 @@ import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Caller, RequestFacts } from '../caller.js';
 import { BatchDuplicateIds, BatchNotSupported, BatchTooLarge, NestedTooDeeply, PayloadTooLarge } from '../errors.js';
 import type { Logger } from '../log.js';
-import { refuseRateLimitedRequests } from './rateLimitStatus.js';
+import type { OAuthChallenge } from './oauthChallenge.js';
+import { withRefusalStatus } from './refusalStatus.js';
 import type { Reservation } from './requestBudget.js';
 import { isInitialize, newSessionId, sessionIdOf } from './session.js';
 
@@ -112,8 +113,8 @@ function refuseDuplicateIds(batch: unknown[]): void {
   }
 }
 
-export function mcpRoute(handler: McpHttpHandler, maxBodyBytes: number, log: Logger): Middleware {
-  const serve = toNodeHandler(refuseRateLimitedRequests(handler), {
+export function mcpRoute(handler: McpHttpHandler, maxBodyBytes: number, challenge: OAuthChallenge, log: Logger): Middleware {
+  const serve = toNodeHandler(withRefusalStatus(handler, challenge), {
     maxRequestBodySize: maxBodyBytes,
     onerror: (err) => log.error('MCP handler failed', { error: err.message }),
   });

@@ -87,9 +87,15 @@ export function noteTrouble(caller: Caller, err: unknown): void {
  * authentication, HTTP 401), and Odoo's trouble goes on the request's log line.
  */
 export function failRequest(services: Pick<McpServices, 'onKeyRefused'>, caller: Caller, err: unknown): never {
-  if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
+  if (err instanceof AuthError) keyRefused(services, caller, err);
   noteTrouble(caller, err);
   throw protocolErrorFor(err);
+}
+
+/** The identity cache forgets a key Odoo refused; the request's answer becomes a 401 (http/refusalStatus.ts). */
+function keyRefused(services: Pick<McpServices, 'onKeyRefused'>, caller: Caller, err: AuthError): void {
+  services.onKeyRefused(caller.credentials.key);
+  caller.facts.keyRefused = err;
 }
 
 /** `answer`, or a rejection as soon as `cancelled` aborts (the call itself goes on: its answer is Odoo's). */
@@ -251,7 +257,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
           return { content: [], isError: true };
         }
         // The next request then meets the refusal at authentication (HTTP 401), not a cached identity.
-        if (err instanceof AuthError) services.onKeyRefused(caller.credentials.key);
+        if (err instanceof AuthError) keyRefused(services, caller, err);
         if (err instanceof RateLimited) caller.facts.retryAfterSeconds = err.retryAfterSeconds;
         noteTrouble(caller, err);
         return toolResultOrThrow(err);
