@@ -91,21 +91,25 @@ describe('Odoo trouble, timeouts and cancellation', () => {
       const controller = new AbortController();
       const call = client.callTool({ name: 'slow_echo', arguments: { ms: 10_000 } }, { signal: controller.signal });
       await waitFor(() => stack.odoo.calls.some((c) => c.name === 'slow_echo'));
+      const relayed = stack.odoo.calls.find((c) => c.name === 'slow_echo')!;
+      stack.odoo.serveCancel(String(relayed.request_id), 'cancel'); // Odoo finds it running, and stops it
       controller.abort('user pressed stop');
       await assert.rejects(call);
-      const id = String(stack.odoo.calls.find((c) => c.name === 'slow_echo')!.request_id);
-      // the call is not withdrawn: Odoo stops it, and its answer (409, audited) is the call's end
-      await waitFor(() => stack.odoo.cancelRequests.some((r) => r.requestId === id && r.cancelled));
-      await waitFor(() => stack.odoo.audit.some((r) => r.request_id === id && r.outcome === 'cancelled'));
+      // with the caller's key, the call's id and the scope it was relayed with (the client's session)
+      await waitFor(() => stack.odoo.cancelRequests.length === 1);
+      assert.deepEqual(stack.odoo.cancelRequests, [{ userId: 2, keyId: 11, requestId: relayed.request_id, scope: relayed.cancel_scope }]);
+      assert.match(String(relayed.cancel_scope), /^session:[\w-]{22}\|n$/);
+      // the call is not withdrawn: Odoo's answer to it (409, audited) is the call's end
+      await waitFor(() => stack.odoo.audit.some((r) => r.request_id === relayed.request_id));
+      assert.deepEqual(stack.odoo.audit.filter((r) => r.request_id === relayed.request_id).map((r) => r.outcome), ['cancelled']);
     } finally {
       await client.close();
     }
   });
 
-  it('stops only the caller\'s own call when a notifications/cancelled arrives separately', async () => {
-    const slow = (id: string, key: string) =>
-      post(stack.sidecar.mcpUrl, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow_echo', arguments: { ms: 5000 } } }, legacy(key));
-    const aliceCall = slow('same-id', ALICE_KEY);
+  it("sends another user's notifications/cancelled naming someone's call with that user's key, and still answers the call", async () => {
+    const aliceCall = post(stack.sidecar.mcpUrl,
+      { jsonrpc: '2.0', id: 'same-id', method: 'tools/call', params: { name: 'slow_echo', arguments: { ms: 1000 } } }, legacy(ALICE_KEY));
     // Request ids are only unique per client: bob's notification with the same id must not touch alice's call.
     await waitFor(() => stack.odoo.calls.filter((c) => c.request_id === 'same-id').length === 1);
     const cancel = await post(
@@ -114,16 +118,23 @@ describe('Odoo trouble, timeouts and cancellation', () => {
       legacy(BOB_KEY),
     );
     assert.equal(cancel.status, 202);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.ok(!stack.odoo.cancelRequests.some((r) => r.cancelled), "bob cannot cancel alice's call");
-    const own = await post(
-      stack.sidecar.mcpUrl,
-      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'same-id', reason: 'stop' } },
-      legacy(ALICE_KEY),
-    );
-    assert.equal(own.status, 202);
-    await waitFor(() => stack.odoo.cancelRequests.some((r) => r.requestId === 'same-id' && r.userId === 2 && r.cancelled));
-    await aliceCall;
+    // bob's own key, so Odoo finds no call of his (its refusal: TestCancelRoute.test_cancels_only_the_callers_own_call)
+    await waitFor(() => stack.odoo.cancelRequests.length === 1);
+    assert.deepEqual(stack.odoo.cancelRequests, [{ userId: 6, keyId: 21, requestId: 'same-id' }]);
+    // and the sidecar, which relays alice's call, did not stop waiting for it
+    const answer = await aliceCall;
+    assert.deepEqual(answer.json?.result?.structuredContent, { slept: 1000 }, answer.text);
+  });
+
+  it('logs a cancellation Odoo refuses, without the key, and still takes the notification (202)', async () => {
+    stack.odoo.serveCancel('refused-1', 'cancel-bad-request');
+    const notice = await post(stack.sidecar.mcpUrl,
+      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'refused-1', reason: 'stop' } }, legacy(ALICE_KEY));
+    assert.equal(notice.status, 202);
+    await waitFor(() => stack.sidecar.logs.some((l) => l.includes('cancellation not delivered to Odoo')));
+    const line = stack.sidecar.logs.find((l) => l.includes('cancellation not delivered to Odoo'))!;
+    assert.ok(line.includes('bad_request'), line);
+    assert.ok(!line.includes(ALICE_KEY), 'the key was logged');
   });
 
   it('refuses to serve when Odoo is another database than ODOO_DB', async () => {

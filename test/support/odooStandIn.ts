@@ -3,9 +3,10 @@
 // TestContractFixtures), the built-in tools' definitions (toolsnaps), and standInAnswers.json (the stand-in's own
 // tools, prompts and resources, and answers to requests no fixture records). It decides nothing Odoo decides: an
 // answer is looked up by the request's route and body, or chosen by the test (`serve`: the steps of a recorded
-// sequence, such as a confirmation asked, then accepted, then replayed). What it keeps is test steering: users
-// and keys (whose tools, whose answers), a tool list a test may edit, counters and what the sidecar relayed, one
-// audit row per call (its outcome read off the answer), and Odoo's failures: down, slow, endless, garbage.
+// sequence, such as a confirmation asked, then accepted, then replayed; `serveCancel`: Odoo's answer to a
+// cancellation). What it keeps is test steering: users and keys (whose tools, whose answers), a tool list a test
+// may edit, counters and what the sidecar relayed, one audit row per call (its outcome read off the answer), and
+// Odoo's failures: down, slow (stopped when the test says Odoo cancelled it), endless, garbage.
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -98,8 +99,6 @@ for (const name of fixtureNames()) {
   RECORDED.set(asked, RECORDED.has(asked) ? null : name);
 }
 
-const CANCELLED = { status: 409, body: { contract: 1, error: { code: 'cancelled', message: 'The call was cancelled by its caller; nothing it did was kept.' } } };
-
 export class OdooStandIn {
   readonly database: string;
   readonly counts = { health: 0, identity: 0, tools: 0, call: 0, fastPath: 0, unauthorized: 0 };
@@ -111,8 +110,9 @@ export class OdooStandIn {
   readonly headersSeen: Record<string, string | string[] | undefined>[] = [];
   /** request_id of relayed calls whose HTTP request the sidecar dropped before the answer. */
   readonly cancellations: string[] = [];
-  /** Every authenticated `cancel`: whose, which id and scope, whether it stopped a running call. */
-  readonly cancelRequests: Array<{ userId: number; keyId: number; requestId: string; scope?: string; cancelled: boolean }> = [];
+  /** Every authenticated `cancel` as the sidecar relayed it: whose key (its user and id), the body's request_id
+   * and cancel_scope (absent: not sent). Whether it stops a call is Odoo's (TestCancelRoute), here the test's. */
+  readonly cancelRequests: Array<{ userId: number; keyId: number; requestId: unknown; scope?: unknown }> = [];
   /** Odoo failing: 'garbage' answers 200 with HTML, 'error' 500 with a contract error. */
   mode: 'normal' | 'garbage' | 'error' = 'normal';
   mcpEnabled = true;
@@ -128,10 +128,10 @@ export class OdooStandIn {
   endlessCut = 0;
   private readonly openCalls = new Map<number, number>();
   private openCancels = 0;
-  /** Calls running now (the addon's running-call rows), and scoped cancellations that met none (its tombstones). */
-  private readonly running = new Set<{ userId: number; keyId: number; requestId: string; scope: string; stop: AbortController; cancelled: boolean }>();
-  private readonly tombstones = new Set<string>();
+  /** The slow calls running now, by the request_id they were relayed with, to stop when a test says Odoo did. */
+  private readonly running = new Set<{ requestId: unknown; stop: AbortController; cancelled: boolean }>();
   private readonly chosen = new Map<string, string[]>();
+  private readonly chosenCancels = new Map<string, string[]>();
   private readonly keys: StandInKey[];
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -149,6 +149,13 @@ export class OdooStandIn {
   /** The next calls of tool or prompt `name` get these recorded answers (fixture names), in order. */
   serve(name: string, ...fixtures: string[]): void {
     this.chosen.set(name, [...(this.chosen.get(name) ?? []), ...fixtures]);
+  }
+
+  /** The next `cancel`s naming `requestId` get these recorded answers (fixture names), in order; unchosen, Odoo's
+   * `cancel-nothing-running`. One that says `cancelled: true` stops the slow calls relayed with that request_id,
+   * which then answer Odoo's `call-cancelled`. */
+  serveCancel(requestId: string, ...fixtures: string[]): void {
+    this.chosenCancels.set(requestId, [...(this.chosenCancels.get(requestId) ?? []), ...fixtures]);
   }
 
   revoke(secret: string): void {
@@ -238,7 +245,7 @@ export class OdooStandIn {
       if (!audited) return;
       const b = answer.body as { error?: { message: string }; isError?: boolean; confirmation?: unknown; content?: Array<{ text: string }> };
       outcome ??= answer.status === 429 ? 'rate_limited' : b.confirmation ? 'confirmation_requested' : answer.status === 403 ? 'denied'
-        : b.error ? 'invalid' : b.isError ? 'tool_error' : 'ok';
+        : answer.status === 409 ? 'cancelled' : b.error ? 'invalid' : b.isError ? 'tool_error' : 'ok';
       const message = b.error?.message ?? (b.isError ? b.content?.[0]?.text : undefined);
       this.audit.push({ ...(route === 'prompt' ? { kind: 'prompt' as const } : {}), ...(route === 'resource' ? { uri: body?.uri } : {}),
         tool: route === 'resource' ? 'resources/read' : named, outcome,
@@ -283,10 +290,6 @@ export class OdooStandIn {
     const unknown = (fixtureName: string) => audit(this.answerAs(res, fixtureName, { [`'no_such_${route === 'call' ? 'tool' : 'prompt'}'`]: `'${named}'` }),
       Object.hasOwn(route === 'call' ? TOOLS : PROMPTS, named!) ? 'denied' : 'invalid');
     if (route === 'call' && named && !this.toolsFor(key).some((t) => t.name === named)) return unknown('call-unknown-tool');
-    // a call whose cancellation came first (while it waited for a worker) runs nothing
-    if (route === 'call' && this.tombstones.delete(JSON.stringify([key.id, body.cancel_scope, body.request_id]))) {
-      return audit((this.send(res, CANCELLED.status, CANCELLED.body), CANCELLED), 'cancelled');
-    }
     if (route === 'prompt' && named && !user.prompts.includes(named)) return unknown('prompt-unknown');
     const asked = requestOf(path, body);
     const chosen = named ? this.chosen.get(named)?.shift() : undefined;
@@ -294,7 +297,7 @@ export class OdooStandIn {
     if (own) return audit((this.send(res, own.response.status, own.response.body), own.response));
     const recorded = chosen ?? RECORDED.get(asked);
     if (recorded) return audit(this.answerAs(res, recorded));
-    if (route === 'call' && named) return this.runFailureTool(res, key, body, named, audit);
+    if (route === 'call' && named) return this.runFailureTool(res, body, named, audit);
     if (route === 'prompt') return unknown('prompt-unknown');
     if (route === 'complete') return void this.answerAs(res, 'complete-unknown-reference', { "'no_such_prompt'": `'${String((body.ref as { name?: unknown })?.name)}'` });
     if (route === 'resource') return audit(this.answerAs(res, 'resource-unknown', { 'odoo://res.partner/999999999': String(body.uri) }));
@@ -305,13 +308,11 @@ export class OdooStandIn {
     return createHash('sha256').update(JSON.stringify(this.toolsFor(key))).digest('hex');
   }
 
-  /** The tools that play Odoo slow, big or endless, and stop when cancelled (Odoo's 409) or cut off. */
-  private async runFailureTool(res: ServerResponse, key: StandInKey, body: Record<string, unknown>, name: string,
-    audit: (answer: Exchange['response'], outcome?: AuditRow['outcome']) => void): Promise<void> {
+  /** The tools that play Odoo slow, big or endless, and stop when Odoo cancelled them (`serveCancel`) or cut off. */
+  private async runFailureTool(res: ServerResponse, body: Record<string, unknown>, name: string,
+    audit: (answer: Exchange['response']) => void): Promise<void> {
     const args = (body.arguments ?? {}) as { ms?: number; bytes?: number };
-    const run = { userId: key.userId, keyId: key.id, requestId: typeof body.request_id === 'string' ? body.request_id : '',
-      scope: typeof body.cancel_scope === 'string' ? body.cancel_scope : '',
-      stop: new AbortController(), cancelled: false };
+    const run = { requestId: body.request_id, stop: new AbortController(), cancelled: false };
     res.on('close', () => {
       if (res.writableFinished) return;
       run.stop.abort();
@@ -325,31 +326,29 @@ export class OdooStandIn {
       run.stop.signal.addEventListener('abort', () => resolve(clearTimeout(timer)));
     });
     this.running.delete(run);
-    if (run.cancelled) return audit((this.send(res, CANCELLED.status, CANCELLED.body), CANCELLED), 'cancelled');
+    if (run.cancelled) return audit(this.answerAs(res, 'call-cancelled'));
     if (run.stop.signal.aborted) return audit({ status: 200, body: { isError: true, content: [{ text: 'cut off' }] } }); // the sidecar hung up
     const structured = name === 'slow_echo' ? { slept: args.ms } : { data: 'x'.repeat(Number(args.bytes)) };
     const answer = { status: 200, body: { contract: 1, content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured, isError: false } };
     audit((this.send(res, 200, answer.body), answer));
   }
 
-  /** Odoo's cancel route: it stops the caller's own running call with that id and scope (TestCancelRoute). */
+  /** Odoo's cancel route, answered as the test chose (`serveCancel`): what the sidecar sent is recorded. */
   private async cancel(res: ServerResponse, key: StandInKey, body: Record<string, unknown>): Promise<void> {
-    const { request_id: requestId, cancel_scope: scope } = body as { request_id?: unknown; cancel_scope?: unknown };
-    const bad = (v: unknown) => typeof v !== 'string' || v.length === 0 || v.length > 128 || v.includes('\u0000');
-    if (bad(requestId) || (scope !== undefined && bad(scope))) {
-      return this.send(res, 400, { contract: 1, error: { code: 'bad_request', message: "'request_id' and 'cancel_scope' must be text (1 to 128 characters)." } });
+    const { request_id: requestId, cancel_scope: scope } = body;
+    this.cancelRequests.push({ userId: key.userId, keyId: key.id, requestId, ...(scope === undefined ? {} : { scope }) });
+    const answer = this.chosenCancels.get(String(requestId))?.shift() ?? 'cancel-nothing-running';
+    if (fixture(answer).response.body.cancelled === true) {
+      for (const run of this.running) {
+        if (run.requestId !== requestId) continue;
+        run.cancelled = true;
+        run.stop.abort();
+      }
     }
-    const mine = [...this.running].filter((r) => r.userId === key.userId && r.keyId === key.id && r.requestId === requestId && r.scope === (scope ?? ''));
-    for (const run of mine) {
-      run.cancelled = true;
-      run.stop.abort();
-    }
-    if (!mine.length && scope !== undefined) this.tombstones.add(JSON.stringify([key.id, scope, requestId]));
-    this.cancelRequests.push({ userId: key.userId, keyId: key.id, requestId: requestId as string, ...(scope === undefined ? {} : { scope: scope as string }), cancelled: mine.length > 0 });
     this.peakOpenCancels = Math.max(this.peakOpenCancels, ++this.openCancels);
     await new Promise((resolve) => setTimeout(resolve, this.cancelDelayMs));
     this.openCancels -= 1;
-    this.send(res, 200, { contract: 1, cancelled: mine.length > 0 });
+    this.answerAs(res, answer);
   }
 
   private streamEndlessly(res: ServerResponse): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {
-  ContractViolation, readCallResult, readErrorBody, readHealth, readIdentity, readToolList,
+  ContractViolation, readCallResult, readCancelAnswer, readErrorBody, readHealth, readIdentity, readToolList,
 } from '../../sidecar/src/odoo/contract.js';
 import { fixture, fixtureNames } from '../support/contractFiles.js';
 
@@ -66,6 +66,12 @@ describe('reading contract answers', () => {
       confirmation: { state: 's.1', message: 'Delete 1 record', expires_at: '2026-11-25T10:05:00Z' } });
     assert.deepEqual(r, { content, isError: true, confirmation: { state: 's.1', message: 'Delete 1 record', expiresAt: '2026-11-25T10:05:00Z' } });
     assert.throws(() => readCallResult({ contract: 1, content, isError: true, confirmation: { message: 'x' } }), ContractViolation);
+  });
+
+  it('reads the cancel answers: a running call stopped, or none running', () => {
+    assert.deepEqual(readCancelAnswer(body('cancel')), { cancelled: true });
+    assert.deepEqual(readCancelAnswer(body('cancel-nothing-running')), { cancelled: false });
+    assert.throws(() => readCancelAnswer({ contract: 1 }), ContractViolation);
   });
 
   for (const name of fixtureNames().filter((n) => fixture(n).response.status >= 400)) {

@@ -11,6 +11,10 @@ from odoo.addons.llm_tool.tests import contract_files
 from ..models import llm_mcp_confirmation
 from .common import CALL, HEALTH, IDENTITY, TOOLS, McpHttpCase
 
+CANCEL = "/llm_mcp/v1/cancel"
+# The scope the sidecar names a 2025-era call by (its session, and the id's JSON type: text)
+SCOPE = "session:3sN2d9xQmVbWkPz7LcRf0A|s"
+
 # The headers of an answer that the contract names (the rest is Odoo's business)
 CONTRACT_HEADERS = ("WWW-Authenticate", "Allow", "Retry-After")
 _ABSENT = object()
@@ -34,6 +38,8 @@ CASES = {
     "call-unknown-tool": ("mcp", "POST", CALL, {"name": "no_such_tool", "arguments": {}}, []),
     "call-bad-request": ("mcp", "POST", CALL, {"arguments": {}}, []),
     "call-not-an-object": ("mcp", "POST", CALL, [], []),
+    "cancel-nothing-running": ("mcp", "POST", CANCEL, {"request_id": "43", "cancel_scope": SCOPE}, []),
+    "cancel-bad-request": ("mcp", "POST", CANCEL, {"request_id": 43, "cancel_scope": SCOPE}, []),
     "resource-templates": ("mcp", "POST", "/llm_mcp/v1/resource_templates", {}, []),
     "resource-unknown": ("mcp", "POST", "/llm_mcp/v1/resource", {"uri": "odoo://res.partner/999999999"}, []),
     "resource-refused": ("mcp", "POST", "/llm_mcp/v1/resource", {"uri": "odoo://ir.config_parameter/1"}, []),
@@ -71,6 +77,9 @@ STEPPED = {
     "call-rate-limited-writes": "_rate_limited_writes",
     "call-rate-limited-user": "_rate_limited_user",
     "call-too-many-running": "_too_many_running",
+    "cancel": "_cancel_running",
+    "call-cancelled": "_call_cancelled",
+    "call-cancelled-before-start": "_call_cancelled_before_start",
     "call-tool-refused": "_call_tool_refused",
     "resource-report-refused": "_resource_report_refused",
     "confirmation-requested": "_confirmation_requested",
@@ -257,6 +266,49 @@ class TestContractFixtures(McpHttpCase):
         for request_id in ("40", "41"):
             self.env["llm.mcp.running.call"]._start(mcp_key, request_id)
         body = {"name": "odoo_count", "arguments": {"model": "res.partner"}, "request_id": "42"}
+        return key, "POST", CALL, body, [], {}
+
+    def _canceller(self):
+        """A key of a user of its own (made once) and its MCP key: the running call the cancellation cases leave
+        marked counts among that user's calls running at once, and must not among admin's."""
+        if not getattr(self, "canceller_key", None):
+            canceller = new_test_user(self.env, login="fixture_canceller", name="Fixture Canceller",
+                                      groups="base.group_user")
+            self.canceller_key = self.make_key(canceller, "Canceller's key")
+        return self.canceller_key, self.env["res.users.apikeys"]._llm_mcp_authenticate(self.canceller_key, None)
+
+    def _cancel_running(self):
+        """A cancellation of the caller's running call: the call registered as the call route registers it, in
+        this test's transaction and on its backend (which a cancellation never signals: its own)."""
+        key, mcp_key = self._canceller()
+        self.env["llm.mcp.running.call"]._start(mcp_key, "42", SCOPE)
+        return key, "POST", CANCEL, {"request_id": "42", "cancel_scope": SCOPE}, [], {}
+
+    def _call_cancelled(self):
+        """A call whose caller cancels it while its tool runs: the cancel route's own work (the caller's call
+        marked) done as the tool starts, as another Odoo worker serving ``cancel`` meanwhile would do it."""
+        key, mcp_key = self._canceller()
+        Tools = type(self.env["llm.tool"])
+        run = Tools._run_tool_entry
+
+        def cancelled_meanwhile(tools, *args, **kwargs):
+            meanwhile.stop()  # this call only
+            tools.env["llm.mcp.running.call"]._cancel(mcp_key, "44", SCOPE)
+            return run(tools, *args, **kwargs)
+
+        meanwhile = patch.object(Tools, "_run_tool_entry", cancelled_meanwhile)
+        meanwhile.start()
+        self.addCleanup(meanwhile.stop)
+        body = {"name": "odoo_count", "arguments": {"model": "res.partner"}, "request_id": "44", "cancel_scope": SCOPE}
+        return key, "POST", CALL, body, [], {}
+
+    def _call_cancelled_before_start(self):
+        """A call whose cancellation reached Odoo first (the call still waited for a free Odoo worker): it met
+        the tombstone its cancellation left, and ran nothing."""
+        key, _mcp_key = self._canceller()
+        cancelled = self.post(CANCEL, {"request_id": "45", "cancel_scope": SCOPE}, key=key)
+        self.assertEqual(cancelled.json(), {"contract": 1, "cancelled": False}, cancelled.text)
+        body = {"name": "odoo_count", "arguments": {"model": "res.partner"}, "request_id": "45", "cancel_scope": SCOPE}
         return key, "POST", CALL, body, [], {}
 
     def _confirming_key(self, name="Confirms"):
