@@ -159,6 +159,12 @@ class TestSettings(TransactionCase):
         self.assertFalse(Config._mcp_settings()["enabled"])
         self.assertTrue(re.match(r"^[0-9a-f]{64}$", Config._mcp_fingerprint({})))
 
+
+@tagged("post_install", "-at_install")
+class TestSettingsCommitted(TransactionCase):
+    """Settings changed in transactions that commit: after the install, whose settings record is committed then
+    (at install time another transaction would find none and make its own)."""
+
     def test_settings_another_request_cached_before_the_commit_are_cleared_by_it(self):
         # real transactions (this test's own never commits): the writer, and a request served meanwhile
         def settings(cr):
