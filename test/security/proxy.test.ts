@@ -65,6 +65,9 @@ describe('attacks on the public port (real nginx)', function () {
     '/llm_mcp_oauth/x/../../llm_mcp/v1/call',
     '/.well-known/oauth-authorization-server/..%2f..%2fllm_mcp/v1/identity',
     '/.well-known/oauth-protected-resource/;/llm_mcp/v1/identity',
+    // the absolute form of the request target (RFC 9112 3.2.2), which a server must accept
+    'http://127.0.0.1/llm_mcp/v1/identity',
+    'http://127.0.0.1/llm_mcp;x/v1/identity',
   ];
 
   it('refuses the internal contract routes on the public port, with a JSON 404, for every spelling and method', async () => {
