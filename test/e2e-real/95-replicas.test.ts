@@ -327,8 +327,10 @@ action = env['ir.actions.server'].create({
 opened = action.with_user(env.ref('base.user_admin')).action_llm_tool_create()
 tool = env['llm.tool'].browse(opened['res_id'])
 tool.write({'description': 'Look slowly.', 'destructive_hint': False, 'open_world_hint': False, 'requires_confirmation': False})
-# the suite runs with no cap (admin is its one heavy user): one call at once, less than the two workers
-env['llm.mcp.config'].get_config().running_calls_per_user = 1
+# the suite runs with no cap (admin is its one heavy user); here the default 2, as many as the two workers: the
+# cap in force is one call at once, so one user always leaves a worker free (red team 2026-12-02: with 2, admin's
+# two slow calls held both workers and another user's call got the proxy's 504)
+env['llm.mcp.config'].get_config().running_calls_per_user = 2
 result({'tool': tool.name, 'toolId': tool.id, 'actionId': action.id, 'partnerId': partner.id})
 `);
     });

@@ -51,6 +51,23 @@ describe('attacks on the public port (real nginx)', function () {
     '/fr_BE/llm_mcp/v1/call',
     '/websocket/../llm_mcp/v1/call',
     '/mcp/../llm_mcp/v1/call',
+    // the segment spelled with a character after it that nginx leaves alone (red team 2026-12-02: `;x` reached
+    // Odoo), and paths under the OAuth prefixes, which go to Odoo, climbing out of them
+    '/llm_mcp;x/v1/identity',
+    '/llm_mcp%3bx/v1/identity',
+    '/llm_mcp./v1/identity',
+    '/llm_mcp%2e/v1/identity',
+    '/llm_mcp%20/v1/identity',
+    '/llm_mcp\\v1\\identity',
+    '/llm_mcp%5cv1%5cidentity',
+    '/llm_mcp_oauth/..;/llm_mcp/v1/identity',
+    '/llm_mcp_oauth/%2e%2e/llm_mcp/v1/identity',
+    '/llm_mcp_oauth/x/../../llm_mcp/v1/call',
+    '/.well-known/oauth-authorization-server/..%2f..%2fllm_mcp/v1/identity',
+    '/.well-known/oauth-protected-resource/;/llm_mcp/v1/identity',
+    // the absolute form of the request target (RFC 9112 3.2.2), which a server must accept
+    'http://127.0.0.1/llm_mcp/v1/identity',
+    'http://127.0.0.1/llm_mcp;x/v1/identity',
   ];
 
   it('refuses the internal contract routes on the public port, with a JSON 404, for every spelling and method', async () => {
@@ -79,7 +96,8 @@ describe('attacks on the public port (real nginx)', function () {
   });
 
   it("still sends the addon's own assets and other Odoo paths to Odoo", async () => {
-    for (const target of ['/llm_mcp_server/static/description/icon.png', '/web/login', '/odoo/action-llm_mcp_server.menu', '/llm_mcpx']) {
+    for (const target of ['/llm_mcp_server/static/description/icon.png', '/web/login', '/odoo/action-llm_mcp_server.menu', '/llm_mcpx',
+      '/llm_mcp_oauth/token', '/.well-known/oauth-authorization-server', '/mcp-guide']) {
       proxy.seen.length = 0;
       const res = await rawRequest(proxy.port, 'GET', target);
       assert.equal(res.text, 'odoo', target);

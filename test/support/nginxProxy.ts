@@ -181,21 +181,26 @@ export interface RawResponse {
 /**
  * Sends one request with `target` exactly as given on the request line (no URL normalisation), and reads the
  * answer. `body` may be a Buffer or string; a chunked body is sent when `chunked` is set; `paceMs` sends the
- * body 64 KB at a time with that pause between pieces, as a client on a slower link would.
+ * body 64 KB at a time with that pause between pieces, as a client on a slower link would. `rawBody` sends the
+ * bytes of `body` with no framing of its own (the given headers say, or misstate, how long it is); `version`
+ * replaces HTTP/1.1 on the request line.
  */
 export function rawRequest(
   port: number,
   method: string,
   target: string,
-  options: { headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean; paceMs?: number } = {},
+  options: { headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean; paceMs?: number;
+    rawBody?: boolean; version?: string } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const body = options.body === undefined ? undefined : Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body);
     const headers: Record<string, string> = { Host: `127.0.0.1:${port}`, Connection: 'close', ...options.headers };
-    if (body && options.chunked) headers['Transfer-Encoding'] = 'chunked';
-    else if (body) headers['Content-Length'] = String(body.length);
-    const head = `${method} ${target} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+    // a raw body goes out as it is: the caller's own headers frame it, or fail to
+    const framed = body !== undefined && !options.rawBody;
+    if (framed && options.chunked) headers['Transfer-Encoding'] = 'chunked';
+    else if (framed) headers['Content-Length'] = String(body.length);
+    const head = `${method} ${target} ${options.version ?? 'HTTP/1.1'}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
     const parser = new ResponseReader(resolve, reject);
     socket.on('data', (d: Buffer) => parser.push(d));
     socket.on('end', () => parser.end());
@@ -206,9 +211,9 @@ export function rawRequest(
     const pieces: Buffer[] = [];
     for (let i = 0; i < body.length; i += 64 * 1024) {
       const part = body.subarray(i, i + 64 * 1024);
-      pieces.push(options.chunked ? Buffer.concat([Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]) : part);
+      pieces.push(framed && options.chunked ? Buffer.concat([Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]) : part);
     }
-    if (options.chunked) pieces.push(Buffer.from('0\r\n\r\n'));
+    if (framed && options.chunked) pieces.push(Buffer.from('0\r\n\r\n'));
     const send = async () => {
       for (const piece of pieces) {
         if (socket.destroyed || parser.finished) return;

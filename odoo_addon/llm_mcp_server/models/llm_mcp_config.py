@@ -34,6 +34,15 @@ RUNNING_CALLS_PER_USER_DEFAULT = 2
 _TEST_TIMEOUT_SECONDS = 5
 
 
+def running_calls_cap(setting, workers):
+    """The cap of calls one user runs at once in force on a server with ``workers`` (0: threaded): the setting,
+    but in prefork at most one less than the workers (each call holds one), so one user never holds them all;
+    a single worker cannot be shared, it takes one. 0 stays 0: no cap, as the administrator chose."""
+    if not setting or not workers:
+        return setting
+    return min(setting, max(workers - 1, 1))
+
+
 class LlmMcpConfig(models.Model):
     _name = "llm.mcp.config"
     _inherit = ["llm.registry.cache.mixin"]  # _mcp_settings is cached for the whole registry
@@ -95,7 +104,13 @@ class LlmMcpConfig(models.Model):
         string="Calls running at once per user", default=RUNNING_CALLS_PER_USER_DEFAULT,
         help="Most tool calls one user runs at the same time, over all their keys and connected apps and every "
              "sidecar; a further call is refused before it runs (HTTP 429, retry in 1 s) and audited as too many "
-             "running. Each running call holds an Odoo worker: keep this below the number of workers. 0: no limit.",
+             "running. Each running call holds an Odoo worker: with Odoo's workers (--workers), at most one less "
+             "than their number is in force, so one user always leaves a worker to the others. 0: no limit.",
+    )
+    running_calls_warning = fields.Char(
+        compute="_compute_running_calls_warning",
+        help="What the cap in force is when it differs from the setting, or why the setting lets one user hold "
+             "every Odoo worker.",
     )
 
     oauth_enabled = fields.Boolean(
@@ -145,6 +160,34 @@ class LlmMcpConfig(models.Model):
         tools = self.env["llm.tool"].search([("requires_confirmation", "=", True)])
         for config in self:
             config.confirmed_tool_ids = tools
+
+    @api.depends("running_calls_per_user")
+    def _compute_running_calls_warning(self):
+        workers = tools.config["workers"]
+        for config in self:
+            setting = config.running_calls_per_user
+            if not workers or (setting and setting < workers):
+                # threaded Odoo has no fixed count of workers; below it, the setting is what is in force
+                config.running_calls_warning = False
+            elif workers == 1:
+                config.running_calls_warning = _(
+                    "Odoo runs one worker: any running call holds it, and everyone else's requests wait. Run "
+                    "more workers (--workers).")
+            elif not setting:
+                config.running_calls_warning = _(
+                    "No limit: one user's calls may hold all %(workers)s Odoo workers, and everyone else's "
+                    "requests wait.", workers=workers)
+            else:
+                config.running_calls_warning = _(
+                    "Odoo runs %(workers)s workers: one user runs at most %(cap)s calls at once (one worker "
+                    "always stays free for the others), not %(setting)s.",
+                    workers=workers, cap=running_calls_cap(setting, workers), setting=setting)
+
+    @api.model
+    def _running_calls_cap(self):
+        """The calls one user may run at once on this Odoo server (0: no cap): the setting, bounded by the
+        server's workers."""
+        return running_calls_cap(self._mcp_settings()["running_calls_per_user"], tools.config["workers"])
 
     def _compute_name(self):
         for config in self:

@@ -28,11 +28,12 @@ round trip, so either the cancellation sees the registered call or the call sees
 cancellations are bounded per key by those rows (``_cancellation_budget``).
 
 The same rows bound the **calls one user runs at once** (the settings' ``running_calls_per_user``; each holds an
-Odoo worker): ``_start`` counts the user's rows whose backend still runs the transaction that registered them
-(so a dead worker's rows count no more) and refuses the call (TooManyRunning) at the cap, in the statement that
-would register it, after a per-user advisory lock: two workers registering calls of one user in the same instant
-are counted one after the other. Per user, not per key: a user can make keys (and each OAuth refresh makes one),
-which would multiply a cap per key.
+Odoo worker, so with prefork workers at most one less than their number: ``running_calls_cap``): ``_start``
+counts the user's rows whose backend still runs the transaction that registered them (so a dead worker's rows
+count no more) and refuses the call (TooManyRunning) at the cap, in the statement that would register it, after
+a per-user advisory lock: two workers registering calls of one user in the same instant are counted one after
+the other. Per user, not per key: a user can make keys (and each OAuth refresh makes one), which would multiply
+a cap per key.
 """
 
 import os
@@ -126,7 +127,7 @@ class LlmMcpRunningCall(models.Model):
     def _start(self, mcp_key, request_id, scope=None):
         """Register the call that this request's transaction is about to run; returns its row id, None (not
         registered) or CANCELLED_BEFORE_START (its caller cancelled it before it got here: run nothing); raises
-        TooManyRunning when its user already runs the settings' most calls at once (run nothing).
+        TooManyRunning when its user already runs the most calls at once allowed here (run nothing).
 
         Committed before the tool runs, so a cancellation served by any other worker sees it, and so does the
         next call of the user (the cap). A call without a request id cannot be named by a cancellation and is
@@ -140,7 +141,7 @@ class LlmMcpRunningCall(models.Model):
         # the call's own backend, known to the connection without a round trip
         pid = self.env.cr.connection.info.backend_pid
         subject = _subject(mcp_key)
-        cap = self.env["llm.mcp.config"]._mcp_settings()["running_calls_per_user"]
+        cap = self.env["llm.mcp.config"]._running_calls_cap()
         rows = self._apart(
             NOT_DURABLE + (_USER_LOCK if cap else "") + _LOCK + """;
             WITH tombstone AS (

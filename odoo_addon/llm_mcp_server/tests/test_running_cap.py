@@ -6,13 +6,16 @@ same millisecond amount to, and what a worker killed mid-call leaves behind.
 """
 
 import threading
+from unittest.mock import patch
 
 import psycopg2
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import config
 
 from ..contract import ContractError
+from ..models.llm_mcp_config import running_calls_cap
 from .concurrency import release_registry_lock
 from .test_cancellation import fake_key
 
@@ -113,6 +116,41 @@ class TestRunningCallCapRegistry(TransactionCase):
         with self.registry.cursor() as cr:
             cr.execute("SELECT count(*) FROM llm_mcp_running_call WHERE request_id LIKE 'cap-dead-%%'")
             self.assertEqual(cr.fetchone()[0], 4, "the stale rows are there, only not counted")
+
+    def test_one_user_always_leaves_a_prefork_worker_free(self):
+        # Odoo in prefork with 2 workers and the cap at 2: a user's two slow calls would hold both, and every
+        # other request would wait (red team 2026-12-02: another user's call got the proxy's 504)
+        with patch.dict(config.options, {"workers": 2}):
+            self.assertIsInstance(self.start(self.begin(), self.user, "cap-workers-0"), int)
+            refused = self.start(self.begin(), self.same_user_other_key, "cap-workers-1")
+            self.assertIsInstance(refused, ContractError)
+            self.assertEqual((refused.status, refused.code, refused.outcome), (429, "rate_limited", "too_many_running"))
+            self.assertIn("1 calls running at once", refused.message)
+            # the worker left free serves another user
+            self.assertIsInstance(self.start(self.begin(), self.other_user, "cap-workers-other"), int)
+        # with a third worker the setting itself is in force again
+        with patch.dict(config.options, {"workers": 3}):
+            self.assertIsInstance(self.start(self.begin(), self.same_user_other_key, "cap-workers-2"), int)
+            self.assertIsInstance(self.start(self.begin(), self.user, "cap-workers-3"), ContractError)
+
+    def test_the_cap_in_force_is_the_setting_bounded_by_the_workers(self):
+        # (setting, workers) → cap: threaded Odoo (0 workers) has no fixed count; 0 stays no cap
+        cases = {(2, 0): 2, (2, 2): 1, (2, 3): 2, (2, 5): 2, (4, 3): 2, (1, 1): 1, (3, 1): 1, (0, 2): 0, (0, 0): 0}
+        self.assertEqual({case: running_calls_cap(*case) for case in cases}, cases)
+
+    def test_the_settings_form_warns_when_the_setting_reaches_the_workers(self):
+        settings = self.env["llm.mcp.config"].get_config()
+        warnings = {}
+        for setting, workers in ((2, 0), (2, 3), (2, 2), (0, 4), (1, 1)):
+            with patch.dict(config.options, {"workers": workers}):
+                settings.running_calls_per_user = setting
+                settings.invalidate_recordset(["running_calls_warning"])
+                warnings[setting, workers] = settings.running_calls_warning
+        self.assertEqual([key for key, warning in warnings.items() if not warning], [(2, 0), (2, 3)])
+        self.assertIn("at most 1 calls at once", warnings[2, 2])
+        self.assertIn("not 2", warnings[2, 2])
+        self.assertIn("No limit", warnings[0, 4])
+        self.assertIn("one worker", warnings[1, 1])
 
     def wait_for_backend_to_end(self, cr):
         pid = cr._cnx.info.backend_pid
