@@ -10,6 +10,7 @@
     "data": [
         "security/ir.model.access.csv",
         "data/llm_tool_data.xml",
+        "data/llm_mcp_prompt_data.xml",
     ],
     "installable": True,
     "auto_install": False,

@@ -40,11 +40,11 @@ describe('attacks with hostile characters and nesting in JSON-RPC messages', () 
   });
 
   it('relays lone surrogates in the id, the arguments and the client name to Odoo, which audits them', async () => {
-    const id = await send(callText('"\\ud800"', '"test_simple_text"', '{"\\udc00":"\\ud83d","note":"x\\u0000"}'));
+    const id = await send(callText('"\\ud800"', '"slow_echo"', '{"ms":0,"\\udc00":"\\ud83d","note":"x\\u0000"}'));
     assert.equal(id.answer.status, 200);
     assert.equal(id.answer.json.result.isError, false);
-    assert.deepEqual(id.rows.map((r) => [r.tool, r.outcome, r.request_id]), [['test_simple_text', 'ok', '\ud800']]);
-    assert.deepEqual(stack.odoo.calls.at(-1)!.arguments, { '\udc00': '\ud83d', note: 'x\u0000' });
+    assert.deepEqual(id.rows.map((r) => [r.tool, r.outcome, r.request_id]), [['slow_echo', 'ok', '\ud800']]);
+    assert.deepEqual(stack.odoo.calls.at(-1)!.arguments, { ms: 0, '\udc00': '\ud83d', note: 'x\u0000' });
     const meta = { ...META_2026, 'io.modelcontextprotocol/clientInfo': { name: 'evil\u0000\ud800', version: '\udfff' } };
     const modern = await send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'whoami', arguments: {}, _meta: meta } }),
       { Authorization: `Bearer ${ALICE_KEY}`, 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call', 'Mcp-Name': 'whoami' });
@@ -55,32 +55,32 @@ describe('attacks with hostile characters and nesting in JSON-RPC messages', () 
 
   it('relays bytes that are not UTF-8 (as U+FFFD) to Odoo, which audits them', async () => {
     const before = stack.odoo.audit.length;
-    const head = '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"test_simple_text","arguments":{"note":"';
+    const head = '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"slow_echo","arguments":{"ms":0,"note":"';
     const res = await fetch(stack.sidecar.mcpUrl, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...legacy(ALICE_KEY) },
       body: Buffer.concat([Buffer.from(head), Buffer.from([0xff, 0xfe, 0xc0]), Buffer.from('"}}}')]),
     });
     assert.equal(res.status, 200, await res.text());
-    assert.deepEqual(stack.odoo.audit.slice(before).map((r) => [r.tool, r.outcome]), [['test_simple_text', 'ok']]);
-    assert.deepEqual(stack.odoo.calls.at(-1)!.arguments, { note: '\ufffd\ufffd\ufffd' });
+    assert.deepEqual(stack.odoo.audit.slice(before).map((r) => [r.tool, r.outcome]), [['slow_echo', 'ok']]);
+    assert.deepEqual(stack.odoo.calls.at(-1)!.arguments, { ms: 0, note: '\ufffd\ufffd\ufffd' });
     await stillServes();
   });
 
   const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
   it('relays arguments nested 500 levels deep to Odoo, which audits them once', async () => {
-    const { answer, rows } = await send(callText('5', '"test_simple_text"', `{"deep":${nested(500)}}`));
+    const { answer, rows } = await send(callText('5', '"slow_echo"', `{"ms":0,"deep":${nested(500)}}`));
     assert.equal(answer.json.result.isError, false, answer.text.slice(0, 200));
-    assert.deepEqual(rows.map((r) => [r.tool, r.outcome]), [['test_simple_text', 'ok']]);
+    assert.deepEqual(rows.map((r) => [r.tool, r.outcome]), [['slow_echo', 'ok']]);
   });
 
   it('relays a message nested exactly 512 levels deep, and refuses one level more with HTTP 400', async () => {
     // The message's own object, params and arguments are three levels.
-    const atLimit = await send(callText('6', '"test_simple_text"', `{"deep":${nested(509)}}`));
+    const atLimit = await send(callText('6', '"slow_echo"', `{"ms":0,"deep":${nested(509)}}`));
     assert.equal(atLimit.answer.json.result.isError, false, atLimit.answer.text.slice(0, 200));
     assert.equal(atLimit.rows.length, 1);
-    const over = await send(callText('7', '"test_simple_text"', `{"deep":${nested(510)}}`));
+    const over = await send(callText('7', '"slow_echo"', `{"ms":0,"deep":${nested(510)}}`));
     assert.equal(over.answer.status, 400);
     assert.equal(over.answer.json.error.code, -32600);
     assert.match(over.answer.json.error.message, /deeper than 512 levels/);
@@ -91,7 +91,7 @@ describe('attacks with hostile characters and nesting in JSON-RPC messages', () 
 
   it('refuses a megabyte of nesting with HTTP 400 and keeps serving', async () => {
     const depth = 500_000;
-    const { answer, rows } = await send(callText('8', '"test_simple_text"', `{"deep":${nested(depth)}}`));
+    const { answer, rows } = await send(callText('8', '"slow_echo"', `{"ms":0,"deep":${nested(depth)}}`));
     assert.equal(answer.status, 400, answer.text.slice(0, 200));
     assert.equal(answer.json.error.code, -32600);
     assert.equal(rows.length, 0);

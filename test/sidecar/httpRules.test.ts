@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { ALICE_KEY, ALICE_READ_ONLY_KEY, BOB_KEY, OdooStandIn, USERS } from '../support/odooStandIn.js';
+import { fixture } from '../support/contractFiles.js';
 import { legacy, modern, post } from '../support/rawMcp.js';
 import { sidecarOnStandIn, startSidecar } from '../support/sidecarHarness.js';
 
@@ -341,11 +342,16 @@ describe('HTTP and JSON-RPC rules at /mcp', () => {
       const names = (a: typeof alice) => (a.json.result.tools as Array<{ name: string }>).map((t) => t.name);
       assert.ok(names(alice).includes('partner_create'));
       assert.deepEqual(names(bob), ['odoo_search', 'whoami']);
-      const call = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'odoo_search', arguments: { model: 'res.partner' } } };
+      // each user's call reaches Odoo with their own key, and Odoo's answer to it comes back (whoami says whose)
+      const call = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'whoami', arguments: {} } };
       const ra = await post(stack.sidecar.mcpUrl, call, legacy(ALICE_KEY));
+      assert.equal(stack.odoo.authorizations.at(-1), `Bearer ${ALICE_KEY}`);
       const rb = await post(stack.sidecar.mcpUrl, call, legacy(BOB_KEY));
-      assert.equal(ra.json.result.structuredContent.total, 3);
-      assert.deepEqual(rb.json.result.structuredContent.records, [{ id: 9, name: 'Bob Consulting' }]);
+      assert.equal(stack.odoo.authorizations.at(-1), `Bearer ${BOB_KEY}`);
+      assert.deepEqual([ra.json.result.structuredContent.login, rb.json.result.structuredContent.login], ['alice', 'bob']);
+      const search = { ...call, params: { name: 'odoo_search', arguments: { model: 'res.company' } } };
+      const found = await post(stack.sidecar.mcpUrl, search, legacy(BOB_KEY));
+      assert.deepEqual(found.json.result.structuredContent, fixture('call-search-companies').response.body.structuredContent);
       const bobCreates = await post(stack.sidecar.mcpUrl, { ...call, params: { name: 'partner_create', arguments: { name: 'x' } } }, legacy(BOB_KEY));
       assert.equal(bobCreates.json.error.code, -32602);
     });

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { ALICE_KEY, ALICE_READ_ONLY_KEY, BOB_KEY } from '../support/odooStandIn.js';
 import { sidecarOnStandIn } from '../support/sidecarHarness.js';
+import { fixture } from '../support/contractFiles.js';
 import { connect1x, connect2x } from '../support/clients.js';
 import { modern, post } from '../support/rawMcp.js';
 
@@ -55,10 +56,10 @@ describe('prompts and completions', function () {
     try {
       const names = await listAll((cursor) => client.listPrompts(cursor ? { cursor } : {}));
       assert.equal(names.length, 5);
-      const done = await client.complete({ ref: { type: 'ref/prompt', name: 'test_prompt_with_arguments' }, argument: { name: 'arg1', value: 'par' } });
-      assert.deepEqual(done.completion, { values: ['paris', 'park', 'party'], total: 3, hasMore: false });
-      const got = await client.getPrompt({ name: 'test_prompt_with_arguments', arguments: { arg1: 'paris', arg2: 'x' } });
-      assert.deepEqual(got.messages, [{ role: 'user', content: { type: 'text', text: "Prompt with arguments: arg1='paris', arg2='x'" } }]);
+      const done = await client.complete({ ref: { type: 'ref/prompt', name: 'sales_customer_situation' }, argument: { name: 'customer', value: 'Stand' } });
+      assert.deepEqual(done.completion, fixture('complete-record').response.body.completion);
+      const got = await client.getPrompt({ name: 'test_prompt_with_arguments', arguments: { arg1: 'testValue1', arg2: 'testValue2' } });
+      assert.deepEqual(got.messages, [{ role: 'user', content: { type: 'text', text: "Prompt with arguments: arg1='testValue1', arg2='testValue2'" } }]);
     } finally {
       await client.close();
     }
@@ -145,8 +146,10 @@ describe('prompts and completions', function () {
   it('completes resource-template variables without hidden models, and refuses an unknown template with -32602', async () => {
     const client = await connect2x(stack.sidecar.mcpUrl, ALICE_READ_ONLY_KEY, '2026-07-28');
     try {
-      const models = await client.complete({ ref: { type: 'ref/resource', uri: 'odoo://{model}/{id}' }, argument: { name: 'model', value: 'res.' } });
-      assert.deepEqual(models.completion.values, ['res.partner']);
+      const models = await client.complete({ ref: { type: 'ref/resource', uri: 'odoo://{model}/{id}' }, argument: { name: 'model', value: 'res.users' } });
+      // Odoo's answer (fixture complete-model): the users' models a tool may read, never their API keys
+      assert.deepEqual(models.completion, fixture('complete-model').response.body.completion);
+      assert.ok(models.completion.values.includes('res.users') && !models.completion.values.includes('res.users.apikeys'), models.completion.values.join(','));
       await assert.rejects(client.complete({ ref: { type: 'ref/resource', uri: 'file:///{path}' }, argument: { name: 'path', value: '' } }), /No resource template/);
     } finally {
       await client.close();

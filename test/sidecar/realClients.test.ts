@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ALICE_KEY, BOB_KEY } from '../support/odooStandIn.js';
+import { fixture } from '../support/contractFiles.js';
 import { startAuthProxy } from '../support/authProxy.js';
 import { CONFORMANCE, INSPECTOR, MCP_REMOTE, NODE22, ensureNode22Tools, run } from '../support/realClients.js';
 import { sidecarOnStandIn } from '../support/sidecarHarness.js';
@@ -110,11 +111,11 @@ describe('real MCP clients from npm', function () {
       const list = await run(NODE22, [...common, '--method', 'tools/list'], { timeout: 90_000 });
       const tools = (JSON.parse(list.stdout) as { tools: Array<{ name: string }> }).tools.map((t) => t.name);
       assert.deepEqual(tools, ['odoo_search', 'whoami']);
-      const call = await run(NODE22, [...common, '--method', 'tools/call', '--tool-name', 'odoo_search', '--tool-arg', 'model=res.partner'], {
+      const call = await run(NODE22, [...common, '--method', 'tools/call', '--tool-name', 'odoo_search', '--tool-arg', 'model=res.company'], {
         timeout: 90_000,
       });
       const result = JSON.parse(call.stdout) as { structuredContent: { records: unknown[] } };
-      assert.deepEqual(result.structuredContent.records, [{ id: 9, name: 'Bob Consulting' }]);
+      assert.deepEqual(result.structuredContent, fixture('call-search-companies').response.body.structuredContent);
       assert.equal(stack.odoo.calls.at(-1)!.protocol_version, era === 'modern' ? '2026-07-28' : '2025-11-25');
     });
   }

@@ -1,7 +1,8 @@
 // TEST CODE ONLY. An HTTP server that answers docs/contract.md (version 1) with what Odoo answered: the contract's
 // fixtures (docs/contract/fixtures/, recorded and checked against the real routes by the addon's
-// TestContractFixtures), the built-in tools' definitions (toolsnaps), and standInAnswers.json (the stand-in's own
-// tools, prompts and resources, and answers to requests no fixture records). It decides nothing Odoo decides: an
+// TestContractFixtures; test_llm_tool's conformance tools and prompts among them), the built-in tools' definitions
+// (toolsnaps), and standInAnswers.json (only what Odoo cannot answer, each with its reason: the stand-in's own
+// tools, content Odoo's tools and prompts cannot hold, test:// resources, a PDF). It decides nothing Odoo decides: an
 // answer is looked up by the request's route and body, or chosen by the test (`serve`: the steps of a recorded
 // sequence, such as a confirmation asked, then accepted, then replayed; `serveCancel`: Odoo's answer to a
 // cancellation). What it keeps is test steering: users and keys (whose tools, whose answers), a tool list a test
@@ -44,18 +45,20 @@ type Definitions = Record<string, Record<string, unknown>>;
 const DATA = JSON.parse(readFileSync(new URL('./standInAnswers.json', import.meta.url), 'utf8')) as
   { tools: Definitions; prompts: Definitions; resourceTemplates: object[]; answers: Answer[] };
 
-/** Every tool definition the stand-in lists: the addon's built-ins as clients get them, and its own. */
-export const TOOLS: Definitions = { ...toolSnapshots(), ...DATA.tools };
-/** Prompt definitions: Odoo's (fixture `prompts`) and the conformance suite's. */
-const PROMPTS: Definitions = {
-  ...Object.fromEntries((fixture('prompts').response.body.prompts as Array<{ name: string }>).map((p) => [p.name, p])),
-  ...DATA.prompts,
-};
+const byName = (list: unknown): Definitions => Object.fromEntries((list as Array<{ name: string }>).map((d) => [d.name, d]));
+/** The conformance suite's tools and prompts that Odoo gives (test_llm_tool's, fixtures tools-conformance and
+ * prompts), and those only the stand-in has (standInAnswers.json: content Odoo's tools and prompts cannot hold). */
+const CONFORMANCE_TOOLS = [...Object.keys(byName(fixture('tools-conformance').response.body.tools)), ...Object.keys(DATA.tools).filter((t) => t.startsWith('test_'))];
+const CONFORMANCE_PROMPTS = ['test_simple_prompt', 'test_prompt_with_arguments', ...Object.keys(DATA.prompts)];
+/** Every tool definition the stand-in lists: the addon's built-ins and test_llm_tool's as clients get them, and its own. */
+export const TOOLS: Definitions = { ...toolSnapshots(), ...byName(fixture('tools-conformance').response.body.tools), ...DATA.tools };
+/** Prompt definitions: Odoo's (fixture `prompts`, test_llm_tool's among them) and the stand-in's own. */
+const PROMPTS: Definitions = { ...byName(fixture('prompts').response.body.prompts), ...DATA.prompts };
 
-const ALICE_TOOLS = ['whoami', 'odoo_search', 'odoo_report', ...Object.keys(DATA.tools).filter((t) => t !== 'whoami')];
+const ALICE_TOOLS = ['whoami', 'odoo_search', 'odoo_report', ...Object.keys(DATA.tools).filter((t) => t !== 'whoami' && !t.startsWith('test_')), ...CONFORMANCE_TOOLS];
 export const USERS = [
-  { id: 2, login: 'alice', name: 'Alice Admin', tools: ALICE_TOOLS, prompts: ['sales_customer_situation', ...Object.keys(DATA.prompts)] },
-  { id: 6, login: 'bob', name: 'Bob Sales', tools: ['odoo_search', 'whoami'], prompts: Object.keys(DATA.prompts) },
+  { id: 2, login: 'alice', name: 'Alice Admin', tools: ALICE_TOOLS, prompts: ['sales_customer_situation', ...CONFORMANCE_PROMPTS] },
+  { id: 6, login: 'bob', name: 'Bob Sales', tools: ['odoo_search', 'whoami'], prompts: CONFORMANCE_PROMPTS },
   { id: 7, login: 'carol', name: 'Carol Clerk', tools: ['whoami', 'odoo_delete'], prompts: [] },
   // every built-in tool, listed as Odoo gives it (test/sidecar/toolsnaps.test.ts)
   { id: 8, login: 'dora', name: 'Dora Admin', tools: Object.keys(toolSnapshots()), prompts: [] },
@@ -295,7 +298,9 @@ export class OdooStandIn {
     const chosen = named ? this.chosen.get(named)?.shift() : undefined;
     const own = chosen ? undefined : DATA.answers.find((a) => answers(a, path, body, user.login));
     if (own) return audit((this.send(res, own.response.status, own.response.body), own.response));
-    const recorded = chosen ?? RECORDED.get(asked);
+    // how a confirmation is to be asked (confirm_with) matters only to a call that needs one, whose answers are
+    // recorded with it: any other call is looked up without it, as a client that can elicit sends it on every call
+    const recorded = chosen ?? RECORDED.get(asked) ?? (body.confirm_with === undefined ? undefined : RECORDED.get(requestOf(path, { ...body, confirm_with: undefined })));
     if (recorded) return audit(this.answerAs(res, recorded));
     if (route === 'call' && named) return this.runFailureTool(res, body, named, audit);
     if (route === 'prompt') return unknown('prompt-unknown');

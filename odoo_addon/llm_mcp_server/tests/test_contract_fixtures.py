@@ -1,3 +1,4 @@
+import base64
 import copy
 import json
 import re
@@ -8,7 +9,7 @@ from odoo.tests import new_test_user, tagged
 
 from odoo.addons.llm_tool.tests import contract_files
 
-from ..models import llm_mcp_confirmation
+from ..models import llm_mcp_confirmation, llm_mcp_resource
 from .common import CALL, HEALTH, IDENTITY, TOOLS, McpHttpCase
 
 CANCEL = "/llm_mcp/v1/cancel"
@@ -21,7 +22,8 @@ _ABSENT = object()
 
 # name: (key, method, path, body, values that differ from run to run, `response.body.` paths; their JSON
 # type is checked, their value kept as the file has it). Keys: "mcp" is admin's MCP key "Claude Desktop",
-# read-only (the identity example of docs/contract.md), "count" one allowed only odoo_count, "bad" an unknown key.
+# read-only (the identity example of docs/contract.md), "count" one allowed only odoo_count, "conformance" one
+# allowed only test_llm_tool's conformance tools (their definitions for the stand-in), "bad" an unknown key.
 CASES = {
     "health": (None, "GET", HEALTH, None, ["database", "oauth.resource_metadata"]),
     "health-method-not-allowed": (None, "POST", HEALTH, {}, []),
@@ -61,6 +63,26 @@ CASES = {
     "resource-tool-not-allowed": ("count", "POST", "/llm_mcp/v1/resource", {"uri": "odoo://res.partner/1"}, []),
     "prompts": ("mcp", "POST", "/llm_mcp/v1/prompts", {}, []),
     "prompt-missing-argument": ("mcp", "POST", "/llm_mcp/v1/prompt", {"name": "sales_customer_situation"}, []),
+    "call-search-companies": ("mcp", "POST", CALL, {"name": "odoo_search", "arguments": {"model": "res.company"}}, []),
+    "call-search-page": ("mcp", "POST", CALL, {
+        "name": "odoo_search", "arguments": {"model": "res.company", "limit": 1}}, []),
+    "resource-company": ("mcp", "POST", "/llm_mcp/v1/resource", {"uri": "odoo://res.company/1"}, []),
+    "complete-record": ("mcp", "POST", "/llm_mcp/v1/complete", {
+        "ref": {"type": "ref/prompt", "name": "sales_customer_situation"},
+        "argument": {"name": "customer", "value": "Stand"}}, []),
+    "complete-model": ("mcp", "POST", "/llm_mcp/v1/complete", {
+        "ref": {"type": "ref/resource", "uri": "odoo://{model}/{id}"},
+        "argument": {"name": "model", "value": "res.users"}}, []),
+    # the tools and prompts of test_llm_tool that the MCP conformance suite asks for by name
+    "tools-conformance": ("conformance", "POST", TOOLS, {}, ["fingerprint"]),
+    "call-conformance-text": ("mcp", "POST", CALL, {"name": "test_simple_text", "arguments": {}}, []),
+    "call-conformance-error": ("mcp", "POST", CALL, {"name": "test_error_handling", "arguments": {}}, []),
+    "prompt-conformance-simple": ("mcp", "POST", "/llm_mcp/v1/prompt", {"name": "test_simple_prompt"}, []),
+    "prompt-conformance-arguments": ("mcp", "POST", "/llm_mcp/v1/prompt", {
+        "name": "test_prompt_with_arguments", "arguments": {"arg1": "testValue1", "arg2": "testValue2"}}, []),
+    "complete-conformance-text": ("mcp", "POST", "/llm_mcp/v1/complete", {
+        "ref": {"type": "ref/prompt", "name": "test_prompt_with_arguments"},
+        "argument": {"name": "arg1", "value": "test"}}, []),
     "prompt-unknown-argument": ("mcp", "POST", "/llm_mcp/v1/prompt", {
         "name": "sales_customer_situation", "arguments": {"customer": "Stand-in Contact", "evil": "x"}}, []),
     "prompt-no-record": ("mcp", "POST", "/llm_mcp/v1/prompt", {
@@ -71,6 +93,10 @@ CASES = {
 # method that makes those steps and returns the case as CASES holds it, plus {text: stand-in} replacements that
 # take out what depends on the run or the database (a state, a record's id, seconds to wait).
 STEPPED = {
+    "resources-next-page": "_resources_next_page",
+    "resource-record": "_resource_record",
+    "resource-attachment": "_resource_attachment",
+    "call-report": "_call_report",
     "prompt": "_prompt_get",
     "resource-too-large": "_resource_too_large",
     "call-rate-limited-key": "_rate_limited_key",
@@ -98,6 +124,12 @@ STEPPED = {
 # The contact the stepped cases work on, as the stand-in knows it (odooStandIn.ts: Carol's first contact)
 CONTACT_NAME, CONTACT_ID = "Stand-in Contact", 41
 STATE = "<state>"
+NEXT_PAGE = "<next-page>"
+# Resource lists are recorded in pages of this many, so that the fixtures hold a next page to follow
+RESOURCE_PAGE_SIZE = 3
+# A 1x1 PNG, the file of the attachment fixture
+PIXEL_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
 
 
 def _split(path):
@@ -138,6 +170,8 @@ class TestContractFixtures(McpHttpCase):
             "mcp": self.make_key(self.admin, "Claude Desktop", read_only=True),
             "count": self.make_key(self.admin, "Only counts",
                                    tool_ids=self.env["llm.tool"].search([("name", "=", "odoo_count")]).ids),
+            "conformance": self.make_key(self.admin, "Conformance tools", tool_ids=self.env["llm.tool"].search(
+                [("name", "in", ["test_simple_text", "test_error_handling"])]).ids),
             "bad": "0" * 40,
         }
         config = self.env["llm.mcp.config"].get_config()
@@ -145,6 +179,7 @@ class TestContractFixtures(McpHttpCase):
         config.write({"rate_key_calls_per_minute": 0, "rate_key_writes_per_minute": 0, "rate_user_calls_per_minute": 0})
         self.contact = self.env["res.partner"].create({"name": CONTACT_NAME})
         self._keep_admin_companies()
+        self.enterContext(patch.object(llm_mcp_resource, "LIST_PAGE_SIZE", RESOURCE_PAGE_SIZE))
         for name in [*CASES, *STEPPED]:
             with self.subTest(case=name):
                 config.enabled = name != "tools-mcp-disabled"
@@ -185,6 +220,9 @@ class TestContractFixtures(McpHttpCase):
         the seconds a rate-limited call is to wait (put as the window's whole 60 s)."""
         body = response["body"]
         found = {}
+        # a list's cursor names the list's fingerprint, which depends on the database's names
+        if isinstance(body.get("nextCursor"), str):
+            found[body["nextCursor"]] = NEXT_PAGE
         if isinstance(body.get("confirmation"), dict) and body["confirmation"].get("state"):
             found[body["confirmation"]["state"]] = STATE
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
@@ -211,6 +249,34 @@ class TestContractFixtures(McpHttpCase):
 
     def _contact_ids(self):
         return {str(self.contact.id): str(CONTACT_ID)}
+
+    def _resources_next_page(self):
+        """The page after the first (``resources``), asked for with the cursor the first answered."""
+        first = self._exchange(self.keys["mcp"], "POST", "/llm_mcp/v1/resources", {})["response"]["body"]
+        cursor = first["nextCursor"]
+        return self.keys["mcp"], "POST", "/llm_mcp/v1/resources", {"cursor": cursor}, [], {cursor: NEXT_PAGE}
+
+    def _resource_record(self):
+        body = {"uri": f"odoo://res.partner/{self.contact.id}"}
+        return self.keys["mcp"], "POST", "/llm_mcp/v1/resource", body, [], self._contact_ids()
+
+    def _resource_attachment(self):
+        attachment = self.env["ir.attachment"].create({"name": "pixel.png", "raw": PIXEL_PNG})
+        body = {"uri": f"odoo://ir.attachment/{attachment.id}"}
+        return self.keys["mcp"], "POST", "/llm_mcp/v1/resource", body, [], {str(attachment.id): "1"}
+
+    def _quotation(self):
+        """A quotation (made once; not the contact's, which the confirmation cases delete), and {text: stand-in} for
+        its id."""
+        if not getattr(self, "quotation", None):
+            customer = self.env["res.partner"].create({"name": "Quotation Customer"})
+            self.quotation = self.env["sale.order"].create({"partner_id": customer.id})
+        return self.quotation, {str(self.quotation.id): "1"}
+
+    def _call_report(self):
+        order, replace = self._quotation()
+        body = {"name": "odoo_report", "arguments": {"report": "sale.report_saleorder", "ids": [order.id]}}
+        return self.keys["mcp"], "POST", CALL, body, [], replace
 
     def _prompt_get(self):
         body = {"name": "sales_customer_situation", "arguments": {"customer": CONTACT_NAME}}
