@@ -5,14 +5,22 @@ import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.http import request
 
-from .. import oauth
+from .. import oauth, rate_limit
 from ..oauth import OAuthError
 
 # Dynamic Client Registration: at most this many registrations per remote address per hour (system parameter
 # llm_mcp_server.oauth_dcr_per_hour), and this many in all per hour.
 DCR_PER_ADDRESS_PER_HOUR = 20
 DCR_TOTAL_PER_HOUR = 200
+# Client ID Metadata Documents: anyone may name a URL as client_id, and its fetch holds an Odoo worker for up to
+# oauth.CIMD_TIMEOUT_SECONDS. At most this many fetches per remote address per minute (system parameter
+# llm_mcp_server.oauth_cimd_fetches_per_minute; 0: no limit), and this many in all.
+CIMD_FETCHES_PER_ADDRESS_PER_MINUTE = 10
+CIMD_FETCHES_PER_MINUTE = 60
+# The rate window's rows of these fetches belong to no user: user id 0, a subject per address
+CIMD_FETCH_USER = 0
 
 
 class LlmMcpOauthClient(models.Model):
@@ -112,6 +120,7 @@ class LlmMcpOauthClient(models.Model):
                    if d.strip()]
         allow_private = self.env["ir.config_parameter"].sudo().get_param(
             "llm_mcp_server.oauth_cimd_allow_private", "False").lower() in ("1", "true", "yes")
+        self._count_metadata_fetch()
         metadata, lifetime = oauth.fetch_client_metadata(client_id, allowed_domains=domains,
                                                          allow_private=allow_private)
         values = {
@@ -137,6 +146,22 @@ class LlmMcpOauthClient(models.Model):
                                  503) from None
             client.write(values)
             return client
+
+    @api.model
+    def _count_metadata_fetch(self):
+        """Count the fetch about to start against the limits of this request's address, or raise OAuthError (429).
+
+        In the calls' rate window (rate_limit.py), before the fetch: the fetches that cost most (a host that is
+        slow or never answers) leave no client row that could be counted afterwards, as registrations are.
+        """
+        per_address = int(self.env["ir.config_parameter"].sudo().get_param(
+            "llm_mcp_server.oauth_cimd_fetches_per_minute", CIMD_FETCHES_PER_ADDRESS_PER_MINUTE) or 0)
+        address = request.httprequest.remote_addr if request else ""
+        limits = rate_limit.Limits(key_calls=per_address, user_calls=CIMD_FETCHES_PER_MINUTE)
+        refusal = self.env["llm.mcp.rate.limit"]._reserve(CIMD_FETCH_USER, f"cimd:{address}", False, limits)
+        if refusal:
+            raise OAuthError("rate_limited", "Too many client metadata documents fetched; try again in "
+                             f"{refusal.retry_after} s.", 429)
 
     def unlink(self):
         if not self.env.su:

@@ -41,15 +41,19 @@ class LlmMcpRateLimit(models.AbstractModel):
         limits, subject = self._limits_of(mcp_key)
         if not limits.any():
             return
-        if self.env.registry.in_test_mode():
-            # HttpCase: every request shares the test's transaction (and holds the lock re-entrantly)
-            refusal = rate_limit.reserve(self.env.cr, mcp_key.user_id, subject, write, limits)
-        else:
-            refusal = rate_limit.reserve_apart(self.env.registry, mcp_key.user_id, subject, write, limits)
+        refusal = self._reserve(mcp_key.user_id, subject, write, limits)
         if refusal:
             raise RateLimited(self._message(refusal, subject), refusal.retry_after)
         if request:
             request.llm_mcp_rate_counted = True
+
+    @api.model
+    def _reserve(self, user_id, subject, write, limits):
+        """rate_limit.reserve_apart: one count of ``subject`` in the window, committed at once; the Refusal or None."""
+        if self.env.registry.in_test_mode():
+            # HttpCase: every request shares the test's transaction (and holds the lock re-entrantly)
+            return rate_limit.reserve(self.env.cr, user_id, subject, write, limits)
+        return rate_limit.reserve_apart(self.env.registry, user_id, subject, write, limits)
 
     @api.model
     def _limits_of(self, mcp_key):

@@ -24,6 +24,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.llm_mcp_server import oauth
+from odoo.addons.llm_mcp_server.models import llm_mcp_oauth_client
 
 from .common import HEALTH, IDENTITY, McpHttpCase
 
@@ -631,6 +632,21 @@ class TestClientMetadataDocuments(OAuthCase):
         self.documents.reset(self.document(client_id=other))
         self.assertRefused(self.open_consent(other))  # the certificate is not for that name
         self.assertFalse(self.client(other))
+
+    def test_fetches_are_limited_per_address_and_in_all(self):
+        # no-store: every sign-in fetches the document again, as naming a new URL each time would
+        self.documents.reset(self.document(), headers={"Cache-Control": "no-store"})
+        self.env["ir.config_parameter"].sudo().set_param("llm_mcp_server.oauth_cimd_fetches_per_minute", "2")
+        self.assertEqual([self.open_consent().status_code for _ in range(2)], [200, 200])
+        refused = self.open_consent()
+        self.assertRefused(refused)
+        self.assertIn("Too many client metadata documents fetched", refused.text)
+        self.assertEqual(len(self.documents.hits), 2, "the refused sign-in fetched nothing")
+        # without a limit per address, the limit in all still holds
+        self.env["ir.config_parameter"].sudo().set_param("llm_mcp_server.oauth_cimd_fetches_per_minute", "0")
+        with patch.object(llm_mcp_oauth_client, "CIMD_FETCHES_PER_MINUTE", 4):
+            self.assertEqual([self.open_consent().status_code for _ in range(3)], [200, 200, 400])
+        self.assertEqual(len(self.documents.hits), 4)
 
     def test_the_cache_lifetime_follows_the_documents_caching_headers_within_bounds(self):
         lifetime = oauth.cache_lifetime
