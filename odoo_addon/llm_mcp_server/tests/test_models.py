@@ -182,7 +182,8 @@ class TestSettingsCommitted(TransactionCase):
 
     def _commit_server_name(self, name):
         with self.registry.cursor() as cr:
-            api.Environment(cr, SUPERUSER_ID, {})["llm.mcp.config"].get_config().write({"server_name": name})
+            env = api.Environment(cr, SUPERUSER_ID, {})  # kept: the commit flushes the writes of live envs only
+            env["llm.mcp.config"].get_config().write({"server_name": name})
 
 
 @tagged("post_install", "-at_install")
