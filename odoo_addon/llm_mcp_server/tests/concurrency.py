@@ -1,6 +1,12 @@
 """Letting other threads (the HTTP server's, a test's own) open real database connections during a test."""
 
+import datetime
+
+import requests
+
 from odoo.modules.registry import DummyRLock, Registry
+from odoo.tests import TransactionCase
+from odoo.tools import config, mute_logger
 
 
 def release_registry_lock(case_class):
@@ -15,3 +21,24 @@ def release_registry_lock(case_class):
     saved = Registry._lock
     Registry._lock = DummyRLock()
     case_class.addClassCleanup(setattr, Registry, "_lock", saved)
+
+
+class RealRequestsCase(TransactionCase):
+    """Calls through the real routes, served concurrently by the server Odoo runs for the tests: real HTTP
+    requests, each its own transaction and database connection as in production (HttpCase would serve them in
+    the test's one transaction, one at a time). A class commits its own fixtures (``expiry`` for its keys) and
+    removes them afterwards."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        release_registry_lock(cls)
+        # Odoo logs every failed statement as an error ("bad query"): a cancelled or timed-out pg_sleep included
+        muted = mute_logger("odoo.sql_db")
+        muted.__enter__()
+        cls.addClassCleanup(muted.__exit__, None, None, None)
+        cls.base = f"http://127.0.0.1:{config['http_port']}"
+        cls.expiry = datetime.datetime.now() + datetime.timedelta(days=1)
+
+    def post(self, path, body, key):
+        return requests.post(self.base + path, json=body, timeout=60, headers={"Authorization": f"Bearer {key}"})

@@ -6,40 +6,29 @@ tests with real HTTP requests (each its own transaction and database connection,
 what it made afterwards.
 """
 
-import datetime
 import threading
 import time
 
-import requests
-
 from odoo import SUPERUSER_ID, api
-from odoo.tests import TransactionCase, tagged
-from odoo.tools import config, mute_logger
+from odoo.tests import tagged
 
-from odoo.addons.llm_mcp_server.tests.concurrency import release_registry_lock
+from odoo.addons.llm_mcp_server.tests.concurrency import RealRequestsCase
 
 CALL, CANCEL = "/llm_mcp/v1/call", "/llm_mcp/v1/cancel"
 
 
 @tagged("post_install", "-at_install")
-class TestCancelRunningCall(TransactionCase):
+class TestCancelRunningCall(RealRequestsCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        release_registry_lock(cls)
-        # Odoo logs every failed statement as an error ("bad query"), the cancelled tool's pg_sleep included
-        muted = mute_logger("odoo.sql_db")
-        muted.__enter__()
-        cls.addClassCleanup(muted.__exit__, None, None, None)
-        cls.base = f"http://127.0.0.1:{config['http_port']}"
-        expiry = datetime.datetime.now() + datetime.timedelta(days=1)
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             admin = env.ref("base.user_admin")
             demo = env.ref("base.user_demo")
-            cls.admin_key = env["llm.mcp.key"].with_user(admin).create_mcp_key("cancel test", expiry)
-            cls.admin_other_key = env["llm.mcp.key"].with_user(admin).create_mcp_key("cancel test 2", expiry)
-            cls.demo_key = env["llm.mcp.key"].with_user(demo).create_mcp_key("cancel test demo", expiry)
+            cls.admin_key = env["llm.mcp.key"].with_user(admin).create_mcp_key("cancel test", cls.expiry)
+            cls.admin_other_key = env["llm.mcp.key"].with_user(admin).create_mcp_key("cancel test 2", cls.expiry)
+            cls.demo_key = env["llm.mcp.key"].with_user(demo).create_mcp_key("cancel test demo", cls.expiry)
             cls.partner_id = env["res.partner"].create({"name": "Cancel Target", "ref": "before"}).id
             for name in ("test_llm_partner_slow_tag", "test_llm_partner_busy_tag"):
                 tool = env["llm.tool"].with_context(active_test=False).search([("name", "=", name)])
@@ -56,10 +45,6 @@ class TestCancelRunningCall(TransactionCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["res.partner"].browse(cls.partner_id).unlink()
             env["llm.mcp.key"].search([("name", "like", "cancel test")]).apikey_id.unlink()
-
-    def post(self, path, body, key):
-        return requests.post(self.base + path, json=body, timeout=60,
-                             headers={"Authorization": f"Bearer {key}"})
 
     def start_call(self, tool, request_id, seconds):
         answer = {}

@@ -6,17 +6,13 @@ the slots free when calls finish, fail, time out or are cancelled. As in test_ca
 transaction and a database connection of its own, as in production (HttpCase would serve them one at a time).
 """
 
-import datetime
 import threading
 import time
 
-import requests
-
 from odoo import SUPERUSER_ID, api
-from odoo.tests import TransactionCase, tagged
-from odoo.tools import config, mute_logger
+from odoo.tests import tagged
 
-from odoo.addons.llm_mcp_server.tests.concurrency import release_registry_lock
+from odoo.addons.llm_mcp_server.tests.concurrency import RealRequestsCase
 
 CALL, CANCEL = "/llm_mcp/v1/call", "/llm_mcp/v1/cancel"
 CAP = 2
@@ -24,23 +20,16 @@ SLOW = "test_llm_partner_slow_tag"
 
 
 @tagged("post_install", "-at_install")
-class TestRunningCallCap(TransactionCase):
+class TestRunningCallCap(RealRequestsCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        release_registry_lock(cls)
-        # Odoo logs every failed statement as an error ("bad query"): the cancelled and timed-out pg_sleep
-        muted = mute_logger("odoo.sql_db")
-        muted.__enter__()
-        cls.addClassCleanup(muted.__exit__, None, None, None)
-        cls.base = f"http://127.0.0.1:{config['http_port']}"
-        expiry = datetime.datetime.now() + datetime.timedelta(days=1)
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             admin, demo = env.ref("base.user_admin"), env.ref("base.user_demo")
-            cls.admin_keys = [env["llm.mcp.key"].with_user(admin).create_mcp_key(f"cap test {n}", expiry)
+            cls.admin_keys = [env["llm.mcp.key"].with_user(admin).create_mcp_key(f"cap test {n}", cls.expiry)
                               for n in range(2)]
-            cls.demo_key = env["llm.mcp.key"].with_user(demo).create_mcp_key("cap test demo", expiry)
+            cls.demo_key = env["llm.mcp.key"].with_user(demo).create_mcp_key("cap test demo", cls.expiry)
             # one contact per call: concurrent calls never wait on each other's row locks
             cls.partner_ids = env["res.partner"].create([{"name": f"Cap Target {n}", "ref": "before"}
                                                          for n in range(8)]).ids
@@ -77,9 +66,6 @@ class TestRunningCallCap(TransactionCase):
             env["llm.mcp.config"].get_config().write(values)
         # the server's threads may serve another registry object than this one: through the database
         self.registry.signal_changes()
-
-    def post(self, path, body, key):
-        return requests.post(self.base + path, json=body, timeout=60, headers={"Authorization": f"Bearer {key}"})
 
     def call(self, key, request_id, seconds=0.0, partner=0, tool=SLOW):
         return self.post(CALL, {"name": tool, "request_id": request_id, "arguments": {
