@@ -192,6 +192,9 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       // started, runs nothing) and audits it once. Only a 2025-era client going away abandons the relay.
       const relay = new AbortController();
       if (era !== 'modern') relays.add({ relay, cancelled: tracked.signal });
+      // The exception: a call still waiting here for its user's turn (odoo/runningCalls.ts) has not reached Odoo,
+      // and a cancellation (or the client going away) takes it out of that queue: it never does.
+      const withdraw = AbortSignal.any([tracked.signal, ctx.mcpReq.signal]);
       // Odoo decides about every call, and audits it: an unknown tool, arguments that fail the schema and a
       // tool outside the key's catalog are all sent, and answered as Odoo answers them. The caller's catalog
       // (usually cached) only supplies the outputSchema the result is checked and projected against; it is
@@ -222,6 +225,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
             ...(canAskInBand(ctx) ? { confirmWith: 'elicitation' as const } : {}),
           },
           relay.signal,
+          { userId: identity.user.id, cap: identity.runningCallsPerUser, withdraw },
         ).finally(() => {
           settled = true;
         });
@@ -249,7 +253,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       } catch (err) {
         settled = true;
         caller.facts.outcome = err instanceof Error ? err.name : 'error';
-        if (err instanceof CallCancelled || tracked.signal.aborted) {
+        if (err instanceof CallCancelled || tracked.signal.aborted || (err instanceof RequestCancelled && withdraw.aborted)) {
           // "Receivers of a cancellation notification SHOULD NOT send a response for the cancelled request":
           // nothing is sent for it; the other requests of its HTTP exchange (a batch) are still answered.
           caller.facts.outcome = 'cancelled';
