@@ -65,9 +65,11 @@ describe("a user's calls over Odoo's cap of calls running at once", function () 
     assert.deepEqual(odoo.calls.map((c) => c.request_id), ['busy', 'other', 'held']);
   });
 
-  it('takes a waiting call the client cancels out of the queue: it never reaches Odoo', async () => {
+  it('keeps a waiting call the client cancels in its place: Odoo gets it in its turn, stops it before it starts and audits it once', async () => {
     odoo.runningCallsPerUser = 1;
     sidecar = await startSidecar(odoo.url);
+    // Odoo's answer to a call whose cancellation came first (its registry's tombstone; TestCancelRoute)
+    odoo.serve('whoami', 'call-cancelled-before-start', 'call-cancelled-before-start');
     const busy = post(sidecar.mcpUrl, slow('busy', 1500), inSession('q'));
     await waitFor(() => relayed('busy'));
     // a 2025-era notifications/cancelled, and a 2026-07-28 client closing the call's response stream
@@ -81,14 +83,20 @@ describe("a user's calls over Odoo's cap of calls running at once", function () 
     await new Promise((r) => setTimeout(r, 200)); // both reached the sidecar and wait there
     assert.equal((await post(sidecar.mcpUrl, cancel('queued'), inSession('q'))).status, 202);
     closing.abort();
+    // both cancellations reach Odoo while the calls still wait, so Odoo knows them when the calls come
+    await waitFor(() => ['queued', '77'].every((id) => odoo.cancelRequests.some((r) => r.requestId === id)));
+    assert.ok(!relayed('queued') && !relayed('77'), 'a call went ahead of its turn');
     const released = await queued;
     assert.equal(released.json, undefined, released.text); // no response for a cancelled request
     assert.equal(await closed, 'closed');
     await busy;
-    // the user's next call is relayed once the first ends: in the queue's order, the cancelled ones would be first
+    await waitFor(() => relayed('77'));
     const next = await post(sidecar.mcpUrl, whoami('next'), legacy(ALICE_KEY));
     assert.deepEqual(next.json?.result?.structuredContent, { user_id: 2, login: 'alice' }, next.text);
-    assert.deepEqual(odoo.calls.map((c) => c.request_id), ['busy', 'next']);
+    assert.deepEqual(odoo.calls.map((c) => c.request_id), ['busy', 'queued', '77', 'next'], 'in the order they came');
+    assert.equal(odoo.peakOpenCallsOfUser.get(ALICE), 1);
+    assert.deepEqual(odoo.audit.filter((r) => r.request_id === 'queued' || r.request_id === '77').map((r) => r.outcome),
+      ['cancelled', 'cancelled'], 'each audited once, as Odoo answered');
   });
 
   it("counts a call's wait for its turn against the call's own deadline", async () => {

@@ -192,9 +192,8 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       // started, runs nothing) and audits it once. Only a 2025-era client going away abandons the relay.
       const relay = new AbortController();
       if (era !== 'modern') relays.add({ relay, cancelled: tracked.signal });
-      // The exception: a call still waiting here for its user's turn (odoo/runningCalls.ts) has not reached Odoo,
-      // and a cancellation (or the client going away) takes it out of that queue: it never does.
-      const withdraw = AbortSignal.any([tracked.signal, ctx.mcpReq.signal]);
+      // A call waiting for its user's turn (odoo/runningCalls.ts) is no exception: cancelled, it keeps its place
+      // and reaches Odoo in its turn, where the cancellation forwarded meanwhile stops it before it starts.
       // Odoo decides about every call, and audits it: an unknown tool, arguments that fail the schema and a
       // tool outside the key's catalog are all sent, and answered as Odoo answers them. The caller's catalog
       // (usually cached) only supplies the outputSchema the result is checked and projected against; it is
@@ -225,7 +224,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
             ...(canAskInBand(ctx) ? { confirmWith: 'elicitation' as const } : {}),
           },
           relay.signal,
-          { userId: identity.user.id, cap: identity.runningCallsPerUser, withdraw },
+          { userId: identity.user.id, cap: identity.runningCallsPerUser },
         ).finally(() => {
           settled = true;
         });
@@ -253,7 +252,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       } catch (err) {
         settled = true;
         caller.facts.outcome = err instanceof Error ? err.name : 'error';
-        if (err instanceof CallCancelled || tracked.signal.aborted || (err instanceof RequestCancelled && withdraw.aborted)) {
+        if (err instanceof CallCancelled || tracked.signal.aborted) {
           // "Receivers of a cancellation notification SHOULD NOT send a response for the cancelled request":
           // nothing is sent for it; the other requests of its HTTP exchange (a batch) are still answered.
           caller.facts.outcome = 'cancelled';

@@ -56,13 +56,11 @@ export interface Credentials {
 
 /**
  * Whose turn a tool call waits for (odoo/runningCalls.ts): its user's, under the cap of calls running at once
- * that Odoo named in the identity (0: none). `withdraw` aborting while the call still waits for that turn takes
- * it out of the queue: it never reaches Odoo (the client cancelled it).
+ * that Odoo named in the identity (0: none).
  */
 export interface UserTurn {
   userId: number;
   cap: number;
-  withdraw?: AbortSignal;
 }
 
 /** The hash a key is known by inside the sidecar (caches, its share of Odoo, logs of cache events). */
@@ -263,11 +261,11 @@ export class OdooClient {
     let text: string;
     try {
       ({ status, text } = await (turn
-        ? this.runningCalls.run(turn.userId, turn.cap, takeTurn, turn.withdraw ? AbortSignal.any([signal, turn.withdraw]) : signal)
+        ? this.runningCalls.run(turn.userId, turn.cap, takeTurn, signal)
         : relay()));
     } catch (err) {
       if (err instanceof AnswerOverLimit) throw new OdooAnswerTooLarge(this.baseUrl, path, err.status, err.limit);
-      if (callerSignal?.aborted || (!hadTurn && turn?.withdraw?.aborted)) throw new RequestCancelled();
+      if (callerSignal?.aborted) throw new RequestCancelled();
       if (!hadTurn && timeout.aborted) {
         throw new OdooUnavailable(this.baseUrl, 'timeout', `no answer within ${timeoutMs} ms`,
           `${path}: still waiting after ${timeoutMs} ms for one of the user's ${turn!.cap} calls running at once to end`);
