@@ -117,6 +117,9 @@ result([r['request_id'] for r in rows])`);
   return { rows: ids.length, answered: answered.size, unansweredWithRow: ids.filter((id) => !answered.has(id)).length };
 }
 
+/** What a raw tools/call answer holds, as far as these tests read it. */
+interface CallAnswer { result?: { isError?: boolean } }
+
 function report(label: string, load: CallLoad, audit: AuditCheck) {
   console.log(`      ${label}: ${load.records.length} calls (${load.summary()}); audit rows ${audit.rows} = ` +
     `${audit.answered} answered + ${audit.unansweredWithRow} whose answer was lost after Odoo ran them; no duplicates`);
@@ -311,12 +314,12 @@ result([env['res.partner'].create({'name': 'E2E replicas confirm %d %d' % (i, ti
   });
 
   describe("one user's calls running at once", () => {
-    let slow: ServerActionFixture;
+    let slow: ServerActionFixture & { adminKey: string };
 
     before(async function () {
       this.timeout(120_000);
-      slow = await orm<ServerActionFixture>(`
-import time
+      slow = await orm<ServerActionFixture & { adminKey: string }>(`
+import datetime, time
 stamp = '%d' % (time.time() * 1000)
 partner = env['res.partner'].create({'name': 'E2E cap target %s' % stamp})
 action = env['ir.actions.server'].create({
@@ -331,7 +334,11 @@ tool.write({'description': 'Look slowly.', 'destructive_hint': False, 'open_worl
 # cap in force is one call at once, so one user always leaves a worker free (red team 2026-12-02: with 2, admin's
 # two slow calls held both workers and another user's call got the proxy's 504)
 env['llm.mcp.config'].get_config().running_calls_per_user = 2
-result({'tool': tool.name, 'toolId': tool.id, 'actionId': action.id, 'partnerId': partner.id})
+# a key of admin's no sidecar has an identity of cached yet: its first identity names the cap in force
+expiry = datetime.datetime.now() + datetime.timedelta(days=1)
+admin_key = env['llm.mcp.key'].with_user(env.ref('base.user_admin')).create_mcp_key(
+    'e2e replicas cap %s' % stamp, expiry, calls_per_minute=100000, writes_per_minute=100000)
+result({'tool': tool.name, 'toolId': tool.id, 'actionId': action.id, 'partnerId': partner.id, 'adminKey': admin_key})
 `);
     });
 
@@ -341,15 +348,16 @@ result({'tool': tool.name, 'toolId': tool.id, 'actionId': action.id, 'partnerId'
       await removeServerActionFixture(slow);
     });
 
-    it("runs one of admin's four calls sent at once through nginx to both sidecars, refuses three with 429 and audits each once; another user's call passes meanwhile", async function () {
+    it("queues admin's three calls sent at once to one sidecar, which relays them one at a time: each runs, audited ok once; another user's call passes meanwhile", async function () {
       this.timeout(120_000);
       const prefix = `r95-cap-${Date.now()}`;
-      const accessFrom = statSync(logs('nginx-access.log')).size;
-      const call = (key: string, id: string, name: string, args: object) => post(mcpUrl,
+      // one sidecar, directly: each replica queues its own calls (two replicas may still send Odoo one each)
+      const oneSidecar = `http://127.0.0.1:${sidecarPorts[0]}/mcp`;
+      const call = (key: string, id: string, name: string, args: object) => post(oneSidecar,
         { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args,
           _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN_VERSION, 'io.modelcontextprotocol/clientCapabilities': {} } } },
         { Authorization: `Bearer ${key}`, 'MCP-Protocol-Version': MODERN_VERSION, 'Mcp-Method': 'tools/call', 'Mcp-Name': name });
-      const admins = Array.from({ length: 4 }, (_, n) => call(fixtures.admin.key, `${prefix}-${n}`, slow.tool,
+      const admins = Array.from({ length: 3 }, (_, n) => call(slow.adminKey, `${prefix}-${n}`, slow.tool,
         { record_ids: [slow.partnerId] }));
       await sleep(1500);
       const started = Date.now();
@@ -357,21 +365,15 @@ result({'tool': tool.name, 'toolId': tool.id, 'actionId': action.id, 'partnerId'
       const otherMs = Date.now() - started;
       assert.equal(other.status, 200, other.text);
       assert.equal(other.json.result.isError, false, other.text);
+      assert.ok(otherMs < 3000, `the other user's call took ${otherMs} ms while admin's calls ran and waited`);
       const answers = await Promise.all(admins);
-      assert.deepEqual(answers.map((a) => a.status).sort(), [200, 429, 429, 429], answers.map((a) => `${a.status} ${a.text.slice(0, 200)}`).join('\n'));
-      for (const refused of answers.filter((a) => a.status === 429)) {
-        assert.equal(refused.headers.get('retry-after'), '1');
-        assert.match(refused.json.error.message, /You already have 1 calls running at once/);
-      }
-      assert.ok(otherMs < 3000, `the other user's call took ${otherMs} ms while admin's call ran`);
+      assert.deepEqual(answers.map((a) => [a.status, (a.json as CallAnswer | undefined)?.result?.isError]), [[200, false], [200, false], [200, false]],
+        answers.map((a) => `${a.status} ${a.text.slice(0, 200)}`).join('\n'));
       const outcomes = await orm<string[]>(`
 rows = env['llm.mcp.call'].search([('request_id', '=like', '${prefix}-%')], order='request_id')
 result(rows.mapped(lambda r: '%s %s' % (r.request_id, r.outcome)))`);
-      assert.deepEqual(outcomes.map((o) => o.split(' ')[1]).sort(), ['ok', 'ok', 'too_many_running', 'too_many_running', 'too_many_running'], outcomes.join('\n'));
-      assert.equal(new Set(outcomes.map((o) => o.split(' ')[0])).size, 5, 'a call audited twice');
-      const upstreams = new Set(parseAccessLog(logSince(logs('nginx-access.log'), accessFrom)).filter((l) => l.path === '/mcp')
-        .map((l) => l.upstreams.at(-1)));
-      assert.ok(sidecarPorts.every((port) => upstreams.has(`127.0.0.1:${port}`)), `not both sidecars: ${[...upstreams].join(', ')}`);
+      // none refused too_many_running: Odoo never had two of admin's calls at once
+      assert.deepEqual(outcomes, [`${prefix}-0 ok`, `${prefix}-1 ok`, `${prefix}-2 ok`, `${prefix}-other ok`]);
     });
   });
 

@@ -12,7 +12,7 @@ import { startSidecar } from '../support/sidecarHarness.js';
 const GOOD: Identity = {
   user: { id: 2, login: 'alice', name: '' }, database: 'db', odooVersion: '18.0',
   key: { id: 11, name: 'k', scope: 'mcp', readOnly: false, allowedTools: null },
-  server: { name: 'Odoo MCP' }, toolsFingerprint: 'f',
+  server: { name: 'Odoo MCP' }, toolsFingerprint: 'f', runningCallsPerUser: 0,
 };
 
 describe('attacks that flood the sidecar with keys and lists', () => {

@@ -126,10 +126,18 @@ export class OdooStandIn {
   /** How long `cancel` takes (to see how many the sidecar holds open at once), and the most open at once. */
   cancelDelayMs = 0;
   peakOpenCancels = 0;
-  /** Most `call` requests open at once per key id; connections cut while `endless_answer` streamed. */
+  /** Most `call` requests open at once per key id, and per user id; connections cut while `endless_answer` streamed. */
   readonly peakOpenCalls = new Map<number, number>();
+  readonly peakOpenCallsOfUser = new Map<number, number>();
   endlessCut = 0;
+  /**
+   * The cap of calls running at once that the identity names (`running_calls_per_user`); undefined: the recorded
+   * answer's, null: none named (an older addon). 0 unless a test sets it, so the tests of a key's share of Odoo
+   * are not bounded by its user's cap. The stand-in only names it: holding calls to it is the sidecar's.
+   */
+  runningCallsPerUser: number | null | undefined = 0;
   private readonly openCalls = new Map<number, number>();
+  private readonly openCallsOfUser = new Map<number, number>();
   private openCancels = 0;
   /** The slow calls running now, by the request_id they were relayed with, to stop when a test says Odoo did. */
   private readonly running = new Set<{ requestId: unknown; stop: AbortController; cancelled: boolean }>();
@@ -258,8 +266,9 @@ export class OdooStandIn {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return audit(this.answerAs(res, 'call-not-an-object'));
     if (route === 'identity') {
       this.counts.identity += 1;
-      const real = fixture('identity').response.body;
-      return this.send(res, 200, { ...real, user: { ...(real.user as object), id: user.id, login: user.login, name: user.name }, database: this.database,
+      const { running_calls_per_user: recordedCap, ...real } = fixture('identity').response.body;
+      const cap = this.runningCallsPerUser === undefined ? recordedCap : this.runningCallsPerUser;
+      return this.send(res, 200, { ...real, ...(cap === null ? {} : { running_calls_per_user: cap }), user: { ...(real.user as object), id: user.id, login: user.login, name: user.name }, database: this.database,
         key: { id: key.id, name: key.name, scope: key.scope, read_only: key.readOnly, allowed_tools: key.allowedTools },
         server: { name: 'Odoo MCP (stand-in)', instructions: 'Tools of an Odoo 18 database.' }, tools_fingerprint: this.fingerprint(key),
         token: `stand-in-token-${key.id}`, token_expires_at: new Date(Date.now() + 600_000).toISOString() });
@@ -288,6 +297,10 @@ export class OdooStandIn {
       this.openCalls.set(key.id, open);
       this.peakOpenCalls.set(key.id, Math.max(open, this.peakOpenCalls.get(key.id) ?? 0));
       res.on('close', () => this.openCalls.set(key.id, (this.openCalls.get(key.id) ?? 1) - 1));
+      const ofUser = (this.openCallsOfUser.get(user.id) ?? 0) + 1;
+      this.openCallsOfUser.set(user.id, ofUser);
+      this.peakOpenCallsOfUser.set(user.id, Math.max(ofUser, this.peakOpenCallsOfUser.get(user.id) ?? 0));
+      res.on('close', () => this.openCallsOfUser.set(user.id, (this.openCallsOfUser.get(user.id) ?? 1) - 1));
     }
     // What the key may not reach is Odoo's unknown tool or prompt (audited `denied`, or `invalid` for no such one)
     const unknown = (fixtureName: string) => audit(this.answerAs(res, fixtureName, { [`'no_such_${route === 'call' ? 'tool' : 'prompt'}'`]: `'${named}'` }),

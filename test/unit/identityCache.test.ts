@@ -12,6 +12,7 @@ function identity(userId: number, token = 'tok'): Identity {
     key: { id: userId * 10, name: 'k', scope: 'mcp', readOnly: false, allowedTools: null },
     server: { name: 'Odoo MCP' },
     toolsFingerprint: 'f',
+    runningCallsPerUser: 0,
     token,
     tokenExpiresAt: 10_000_000,
   };

@@ -25,6 +25,17 @@ describe('reading contract answers', () => {
     assert.equal(id.tokenExpiresAt, Date.parse(answer.token_expires_at));
   });
 
+  it("reads the user's cap of calls running at once, none from an addon that does not name it", () => {
+    const answer = body('identity') as { running_calls_per_user: number };
+    assert.equal(readIdentity(answer).runningCallsPerUser, answer.running_calls_per_user);
+    assert.ok(answer.running_calls_per_user > 0, 'the recorded answer names a cap');
+    const older: Record<string, unknown> = { ...body('identity') };
+    delete older.running_calls_per_user;
+    assert.equal(readIdentity(older).runningCallsPerUser, 0);
+    assert.throws(() => readIdentity({ ...body('identity'), running_calls_per_user: -1 }), /running_calls_per_user is negative/);
+    assert.throws(() => readIdentity({ ...body('identity'), running_calls_per_user: '2' }), /running_calls_per_user is not an integer/);
+  });
+
   it('refuses an answer of another contract version', () => {
     assert.throws(() => readIdentity({ ...body('identity'), contract: 2 }), ContractViolation);
   });

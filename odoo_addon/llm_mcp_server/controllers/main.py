@@ -95,6 +95,9 @@ class McpEndpoints(http.Controller):
             },
             "server": {"name": settings["server_name"], "instructions": settings["instructions"]},
             "tools_fingerprint": Config._mcp_fingerprint(visible),
+            # the cap in force (bounded by the workers), so the sidecar queues a user's calls beyond it
+            # instead of relaying them to be refused (docs/contract.md, "Calls running at once")
+            "running_calls_per_user": Config._running_calls_cap(),
             "token": token,
             "token_expires_at": datetime.datetime.fromtimestamp(expires, datetime.timezone.utc).strftime(
                 "%Y-%m-%dT%H:%M:%SZ"

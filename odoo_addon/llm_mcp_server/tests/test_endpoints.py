@@ -5,7 +5,7 @@ import time
 from datetime import timedelta
 from unittest.mock import MagicMock, patch
 
-from odoo import Command, fields
+from odoo import Command, fields, tools
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -133,8 +133,17 @@ class TestAuthentication(McpHttpCase):
                                        "read_only": False, "allowed_tools": None})
         self.assertEqual(body["server"]["name"], "Odoo MCP")
         self.assertRegex(body["tools_fingerprint"], r"^[0-9a-f]{64}$")
+        # the cap in force, so the sidecar queues a user's calls beyond it: threaded (the tests' Odoo), the setting
+        setting = self.env["llm.mcp.config"]._mcp_settings()["running_calls_per_user"]
+        self.assertEqual((setting, body["running_calls_per_user"]), (2, 2))
         self.assertRegex(body["token"], r"^\d+\.\d+\.\d+\.[0-9a-f]{64}$")
         self.assertRegex(body["token_expires_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+    def test_identity_names_the_cap_in_force_with_prefork_workers(self):
+        # 2 prefork workers: the setting's 2 calls at once would hold them both, so the cap in force is 1
+        with patch.dict(tools.config.options, {"workers": 2}):
+            body = self.post(IDENTITY, key=self.user_key).json()
+        self.assertEqual(body["running_calls_per_user"], 1)
 
     def test_last_used_is_recorded_at_most_once_a_minute(self):
         row = self.env["llm.mcp.key"].search([("name", "=", "user key")])

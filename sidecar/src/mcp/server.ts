@@ -192,6 +192,8 @@ export function createServerFactory(services: McpServices): McpServerFactory {
       // started, runs nothing) and audits it once. Only a 2025-era client going away abandons the relay.
       const relay = new AbortController();
       if (era !== 'modern') relays.add({ relay, cancelled: tracked.signal });
+      // A call waiting for its user's turn (odoo/runningCalls.ts) is no exception: cancelled, it keeps its place
+      // and reaches Odoo in its turn, where the cancellation forwarded meanwhile stops it before it starts.
       // Odoo decides about every call, and audits it: an unknown tool, arguments that fail the schema and a
       // tool outside the key's catalog are all sent, and answered as Odoo answers them. The caller's catalog
       // (usually cached) only supplies the outputSchema the result is checked and projected against; it is
@@ -222,6 +224,7 @@ export function createServerFactory(services: McpServices): McpServerFactory {
             ...(canAskInBand(ctx) ? { confirmWith: 'elicitation' as const } : {}),
           },
           relay.signal,
+          { userId: identity.user.id, cap: identity.runningCallsPerUser },
         ).finally(() => {
           settled = true;
         });

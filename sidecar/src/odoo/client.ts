@@ -46,11 +46,21 @@ import {
 } from './contract.js';
 import { AnswerOverLimit, exchange, type Exchange } from './exchange.js';
 import { FairSlots } from './fairSlots.js';
+import { RunningCalls } from './runningCalls.js';
 
 /** What authenticates one request to Odoo: the caller's key, plus the fast-path token when one is held. */
 export interface Credentials {
   key: string;
   token?: string | undefined;
+}
+
+/**
+ * Whose turn a tool call waits for (odoo/runningCalls.ts): its user's, under the cap of calls running at once
+ * that Odoo named in the identity (0: none).
+ */
+export interface UserTurn {
+  userId: number;
+  cap: number;
 }
 
 /** The hash a key is known by inside the sidecar (caches, its share of Odoo, logs of cache events). */
@@ -84,6 +94,8 @@ export interface OdooClientOptions {
 
 export class OdooClient {
   private readonly slots: FairSlots;
+  /** Tool calls held to their user's cap of calls running at once, on this replica. */
+  private readonly runningCalls = new RunningCalls();
 
   constructor(private readonly options: OdooClientOptions) {
     this.slots = new FairSlots(options.maxConcurrency, Math.min(options.maxConcurrencyPerKey, options.maxConcurrency));
@@ -108,8 +120,12 @@ export class OdooClient {
     return this.request('POST', '/llm_mcp/v1/tools', credentials, {}, this.options.timeoutMs, signal, readToolList);
   }
 
-  /** Runs one tool as the caller; `signal` aborts the HTTP request to Odoo (cancellation, disconnect). */
-  async callTool(credentials: Credentials, call: ToolCall, signal?: AbortSignal): Promise<OdooCallResult> {
+  /**
+   * Runs one tool as the caller; `signal` aborts the HTTP request to Odoo (cancellation, disconnect). With `turn`,
+   * the call first waits while its user runs their cap of calls at once through this replica; the wait counts
+   * against the call's own timeout.
+   */
+  async callTool(credentials: Credentials, call: ToolCall, signal?: AbortSignal, turn?: UserTurn): Promise<OdooCallResult> {
     const body = {
       name: call.name,
       arguments: call.arguments,
@@ -121,7 +137,8 @@ export class OdooClient {
       ...(call.confirmWith ? { confirm_with: call.confirmWith } : {}),
     };
     try {
-      return await this.request('POST', '/llm_mcp/v1/call', credentials, body, this.options.toolCallTimeoutMs, signal, readCallResult);
+      return await this.request('POST', '/llm_mcp/v1/call', credentials, body, this.options.toolCallTimeoutMs, signal, readCallResult,
+        false, this.options.baseUrl, turn);
     } catch (err) {
       if (err instanceof UnknownToolAnswer) throw new UnknownTool(call.name);
       if (err instanceof CancelledAnswer) throw new CallCancelled(call.name);
@@ -217,6 +234,8 @@ export class OdooClient {
     refusals = false,
     /** Another configured Odoo address for this request (cancellations: ODOO_CANCEL_URL). */
     baseUrl = this.options.baseUrl,
+    /** Tool calls: the user's turn under their cap of calls running at once, waited for before a slot. */
+    turn?: UserTurn,
   ): Promise<T> {
     const url = new URL(baseUrl + path);
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -230,14 +249,27 @@ export class OdooClient {
     // Encoded once the request has its slot: a request waiting its turn keeps no second copy of its body.
     const send = (): Promise<Exchange> =>
       exchange(url, method, headers, body === undefined ? undefined : JSON.stringify(body), signal, this.options.maxAnswerBytes);
+    // A request whose signal aborts while it waits for a slot leaves the queue and is never sent.
+    const relay = (): Promise<Exchange> => (credentials ? this.slots.run(keyHash(credentials.key), send, signal) : send());
+    // A call waiting for its user's turn takes no slot of its key's share meanwhile.
+    let hadTurn = turn === undefined;
+    const takeTurn = (): Promise<Exchange> => {
+      hadTurn = true;
+      return relay();
+    };
     let status: number;
     let text: string;
     try {
-      // A request whose signal aborts while it waits for a slot leaves the queue and is never sent.
-      ({ status, text } = await (credentials ? this.slots.run(keyHash(credentials.key), send, signal) : send()));
+      ({ status, text } = await (turn
+        ? this.runningCalls.run(turn.userId, turn.cap, takeTurn, signal)
+        : relay()));
     } catch (err) {
       if (err instanceof AnswerOverLimit) throw new OdooAnswerTooLarge(this.baseUrl, path, err.status, err.limit);
       if (callerSignal?.aborted) throw new RequestCancelled();
+      if (!hadTurn && timeout.aborted) {
+        throw new OdooUnavailable(this.baseUrl, 'timeout', `no answer within ${timeoutMs} ms`,
+          `${path}: still waiting after ${timeoutMs} ms for one of the user's ${turn!.cap} calls running at once to end`);
+      }
       if (timeout.aborted) throw new OdooUnavailable(this.baseUrl, 'timeout', `no answer within ${timeoutMs} ms`, `no answer from ${path} within ${timeoutMs} ms`);
       throw new OdooUnavailable(this.baseUrl, 'unreachable', publicNetworkReason(err), `${path}: ${networkReason(err)}`);
     }

@@ -39,6 +39,11 @@ export interface Identity {
   key: { id: number; name: string; scope: string | null; readOnly: boolean; allowedTools: string[] | null };
   server: { name: string; instructions?: string };
   toolsFingerprint: string;
+  /**
+   * The calls the user may run at once at Odoo (the cap in force, contract "Calls running at once"); 0: no cap,
+   * as from an addon that does not name it. The sidecar holds the user's calls beyond it (odoo/runningCalls.ts).
+   */
+  runningCallsPerUser: number;
   /** The fast-path token (contract "Fast path"), sent back with the same key until `tokenExpiresAt`. */
   token?: string;
   tokenExpiresAt?: number;
@@ -167,9 +172,18 @@ export function readIdentity(v: unknown): Identity {
       ...(typeof server.instructions === 'string' && server.instructions ? { instructions: server.instructions } : {}),
     },
     toolsFingerprint: str(b.tools_fingerprint, 'tools_fingerprint'),
+    runningCallsPerUser: readRunningCap(b.running_calls_per_user),
     ...(typeof b.token === 'string' && b.token ? { token: b.token } : {}),
     ...(tokenExpiresAt === undefined ? {} : { tokenExpiresAt }),
   };
+}
+
+/** `running_calls_per_user`: a count of calls, 0 when absent (an addon older than it: no cap known). */
+function readRunningCap(v: unknown): number {
+  if (v === undefined) return 0;
+  const cap = int(v, 'running_calls_per_user');
+  if (cap < 0) throw new ContractViolation('running_calls_per_user is negative');
+  return cap;
 }
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
