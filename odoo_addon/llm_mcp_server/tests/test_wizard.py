@@ -151,6 +151,20 @@ class TestNewMcpKeyWizard(TransactionCase):
         self.config.write({"tool_exposure": "selected", "tool_ids": [(6, 0, read_only[:1].ids)]})
         self.assertEqual(self._wizard(self.users.user).offered_tool_ids, read_only[:1])
 
+    def test_nobody_else_reads_or_loosens_a_pending_key(self):
+        pending = self._wizard(self.users.user, name="careful", read_only=True, tool_ids=[(6, 0, self.tool.ids)])
+        for stranger in (self.users.other, self.users.manager):
+            theirs = pending.with_user(stranger)
+            with self.assertRaises(AccessError):
+                theirs.read(["read_only", "tool_ids"])
+            with self.assertRaises(AccessError):
+                theirs.write({"read_only": False, "tool_ids": [(5,)]})
+            self.assertFalse(self.env["llm.mcp.key.wizard"].with_user(stranger).search([("id", "=", pending.id)]))
+        with http_request():
+            pending.action_create_key()
+        key = self.env["llm.mcp.key"].sudo().search([("apikey_id", "in", self._apikey(self.users.user).ids)])
+        self.assertEqual((key.name, key.read_only, key.tool_ids), ("careful", True, self.tool))
+
     def test_portal_users_cannot_create_mcp_keys(self):
         with self.assertRaises(AccessError):
             self._create(self.users.portal)
