@@ -17,7 +17,7 @@ class McpPromptEndpoints(http.Controller):
     @http.route("/llm_mcp/v1/prompts", auth="llm_mcp_key", **_ROUTE)
     @answers_errors
     def prompts(self):
-        return json_response(self._prompts_env()._mcp_list_page(enabled_body().get("cursor")))
+        return json_response(self._prompts_env()._mcp_list_page(enabled_body().get("cursor"), request.llm_mcp_key))
 
     @http.route("/llm_mcp/v1/prompt", auth="llm_mcp_key", **_ROUTE)
     def prompt(self):
@@ -38,6 +38,7 @@ class McpPromptEndpoints(http.Controller):
                 lang=request.env.user.lang
             )._complete(
                 ref, argument["name"], argument.get("value"), arguments if isinstance(arguments, dict) else {},
+                request.llm_mcp_key,
             )
         except UnknownReference as exc:
             raise ContractError(404, "unknown_reference", str(exc)) from None

@@ -21,7 +21,6 @@ RECORD_TEMPLATE = "odoo://{model}/{id}"
 ATTACHMENT_TEMPLATE = "odoo://ir.attachment/{id}"
 REPORT_TEMPLATE = "odoo://report/{report}/{ids}"
 EXPORT_TEMPLATE = "odoo://export/{model}.{format}{?domain,fields}"
-RESOURCE_TEMPLATES = (RECORD_TEMPLATE, ATTACHMENT_TEMPLATE, REPORT_TEMPLATE, EXPORT_TEMPLATE)
 
 
 class UnknownReference(Exception):
@@ -33,12 +32,13 @@ class LlmMcpCompletion(models.AbstractModel):
     _description = "MCP completions"
 
     @api.model
-    def _complete(self, ref, name, value, context):
-        """(values, total, has_more) for argument ``name`` typed as ``value`` so far."""
+    def _complete(self, ref, name, value, context, mcp_key):
+        """(values, total, has_more) for argument ``name`` typed as ``value`` so far, of a prompt or resource
+        template that ``mcp_key`` may use."""
         value = value[:VALUE_MAX_CHARS] if isinstance(value, str) else ""
         context = {k: v for k, v in (context or {}).items() if isinstance(k, str) and isinstance(v, str)}
         if ref.get("type") == "ref/prompt":
-            prompt = self.env["llm.mcp.prompt"]._mcp_available_prompt(ref.get("name"))
+            prompt = self.env["llm.mcp.prompt"]._mcp_available_prompt(ref.get("name"), mcp_key)
             if not prompt:
                 raise UnknownReference(
                     self.env._("No prompt named %(name)r is available to you.", name=ref.get("name")))
@@ -48,7 +48,8 @@ class LlmMcpCompletion(models.AbstractModel):
             return self._complete_argument(argument, value, context)
         if ref.get("type") == "ref/resource":
             uri = ref.get("uri")
-            if uri not in RESOURCE_TEMPLATES:
+            # the templates the key may read (a key without odoo_read completes no record's name or id)
+            if uri not in [t["uriTemplate"] for t in self.env["llm.mcp.resource"]._mcp_templates(mcp_key)]:
                 raise UnknownReference(self.env._("No resource template %(uri)r.", uri=uri))
             return self._complete_template_variable(uri, name, value, context)
         raise UnknownReference("ref.type must be 'ref/prompt' or 'ref/resource'.")

@@ -4,7 +4,8 @@ A prompt is data (managers edit it in LLM → Configuration → Prompts); fillin
 record arguments are found with ``name_search`` under their rights and record rules, and the records a
 message embeds are read through the generic tools' own methods (``llm.tool.builtin``), so the same hidden
 models, secret fields and result budget apply as to ``odoo_search`` and ``odoo_read``. A prompt is listed
-only to users who may read every model it uses; models of apps that are not installed hide it too.
+only to users who may read every model it uses, through keys that may run those tools (a key limited to
+odoo_search reads no embedded record: red team 2026-12-02); models of apps that are not installed hide it too.
 """
 
 import json
@@ -26,6 +27,8 @@ RECORD_ID = re.compile(r"[0-9]{1,9}")
 PROMPTS_PAGE_SIZE = 500
 ARGUMENT_VALUE_MAX_CHARS = 1000
 AMBIGUOUS_SHOWN = 5
+# The built-in tool whose read a message of this kind makes (a text message reads nothing)
+TOOL_OF_MESSAGE = {"record": "odoo_read", "records": "odoo_search"}
 
 
 class PromptArgumentError(Exception):
@@ -91,22 +94,37 @@ class LlmMcpPrompt(models.Model):
     # -- listing ------------------------------------------------------------------------------------------
 
     @api.model
-    def _mcp_available_prompts(self):
-        """The active prompts the current user may use, as records (read as that user, in their language)."""
+    def _mcp_available_prompts(self, mcp_key):
+        """The active prompts the current user may use through ``mcp_key``, as records (read as that user, in their
+        language)."""
         if not self.browse().has_access("read"):
             return self.browse()
-        return self.search([]).filtered(lambda prompt: prompt._mcp_user_may_use())
+        return self.search([]).filtered(lambda prompt: prompt._mcp_user_may_use(mcp_key))
 
     @api.model
-    def _mcp_available_prompt(self, name):
+    def _mcp_available_prompt(self, name, mcp_key):
         if not isinstance(name, str) or not self.browse().has_access("read"):
             return self.browse()
         prompt = self.search([("name", "=", name)], limit=1)
-        return prompt if prompt and prompt._mcp_user_may_use() else self.browse()
+        return prompt if prompt and prompt._mcp_user_may_use(mcp_key) else self.browse()
 
-    def _mcp_user_may_use(self):
-        """Whether every model the prompt reads is installed, open to MCP tools and readable by the user."""
+    def _mcp_tools_read_with(self):
+        """The built-in tools whose reads filling the prompt makes: an embedded record is odoo_read's, a search
+        and a record argument found by its name are odoo_search's."""
         self.ensure_one()
+        tools = {TOOL_OF_MESSAGE[kind] for kind in self.message_ids.mapped("kind") if kind in TOOL_OF_MESSAGE}
+        if "record" in self.argument_ids.mapped("kind"):
+            tools.add("odoo_search")
+        return tools
+
+    def _mcp_user_may_use(self, mcp_key):
+        """Whether the key may run every tool whose reads the prompt makes (a key limited to odoo_search gets no
+        embedded records, as it reads no odoo:// resource), and every model the prompt reads is installed, open to
+        MCP tools and readable by the user."""
+        self.ensure_one()
+        Config = self.env["llm.mcp.config"]
+        if not all(Config._mcp_visible_tool(mcp_key, tool) for tool in self._mcp_tools_read_with()):
+            return False
         Builtin = self.env["llm.tool.builtin"]
         for model in self._required_models():
             try:
@@ -129,12 +147,13 @@ class LlmMcpPrompt(models.Model):
         return definition
 
     @api.model
-    def _mcp_list_page(self, cursor):
-        """The ``prompts`` answer: the page of available prompts from ``cursor`` (an offset), and the next one."""
+    def _mcp_list_page(self, cursor, mcp_key):
+        """The ``prompts`` answer: the page of prompts available through ``mcp_key`` from ``cursor`` (an offset),
+        and the next one."""
         if cursor is not None and not (isinstance(cursor, str) and RECORD_ID.fullmatch(cursor)):
             raise ContractError(400, "bad_request", "'cursor' must be a cursor from an earlier answer.")
         offset = int(cursor or 0)
-        prompts = self._mcp_available_prompts()
+        prompts = self._mcp_available_prompts(mcp_key)
         page = prompts[offset:offset + PROMPTS_PAGE_SIZE]
         payload = {"prompts": [prompt._mcp_definition() for prompt in page]}
         if offset + PROMPTS_PAGE_SIZE < len(prompts):
@@ -160,7 +179,7 @@ class LlmMcpPrompt(models.Model):
                 raise ContractError(400, "invalid_arguments", "'arguments' must be an object of texts.")
             audit.arguments = arguments
             settings = self.env["llm.mcp.config"]._mcp_enabled_settings()
-            prompt = self._mcp_available_prompt(name)
+            prompt = self._mcp_available_prompt(name, mcp_key)
             if not prompt:
                 exists = self.sudo().search([("name", "=", name)], limit=1)
                 audit.prompt_id = exists.id or None

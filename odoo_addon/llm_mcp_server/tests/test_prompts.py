@@ -165,6 +165,24 @@ class TestPrompts(McpHttpCase):
                 self.get(self.own_key, "explain_record", {"model": "res.users.apikeys", "record": "1"}),
                 400, "invalid_arguments")
 
+    def test_a_key_limited_to_some_tools_gets_only_the_prompts_those_tools_read_with(self):
+        # red team 2026-12-02: a key allowed odoo_search alone read a whole record through explain_record
+        search = self.env["llm.tool"].search([("name", "=", "odoo_search")])
+        search_only = self.make_key(self.seller, "search only", tool_ids=search.ids)
+        listed = self.prompt_names(search_only)
+        self.assertNotIn("explain_record", listed, "it embeds a record: odoo_read's")
+        self.assertIn("explain_record", self.prompt_names(self.seller_key))
+        refused = self.get(search_only, "explain_record", {"model": "res.partner", "record": str(self.customer.id)})
+        self.assertContractError(refused, 404, "unknown_prompt")
+        self.assertNotIn("Quokka", refused.text)
+        body = {"ref": {"type": "ref/prompt", "name": "explain_record"},
+                "argument": {"name": "record", "value": "Quok"}, "context": {"arguments": {"model": "res.partner"}}}
+        self.assertContractError(self.post(COMPLETE, body, key=search_only), 404, "unknown_reference")
+        body = {"ref": {"type": "ref/resource", "uri": "odoo://{model}/{id}"}, "argument": {"name": "id", "value": ""},
+                "context": {"arguments": {"model": "res.partner"}}}
+        self.assertContractError(self.post(COMPLETE, body, key=search_only), 404, "unknown_reference")
+        self.assertEqual(self.post(COMPLETE, body, key=self.seller_key).status_code, 200)
+
     def test_a_template_naming_no_argument_is_refused_when_saved(self):
         Prompt = self.env["llm.mcp.prompt"]
         with self.assertRaisesRegex(ValidationError, r"\$nobody"):
