@@ -30,6 +30,7 @@ from .. import call_bounds
 from ..contract import Answer, ContractError
 from ..result_budget import ResultTooLarge, fit
 from .llm_mcp_call import AuditedRequest
+from .llm_mcp_running_call import TooManyRunning
 
 _logger = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ EXPORT_FORMATS = {
 }
 EXPORT_MAX_ROWS = 10000
 REPORT_IDS_MAX = 100
+# First key of the advisory lock of a user's report being rendered (the second is the user id): "LMRP"
+REPORT_LOCK_NAMESPACE = 0x4C4D5250
 LIST_PAGE_SIZE = 50
 # Which tool's availability decides each kind of resource (see the module's docstring).
 TOOL_OF_KIND = {"record": "odoo_read", "attachment": "odoo_read", "report": "odoo_report", "export": "odoo_export"}
@@ -376,6 +379,7 @@ class LlmMcpResource(models.AbstractModel):
         report = self._mcp_report(report_name)
         Model = Builtin._tool_model(report.model)
         Builtin._tool_existing(Model, ids)
+        self._mcp_take_report_turn()
         # as the user (the template reads the records with their rights); no attachment is saved for a read
         Report = self.env["ir.actions.report"].with_context(force_report_rendering=True, report_pdf_no_attachment=True)
         try:
@@ -394,6 +398,21 @@ class LlmMcpResource(models.AbstractModel):
             )) from exc
         self._mcp_check_blob_size(len(pdf), settings, _("The report"))
         return [{"uri": uri, "mimeType": PDF_MIME, "blob": base64.b64encode(pdf).decode()}]
+
+    @api.model
+    def _mcp_take_report_turn(self):
+        """One report rendered at a time per user, over every worker and key; else TooManyRunning (429).
+
+        wkhtmltopdf renders outside the database: neither the Longest call (a statement timeout) nor the cap of
+        tool calls running at once bounds it, and a big report takes a worker for as long as it renders (red team
+        2026-12-02: four 17-second renders of one user held both workers, and every other user's call timed out
+        for four minutes). The lock is the request transaction's: it ends with the read.
+        """
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [REPORT_LOCK_NAMESPACE, self.env.uid])
+        if not self.env.cr.fetchone()[0]:
+            raise TooManyRunning(_(
+                "Another report of yours is being made; reports are made one at a time. Nothing was run. Retry "
+                "when it is done."))
 
     @api.model
     def _mcp_report(self, report_name):

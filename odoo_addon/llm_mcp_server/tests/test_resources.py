@@ -6,9 +6,11 @@ import io
 import json
 import unittest
 
+from odoo import sql_db
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..models.llm_mcp_resource import REPORT_LOCK_NAMESPACE
 from .common import CALL, McpHttpCase
 
 RESOURCES, TEMPLATES, RESOURCE = "/llm_mcp/v1/resources", "/llm_mcp/v1/resource_templates", "/llm_mcp/v1/resource"
@@ -268,6 +270,35 @@ class TestReportsThatFailToRender(McpHttpCase):
         self.assertIn("Module dependency", body["error"]["message"])
         self.assertNotIn("Template", body["error"]["message"])
         self.assertEqual(self.audit_rows()[-1].outcome, "denied")
+
+    @mute_logger("odoo.addons.llm_mcp_server.models.llm_mcp_resource")
+    def test_a_user_has_one_report_rendered_at_a_time(self):
+        # red team 2026-12-02: four renders of one user held every worker for minutes; the Longest call cannot
+        # stop wkhtmltopdf. Another worker rendering admin's report is a real connection holding admin's turn.
+        uri = self.broken_report_uri()
+        busy = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            busy.execute("SELECT pg_advisory_xact_lock(%s, %s)", [REPORT_LOCK_NAMESPACE, self.admin.id])
+            body = self.assertContractError(self.read(self.admin_key, uri), 429, "rate_limited")
+            self.assertIn("Another report of yours is being made", body["error"]["message"])
+            self.assertEqual(self.audit_rows()[-1].outcome, "too_many_running")
+            # another user's report is not held behind it
+            self.assertNotEqual(self.read(self.user_key, uri).status_code, 429)
+        finally:
+            busy.close()  # rolled back: the turn is free again
+        self.assertContractError(self.read(self.admin_key, uri), 422, "resource_error")
+
+    def broken_report_uri(self):
+        view = self.env["ir.ui.view"].create({
+            "name": "test_llm_broken_report", "type": "qweb", "key": "llm_mcp_server.test_llm_broken_report",
+            "arch": '<t t-name="llm_mcp_server.test_llm_broken_report"><div t-esc="1 / 0"/></t>',
+        })
+        self.env["ir.actions.report"].create({
+            "name": "Broken report", "model": "res.partner", "report_type": "qweb-pdf",
+            "report_name": view.key,
+        })
+        partner = self.env["res.partner"].create({"name": "Broken Print"})
+        return f"odoo://report/{view.key}/{partner.id}"
 
     @mute_logger("odoo.addons.llm_mcp_server.models.llm_mcp_resource")
     def test_a_template_that_breaks_is_a_resource_error_naming_the_cause(self):

@@ -195,6 +195,8 @@ export class OdooClient {
       return await send();
     } catch (err) {
       if (err instanceof RefusalAnswer) throw new ResourceRefused(uri, err.code, err.message);
+      // one report at a time per user (a 429 of the resource route): a refusal the model reads, as any other
+      if (err instanceof RateLimitedAnswer) throw new ResourceRefused(uri, 'rate_limited', err.message);
       throw err;
     }
   }
