@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.llm_tool.models.llm_tool_builtin import SECRET_FIELD
 
+from .. import json_input
 from .llm_mcp_prompt import RECORD_ID
 
 COMPLETION_MAX_VALUES = 100
@@ -35,8 +36,10 @@ class LlmMcpCompletion(models.AbstractModel):
     def _complete(self, ref, name, value, context, mcp_key):
         """(values, total, has_more) for argument ``name`` typed as ``value`` so far, of a prompt or resource
         template that ``mcp_key`` may use."""
-        value = value[:VALUE_MAX_CHARS] if isinstance(value, str) else ""
-        context = {k: v for k, v in (context or {}).items() if isinstance(k, str) and isinstance(v, str)}
+        # text no record holds (a NUL, an unpaired surrogate; PostgreSQL refuses it in a search) matches nothing
+        value = json_input.storable(value[:VALUE_MAX_CHARS]) if isinstance(value, str) else ""
+        context = {k: json_input.storable(v) for k, v in (context or {}).items()
+                   if isinstance(k, str) and isinstance(v, str)}
         if ref.get("type") == "ref/prompt":
             prompt = self.env["llm.mcp.prompt"]._mcp_available_prompt(ref.get("name"), mcp_key)
             if not prompt:

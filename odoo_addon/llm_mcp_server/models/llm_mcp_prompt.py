@@ -15,6 +15,7 @@ from urllib.parse import quote
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from .. import json_input
 from ..contract import Answer, CallRefused, ContractError
 from ..prompt_template import BUILTIN_PLACEHOLDERS, PromptTemplate, placeholder_of
 from ..result_budget import ResultTooLarge, fit
@@ -178,6 +179,9 @@ class LlmMcpPrompt(models.Model):
             if not isinstance(arguments, dict):
                 raise ContractError(400, "invalid_arguments", "'arguments' must be an object of texts.")
             audit.arguments = arguments
+            problem = json_input.problem_of(arguments)
+            if problem:  # PostgreSQL would refuse such a text in a search: a 500
+                raise ContractError(400, "invalid_arguments", problem)
             settings = self.env["llm.mcp.config"]._mcp_enabled_settings()
             prompt = self._mcp_available_prompt(name, mcp_key)
             if not prompt:

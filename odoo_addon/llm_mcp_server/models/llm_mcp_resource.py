@@ -26,7 +26,7 @@ from odoo.tools.safe_eval import safe_eval
 from odoo.addons.llm_tool.errors import ToolInputError
 from odoo.addons.llm_tool.models.llm_tool_builtin import SECRET_FIELD
 
-from .. import call_bounds
+from .. import call_bounds, json_input
 from ..contract import Answer, ContractError
 from ..result_budget import ResultTooLarge, fit
 from .llm_mcp_call import AuditedRequest
@@ -221,6 +221,9 @@ class LlmMcpResource(models.AbstractModel):
             if not isinstance(uri, str) or not uri:
                 raise ContractError(400, "bad_request", "'uri' (a string) is required.")
             audit.arguments = {"uri": uri}
+            if json_input.storable(uri) != uri:  # PostgreSQL would refuse it in the first query: a 500
+                raise ContractError(400, "bad_request", "'uri' holds a NUL character or an unpaired UTF-16 "
+                                                        "surrogate: no resource has such a URI.")
             settings = self.env["llm.mcp.config"]._mcp_enabled_settings()
             longest = settings["call_max_seconds"]
             try:

@@ -183,6 +183,16 @@ class TestPrompts(McpHttpCase):
         self.assertContractError(self.post(COMPLETE, body, key=search_only), 404, "unknown_reference")
         self.assertEqual(self.post(COMPLETE, body, key=self.seller_key).status_code, 200)
 
+    def test_text_odoo_cannot_store_is_refused_in_arguments_and_matches_nothing_in_completions(self):
+        # red team 2026-12-02: a NUL or a lone surrogate was Odoo's 500 ("could not fill the prompt")
+        for bad in ("a\x00", "\ud800"):
+            refused = self.get(self.seller_key, "sales_customer_situation", {"customer": bad})
+            self.assertContractError(refused, 400, "invalid_arguments")
+            ref = {"type": "ref/prompt", "name": "sales_customer_situation"}
+            self.assertEqual(self.complete(self.seller_key, ref, "customer", "Quok" + bad)["values"], [])
+        ref = {"type": "ref/resource", "uri": "odoo://{model}/{id}"}
+        self.assertEqual(self.complete(self.seller_key, ref, "id", "\x00\ud800", {"model": "sale.order"})["values"], [])
+
     def test_a_template_naming_no_argument_is_refused_when_saved(self):
         Prompt = self.env["llm.mcp.prompt"]
         with self.assertRaisesRegex(ValidationError, r"\$nobody"):

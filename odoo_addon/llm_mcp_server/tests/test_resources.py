@@ -89,6 +89,13 @@ class TestResources(McpHttpCase):
                 self.assertContractError(response, 404, "unknown_resource")
         self.assertContractError(self.post(RESOURCE, {}, key=self.admin_key), 400, "bad_request")
 
+    def test_a_uri_with_a_nul_or_a_lone_surrogate_is_a_clear_bad_request(self):
+        # red team 2026-12-02: Odoo's 500 (PostgreSQL refuses such text), relayed as "Odoo answered with an error"
+        for uri in ("odoo://res.part\ud800ner/42", "odoo://res.partner/1\x00"):
+            body = self.assertContractError(self.read(self.admin_key, uri), 400, "bad_request")
+            self.assertIn("NUL character or an unpaired UTF-16 surrogate", body["error"]["message"])
+            self.assertEqual(self.audit_rows()[-1].outcome, "invalid")
+
     def test_a_record_over_the_result_budget_is_refused_naming_it(self):
         self.env["llm.mcp.config"].get_config().result_max_bytes = 1024
         self.partner.name = "x" * 2000
