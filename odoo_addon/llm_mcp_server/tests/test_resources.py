@@ -309,16 +309,7 @@ class TestReportsThatFailToRender(McpHttpCase):
 
     @mute_logger("odoo.addons.llm_mcp_server.models.llm_mcp_resource")
     def test_a_template_that_breaks_is_a_resource_error_naming_the_cause(self):
-        view = self.env["ir.ui.view"].create({
-            "name": "test_llm_broken_report", "type": "qweb", "key": "llm_mcp_server.test_llm_broken_report",
-            "arch": '<t t-name="llm_mcp_server.test_llm_broken_report"><div t-esc="1 / 0"/></t>',
-        })
-        self.env["ir.actions.report"].create({
-            "name": "Broken report", "model": "res.partner", "report_type": "qweb-pdf",
-            "report_name": view.key,
-        })
-        partner = self.env["res.partner"].create({"name": "Broken Print"})
-        response = self.read(self.admin_key, f"odoo://report/{view.key}/{partner.id}")
+        response = self.read(self.admin_key, self.broken_report_uri())
         body = self.assertContractError(response, 422, "resource_error")
         self.assertIn("ZeroDivisionError", body["error"]["message"])
         self.assertNotIn("1 / 0", body["error"]["message"])
